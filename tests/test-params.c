@@ -1,0 +1,165 @@
+/*
+ * test-params: setting, listing, diffing and the text and JSON forms of
+ * generation parameters.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "params.h"
+
+TEST(params_set_and_aliases)
+{
+	struct gen_params p;
+	struct err e;
+
+	params_init(&p);
+	CHECK_INT(params_set(&p, "temp", "0.2", &e), 0);
+	CHECK(p.temperature == 0.2f);
+	CHECK_INT(params_set(&p, "top-p", "0.5", &e), 0);
+	CHECK(p.top_p == 0.5f);
+	CHECK_INT(params_set(&p, "top_k", "7", &e), 0);
+	CHECK_INT(p.top_k, 7);
+	CHECK_INT(params_set(&p, "seed", "18446744073709551615", &e), 0);
+	CHECK(p.seed == UINT64_MAX);
+	CHECK_INT(params_set(&p, "stop", "User:", &e), 0);
+	CHECK_INT(params_set(&p, "stop", "\n\n", &e), 0);
+	CHECK_INT(p.n_stop, 2);
+	CHECK_INT(params_set(&p, "logit_bias", "13:-inf", &e), 0);
+	CHECK(isinf(p.bias[0].bias) && p.bias[0].token == 13);
+	CHECK_INT(params_set(&p, "system", "Be brief.", &e), 0);
+	CHECK_STR(p.system_prompt, "Be brief.");
+	CHECK_STR(params_canonical("temp"), "temperature");
+	CHECK(params_canonical("nope") == NULL);
+	params_release(&p);
+}
+
+TEST(params_errors_name_key_and_value)
+{
+	struct gen_params p;
+	struct err e;
+
+	params_init(&p);
+	CHECK_INT(params_set(&p, "temperature", "hot", &e), ERR_USAGE);
+	CHECK_CONTAINS(e.msg, "temperature");
+	CHECK_CONTAINS(e.msg, "hot");
+	CHECK_INT(params_set(&p, "top_p", "1.5", &e), ERR_RANGE);
+	CHECK_CONTAINS(e.msg, "0 to 1");
+	CHECK_INT(params_set(&p, "bogus", "1", &e), ERR_USAGE);
+	CHECK_CONTAINS(e.msg, "bogus");
+	CHECK_INT(params_set(&p, "mirostat", "1", &e), ERR_UNSUPPORTED);
+	CHECK_INT(params_set(&p, "logit_bias", "x", &e), ERR_USAGE);
+	CHECK_INT(params_set(&p, "seed", "-1", &e), ERR_USAGE);
+	params_release(&p);
+}
+
+TEST(params_set_list_is_atomic)
+{
+	struct gen_params p;
+	struct err e;
+
+	params_init(&p);
+	CHECK_INT(
+	    params_set_list(&p, "temp=0.7 top_p=0.9 stop=\"a b\"", &e), 0);
+	CHECK(p.temperature == 0.7f && p.top_p == 0.9f);
+	CHECK_STR(p.stop[0], "a b");
+	CHECK(params_set_list(&p, "temp=0.1 top_p=7", &e) != 0);
+	CHECK(p.temperature == 0.7f); /* unchanged */
+	CHECK(params_set_list(&p, "temp", &e) != 0);
+	CHECK(params_set_list(&p, "stop=\"open", &e) != 0);
+	params_release(&p);
+}
+
+TEST(params_diff_lists_changes)
+{
+	struct gen_params a, b;
+	struct sbuf sb;
+
+	params_init(&a);
+	params_init(&b);
+	sbuf_init(&sb);
+	CHECK_INT(params_diff(&a, NULL, " ", &sb), 0);
+	CHECK(params_equal(&a, &b));
+	params_set(&a, "temp", "0.2", NULL);
+	params_set(&a, "system", "hi there", NULL);
+	CHECK_INT(params_diff(&a, &b, " ", &sb), 2);
+	CHECK_STR(sb.buf, "temperature=0.2 system=\"hi there\"");
+	CHECK(!params_equal(&a, &b));
+	sbuf_release(&sb);
+	params_release(&a);
+	params_release(&b);
+}
+
+TEST(params_text_roundtrip)
+{
+	struct gen_params a, b;
+	struct sbuf sb;
+	struct err e;
+
+	params_init(&a);
+	params_set_list(&a,
+	    "temp=0.3 top_k=5 stop=\"x\\\"y\" stop=END "
+	    "logit_bias=2:-inf logit_bias=7:1.5 seed=99",
+	    NULL);
+	params_set(&a, "system", "line one\nline two", NULL);
+	sbuf_init(&sb);
+	params_format(&a, &sb);
+	params_init(&b);
+	CHECK_INT(params_parse_text(&b, sb.buf, "test", &e), 0);
+	CHECK_MSG(params_equal(&a, &b), "roundtrip differs:\n%s", sb.buf);
+	sbuf_release(&sb);
+	params_release(&a);
+	params_release(&b);
+}
+
+TEST(params_text_errors_name_line)
+{
+	struct gen_params p;
+	struct err e;
+
+	params_init(&p);
+	CHECK(params_parse_text(
+		  &p, "# c\ntemp = 0.5\ntop_p = 2\n", "f.preset", &e) != 0);
+	CHECK_CONTAINS(e.msg, "f.preset: line 3");
+	CHECK(p.temperature != 0.5f); /* unchanged on error */
+	CHECK(params_parse_text(&p, "temp 0.5\n", "f", &e) != 0);
+	CHECK_CONTAINS(e.msg, "line 1");
+	params_release(&p);
+}
+
+TEST(params_json_roundtrip)
+{
+	struct gen_params a, b;
+	struct json_writer w;
+	struct sbuf sb;
+	struct json *j;
+	struct err e;
+
+	params_init(&a);
+	params_set_list(&a,
+	    "temp=1.25 min_p=0.1 stop=Q: logit_bias=3:-2 "
+	    "seed=12345678901234567",
+	    NULL);
+	sbuf_init(&sb);
+	json_writer_init(&w, &sb, 0);
+	params_to_json(&a, &w);
+	CHECK_INT(json_parse(sb.buf, sb.len, &j, &e), 0);
+	params_init(&b);
+	CHECK_INT(params_from_json(&b, j, &e), 0);
+	CHECK_MSG(params_equal(&a, &b), "json roundtrip differs: %s", sb.buf);
+	json_free(j);
+	sbuf_release(&sb);
+	params_release(&a);
+	params_release(&b);
+}
+
+TEST(params_table_documented)
+{
+	size_t i;
+
+	CHECK(params_count() >= 17);
+	for (i = 0; i < params_count(); i++)
+		CHECK_MSG(params_doc(params_key(i)) != NULL, "%s undocumented",
+		    params_key(i));
+}

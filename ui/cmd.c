@@ -1,0 +1,97 @@
+/*
+ * cmd: the subcommand table and the helpers every command shares for
+ * reporting errors.
+ */
+#include "cmd.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+
+const struct cmd cmd_table[] = {
+	{ "help", cmd_help, "show this help, or a command's" },
+	{ "version", cmd_version, "print the version" },
+	{ NULL, NULL, NULL },
+};
+
+void
+cmd_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("vkchat: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+cmd_status(enum err_code code)
+{
+	switch (code) {
+	case ERR_OK:
+		return EXIT_OK;
+	case ERR_FORMAT:
+	case ERR_MODEL:
+		return EXIT_MODEL;
+	case ERR_DEVICE:
+		return EXIT_DEVICE;
+	default:
+		return EXIT_USAGE;
+	}
+}
+
+int
+cmd_fail(const struct err *err)
+{
+	cmd_error(
+	    "%s", err->msg[0] != '\0' ? err->msg : err_code_name(err->code));
+	return cmd_status(err->code);
+}
+
+void
+cmd_usage(int to_stderr)
+{
+	FILE *f = to_stderr ? stderr : stdout;
+	const struct cmd *c;
+
+	fprintf(f,
+	    "usage: vkchat [-m MODEL.gguf] [OPTIONS]\n"
+	    "       vkchat COMMAND [ARGS...]\n\ncommands:\n");
+	for (c = cmd_table; c->name != NULL; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fprintf(f,
+	    "\nRun 'vkchat COMMAND --help' for a command's options; "
+	    "'man vkchat' explains everything.\n");
+}
+
+int
+cmd_help(int argc, char **argv)
+{
+	const struct cmd *c;
+	char *args[] = { NULL, (char *)"--help", NULL };
+
+	if (argc < 2) {
+		cmd_usage(0);
+		return EXIT_OK;
+	}
+	for (c = cmd_table; c->name != NULL; c++) {
+		if (strcmp(c->name, argv[1]) == 0 && c->fn != cmd_help) {
+			args[0] = (char *)c->name;
+			return c->fn(2, args);
+		}
+	}
+	cmd_error("unknown command '%s'", argv[1]);
+	return EXIT_USAGE;
+}
+
+int
+cmd_version(int argc, char **argv)
+{
+	printf("vkchat %s\n", PACKAGE_VERSION);
+	return EXIT_OK;
+}

@@ -1,0 +1,44 @@
+/*
+ * cmd: the vkchat subcommands.  Each cmd_NAME(argc, argv) gets the
+ * arguments after its own name (argv[0] is the subcommand name) and
+ * returns the process exit status.  Commands print their own output and
+ * report errors through cmd_error().
+ *
+ * Exit statuses: 0 ok, 1 usage or general failure, 2 bad model file,
+ * 3 device error.
+ */
+#ifndef VKCHAT_CMD_H
+#define VKCHAT_CMD_H
+
+#include "err.h"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_USAGE = 1,
+	EXIT_MODEL = 2,
+	EXIT_DEVICE = 3,
+};
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+/* The table of subcommands, ended by a NULL name. */
+extern const struct cmd cmd_table[];
+
+/* Print "vkchat: MESSAGE" to stderr (printf-style). */
+void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print an error record and return the exit status its code maps to. */
+int cmd_fail(const struct err *err);
+/* Exit status for an error code (ERR_FORMAT/MODEL -> 2, DEVICE -> 3). */
+int cmd_status(enum err_code code);
+
+/* Print the top-level usage to stdout (status 0) or stderr. */
+void cmd_usage(int to_stderr);
+
+int cmd_help(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+#endif
