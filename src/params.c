@@ -364,7 +364,7 @@ params_set_list(struct gen_params *p, const char *list, struct err *err)
 			break;
 		}
 		s++;
-		if (params_word(&s, &val, " \t") != 0) {
+		if (params_word(&s, &val, " \t,") != 0) {
 			rc = err_set(
 			    err, ERR_USAGE, "%s: unterminated quote", key.buf);
 			break;
@@ -773,4 +773,68 @@ params_from_json(struct gen_params *p, const struct json *obj, struct err *err)
 	params_release(p);
 	*p = tmp;
 	return 0;
+}
+
+/*
+ * Built-in presets.  Values follow common practice: precise and balanced
+ * are the usual chat settings with tighter or looser truncation, creative
+ * widens the distribution, deterministic is greedy decoding.
+ */
+static const struct {
+	const char *name;
+	const char *settings;
+	const char *doc;
+} params_builtins[] = {
+	{ "default", "",
+	    "the defaults: temperature 0.8, top-k 40, top-p 0.95, "
+	    "min-p 0.05" },
+	{ "precise",
+	    "temperature=0.2 top_k=20 top_p=0.9 min_p=0.1 "
+	    "repeat_penalty=1.05",
+	    "focused, repeatable answers" },
+	{ "balanced",
+	    "temperature=0.7 top_k=40 top_p=0.9 min_p=0.05 "
+	    "repeat_penalty=1.1",
+	    "everyday chat" },
+	{ "creative",
+	    "temperature=1.1 top_k=0 top_p=1 min_p=0.05 "
+	    "repeat_penalty=1.1 presence_penalty=0.3",
+	    "varied, surprising text" },
+	{ "deterministic", "temperature=0 top_k=1 top_p=1 min_p=0",
+	    "greedy decoding: always the most likely token" },
+};
+
+size_t
+params_builtin_count(void)
+{
+	return ARRAY_LEN(params_builtins);
+}
+
+const char *
+params_builtin_name(size_t i)
+{
+	return i < ARRAY_LEN(params_builtins) ? params_builtins[i].name : NULL;
+}
+
+const char *
+params_builtin_doc(size_t i)
+{
+	return i < ARRAY_LEN(params_builtins) ? params_builtins[i].doc : NULL;
+}
+
+int
+params_builtin(const char *name, struct gen_params *out)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(params_builtins); i++) {
+		if (strcmp(params_builtins[i].name, name) != 0)
+			continue;
+		params_init(out);
+		if (params_set_list(out, params_builtins[i].settings, NULL) !=
+		    0)
+			abort(); /* the table above is wrong */
+		return 0;
+	}
+	return ERR_NOTFOUND;
 }

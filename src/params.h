@@ -71,8 +71,8 @@ int params_set(
     struct gen_params *p, const char *key, const char *value, struct err *err);
 
 /*
- * Apply "key=value key=value ..." (as typed after /set or --sweep); values
- * may be double-quoted, with \" and \\ escapes.  On error *p is unchanged.
+ * Apply "key=value key=value ..." (as typed after /set; commas separate
+ * too, as in --set temp=0.7,top_p=0.9); values may be double-quoted, with \" and \\ escapes.  On error *p is unchanged.
  */
 int params_set_list(struct gen_params *p, const char *list, struct err *err);
 
@@ -111,6 +111,16 @@ void params_to_json(const struct gen_params *p, struct json_writer *w);
 /* Read a JSON object as written by params_to_json (unknown keys refused). */
 int params_from_json(
     struct gen_params *p, const struct json *obj, struct err *err);
+
+/*
+ * Built-in presets (default, precise, balanced, creative, deterministic):
+ * count, I'th name and one-line description, and params_builtin() which
+ * fills *out (not initialised) with NAME's values or returns ERR_NOTFOUND.
+ */
+size_t params_builtin_count(void);
+const char *params_builtin_name(size_t i);
+const char *params_builtin_doc(size_t i);
+int params_builtin(const char *name, struct gen_params *out);
 
 /* Append VALUE quoted for params_set_list if it needs quoting. */
 void params_quote(struct sbuf *out, const char *value);

@@ -163,3 +163,24 @@ TEST(params_table_documented)
 		CHECK_MSG(params_doc(params_key(i)) != NULL, "%s undocumented",
 		    params_key(i));
 }
+
+TEST(params_builtins_valid)
+{
+	struct gen_params p;
+	struct err e;
+	size_t i;
+
+	for (i = 0; i < params_builtin_count(); i++) {
+		CHECK_INT(params_builtin(params_builtin_name(i), &p), 0);
+		CHECK(params_builtin_doc(i) != NULL);
+		params_release(&p);
+	}
+	CHECK_INT(params_builtin("deterministic", &p), 0);
+	CHECK(p.temperature == 0);
+	params_release(&p);
+	CHECK_INT(params_builtin("nope", &p), ERR_NOTFOUND);
+	params_init(&p);
+	CHECK_INT(params_set_list(&p, "temp=0.7,top_p=0.9", &e), 0);
+	CHECK(p.temperature == 0.7f && p.top_p == 0.9f);
+	params_release(&p);
+}
