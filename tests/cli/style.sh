@@ -40,7 +40,7 @@ if command -v clang-format >/dev/null 2>&1; then
 	if out=$(clang-format --dry-run -Werror $c_files 2>&1); then
 		t_ok "clang-format"
 	else
-		t_fail "clang-format" "$(echo "$out" | grep warning | head -n 5)"
+		t_fail "clang-format" "$(echo "$out" | grep -E "error|warning" | head -n 5)"
 	fi
 else
 	t_skip "clang-format" "clang-format not installed"
