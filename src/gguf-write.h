@@ -3,7 +3,9 @@
  * tests (random-weight models, malformed-file generators) and by tools.
  * Keys and tensors are written in the order they were added; tensor data
  * is aligned to the alignment given at gguf_writer_new (32 is GGUF's
- * default; a general.alignment key is written when it differs).
+ * default; a general.alignment key is written first when it differs).
+ * Nothing is validated (duplicate keys, bad types and dims are written as
+ * given), so the tests can make malformed files with it too.
  *
  * Heap object: gguf_writer_new / gguf_writer_free.  Data passed in is
  * copied.
@@ -20,6 +22,7 @@
 
 struct gguf_writer;
 
+/* A new, empty writer; ALIGNMENT must be a power of two. */
 struct gguf_writer *gguf_writer_new(uint32_t alignment);
 void gguf_writer_free(struct gguf_writer *w);
 
@@ -37,8 +40,17 @@ void gguf_writer_arr(struct gguf_writer *w, const char *key,
     enum gguf_vtype type, const void *v, size_t n);
 
 /*
+ * Any value, including nested arrays, in the reader's form: fixed-size
+ * array elements are taken from arr.data as they lie in a file
+ * (little-endian), strings from arr.strs, nested arrays from arr.items.
+ */
+void gguf_writer_value(
+    struct gguf_writer *w, const char *key, const struct gguf_value *v);
+
+/*
  * Add a tensor of TYPE with N_DIMS dims NE (innermost first) and SIZE bytes
- * of DATA (which must match the type and dims).
+ * of DATA (which should match the type and dims: nothing is checked, so
+ * tests can write malformed files).
  */
 void gguf_writer_tensor(struct gguf_writer *w, const char *name, uint32_t type,
     uint32_t n_dims, const uint64_t *ne, const void *data, size_t size);

@@ -1,14 +1,20 @@
 /*
- * gguf: the GGUF model file (llama.cpp's format), versions 2 and 3.
+ * gguf: the GGUF model file (llama.cpp's format), versions 1, 2 and 3.
  *
  * gguf_open() memory-maps a file and validates all of it before anything
  * is trusted: magic, version, counts against the file size, string and
- * array lengths, value types, dimension products (overflow-checked), tensor
- * types, and that every tensor's data lies inside the file, aligned to
- * general.alignment.  A bad file gets an ERR_FORMAT (or ERR_UNSUPPORTED for
- * a well-formed file we do not read, such as GGUF v1) naming the file, the
- * byte offset and what is wrong.  After a successful open, every pointer
- * handed out points inside the mapping and every length is in bounds.
+ * array lengths, value types, UTF-8 and uniqueness of keys, dimension
+ * products (overflow-checked), tensor types and block sizes, unique tensor
+ * names, and that every tensor's data lies inside the file, aligned to
+ * general.alignment (a power of two, default 32).  A bad file gets an
+ * ERR_FORMAT (or ERR_UNSUPPORTED for a file we do not read: big-endian,
+ * versions above 3) naming the file, the byte offset and what is wrong.
+ * After a successful open, every pointer handed out points inside the
+ * mapping and every length is in bounds.
+ *
+ * GGUF v1 (32-bit counts, lengths and dimensions) is read as well; v2 and
+ * v3 share one layout.  Tensors have 1 to 4 dimensions (0 = a scalar), each
+ * at least 1.
  *
  * Strings in the file are not NUL-terminated: they are handed out as
  * struct gguf_str (pointer into the mapping + length), valid until
@@ -133,8 +139,9 @@ struct gguf_tensor {
 	uint32_t type;		    /* enum ggml_type */
 	uint64_t offset;	    /* from the start of the data section */
 	uint64_t n_elements;
-	uint64_t size;	  /* bytes of data */
-	const void *data; /* into the mapping */
+	uint64_t size;	      /* bytes of data */
+	const void *data;     /* into the mapping */
+	uint64_t info_offset; /* where its info (name) starts in the file */
 };
 
 struct gguf;
@@ -142,8 +149,8 @@ struct gguf;
 /*
  * Map and validate PATH.  On success *out is a new struct gguf owned by the
  * caller (gguf_close).  Errors: ERR_IO (cannot open/map), ERR_FORMAT
- * (malformed: names the offset), ERR_UNSUPPORTED (GGUF v1, big-endian
- * files).
+ * (malformed: names the offset), ERR_UNSUPPORTED (big-endian files, GGUF
+ * versions above 3).
  */
 int gguf_open(const char *path, struct gguf **out, struct err *err);
 
@@ -171,9 +178,9 @@ const struct gguf_kv *gguf_find(const struct gguf *g, const char *key);
 /*
  * Typed getters.  Return 0 and set *out, ERR_NOTFOUND if the key is
  * absent (err is not filled: absence is often fine), or ERR_FORMAT if it
- * has a type that does not convert (err names the key and its type).
- * Integer getters accept any integer type whose value fits; float getters
- * accept FLOAT32/FLOAT64.
+ * has a type that does not convert or a value that does not fit (err names
+ * the key, its offset and its type or value).  Integer getters accept any
+ * integer type whose value fits; float getters accept FLOAT32/FLOAT64.
  */
 int gguf_get_u32(
     const struct gguf *g, const char *key, uint32_t *out, struct err *err);
@@ -191,13 +198,20 @@ int gguf_get_str(const struct gguf *g, const char *key, struct gguf_str *out,
 int gguf_get_arr(const struct gguf *g, const char *key, enum gguf_vtype elem,
     const struct gguf_value **out, struct err *err);
 
-/* "{general.architecture}.SUFFIX" getters, e.g. suffix "block_count". */
+/*
+ * "{general.architecture}.SUFFIX" getters, e.g. suffix "block_count";
+ * ERR_NOTFOUND also when general.architecture is absent.
+ */
 int gguf_get_arch_u32(
     const struct gguf *g, const char *suffix, uint32_t *out, struct err *err);
 int gguf_get_arch_f32(
     const struct gguf *g, const char *suffix, float *out, struct err *err);
 
-/* Element I of a fixed-size numeric array, converted. */
+/*
+ * Element I of a fixed-size numeric (or bool) array, converted (floats to
+ * integers truncate and saturate, NaN is 0); 0 when I is out of range or
+ * ARR is not such an array.
+ */
 int64_t gguf_arr_i64(const struct gguf_value *arr, uint64_t i);
 double gguf_arr_f64(const struct gguf_value *arr, uint64_t i);
 

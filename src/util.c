@@ -87,7 +87,8 @@ xasprintf(const char *fmt, ...)
 	va_start(ap, fmt);
 	sbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
-	return sbuf_detach(&sb);
+	/* The string itself is handed over: nothing else to release. */
+	return sb.buf;
 }
 
 void

@@ -13,6 +13,7 @@
 const struct cmd cmd_table[] = {
 	{ "help", cmd_help, "show this help, or a command's" },
 	{ "version", cmd_version, "print the version" },
+	{ "info", cmd_info, "describe a GGUF model file" },
 	{ NULL, NULL, NULL },
 };
 

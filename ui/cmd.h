@@ -40,5 +40,7 @@ void cmd_usage(int to_stderr);
 
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+/* vkchat info: describe a GGUF model file (--json for JSON). */
+int cmd_info(int argc, char **argv);
 
 #endif
