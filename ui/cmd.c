@@ -14,6 +14,7 @@ const struct cmd cmd_table[] = {
 	{ "help", cmd_help, "show this help, or a command's" },
 	{ "version", cmd_version, "print the version" },
 	{ "info", cmd_info, "describe a GGUF model file" },
+	{ "tokenize", cmd_tokenize, "show how a model tokenizes a text" },
 	{ NULL, NULL, NULL },
 };
 

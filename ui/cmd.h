@@ -42,5 +42,7 @@ int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 /* vkchat info: describe a GGUF model file (--json for JSON). */
 int cmd_info(int argc, char **argv);
+/* vkchat tokenize: text -> token ids with a model's tokenizer. */
+int cmd_tokenize(int argc, char **argv);
 
 #endif

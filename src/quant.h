@@ -1,0 +1,38 @@
+/*
+ * quant: host-side number formats: float16 and bfloat16 conversions, and
+ * quantization / dequantization of the block formats the engine runs
+ * (Q8_0, Q4_0), bit-exact with ggml's reference implementation.  Used by
+ * the tests' reference forward pass, by tools that write models, and by
+ * the engine for host-side conversions.
+ */
+#ifndef VKCHAT_QUANT_H
+#define VKCHAT_QUANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+float quant_f16_to_f32(uint16_t h);
+/* Round to nearest even; overflow becomes infinity. */
+uint16_t quant_f32_to_f16(float f);
+float quant_bf16_to_f32(uint16_t h);
+/* Round to nearest even (NaN stays NaN). */
+uint16_t quant_f32_to_bf16(float f);
+
+/*
+ * Dequantize N elements of ggml type TYPE (F32, F16, BF16, Q8_0, Q4_0;
+ * N a multiple of the block size) from SRC into DST.  Returns 0, or -1 for
+ * a type it does not handle.
+ */
+int quant_dequantize(uint32_t type, const void *src, float *dst, size_t n);
+
+/*
+ * Quantize N floats into TYPE (same types; N a multiple of the block size)
+ * at DST, which has room for quant_row_size(TYPE, N) bytes.  Returns 0 or
+ * -1 for an unsupported type.
+ */
+int quant_quantize(uint32_t type, const float *src, void *dst, size_t n);
+
+/* Bytes that N elements of TYPE take (0 for unknown or misaligned N). */
+size_t quant_row_size(uint32_t type, size_t n);
+
+#endif

@@ -1,0 +1,347 @@
+/*
+ * model-gen: random-weight llama GGUFs.
+ *
+ * Determinism: every tensor draws from its own splitmix64 stream, seeded
+ * from the model seed and the tensor's name, so the values do not depend
+ * on the weight type, on other tensors' sizes or on whether the head is
+ * tied.  Normal-ish
+ * values are Irwin-Hall sums of four uniforms (mean 0, variance 1, bounded
+ * by 3.5): only IEEE additions and multiplications, no libm, so the floats
+ * are the same on every machine before they are quantized.
+ *
+ * The vocabulary is SentencePiece-shaped: <unk> (unknown), <s> and </s>
+ * (control), the 256 byte tokens <0x00>..<0xFF> (byte), then pieces: "▁",
+ * the printable ASCII characters, "▁" + each letter, then every string of
+ * two, three, ... lowercase letters with and without a leading "▁", each
+ * reachable by merging two shorter pieces; scores fall with the index, so
+ * shorter pieces rank first.
+ */
+#include "model-gen.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gguf-write.h"
+#include "gguf.h"
+#include "quant.h"
+#include "util.h"
+
+#define MODELGEN_N_SPECIAL 3
+#define MODELGEN_FIRST_PIECE (MODELGEN_N_SPECIAL + 256)
+#define MODELGEN_SPACE "\xe2\x96\x81" /* U+2581, SentencePiece's space */
+
+static uint64_t
+modelgen_splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Approximately N(0, 1): four uniforms, centred and scaled to variance 1. */
+static double
+modelgen_normal(uint64_t *s)
+{
+	double acc = 0.0;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		acc += (double)(modelgen_splitmix64(s) >> 11) * 0x1p-53;
+	return (acc - 2.0) * 1.7320508075688772;
+}
+
+/* Filler piece I (0-based, after the byte tokens) into BUF. */
+static void
+modelgen_piece(size_t i, char *buf, size_t size)
+{
+	size_t n = 1, len, k, span;
+
+	if (i == 0) {
+		snprintf(buf, size, MODELGEN_SPACE);
+		return;
+	}
+	i--;
+	if (i < 94) {
+		snprintf(buf, size, "%c", (char)(0x21 + i));
+		return;
+	}
+	i -= 94;
+	if (i < 52) {
+		snprintf(buf, size, MODELGEN_SPACE "%c",
+		    (char)(i < 26 ? 'a' + i : 'A' + i - 26));
+		return;
+	}
+	i -= 52;
+	/* words of LEN >= 2 letters, each as "▁word" then "word" */
+	for (len = 2;; len++) {
+		n = 1;
+		for (k = 0; k < len; k++)
+			n *= 26;
+		span = 2 * n;
+		if (i < span)
+			break;
+		i -= span;
+	}
+	k = 0;
+	if (i % 2 == 0) {
+		memcpy(buf, MODELGEN_SPACE, 3);
+		k = 3;
+	}
+	i /= 2;
+	buf[k + len] = '\0';
+	while (len-- > 0) {
+		buf[k + len] = (char)('a' + i % 26);
+		i /= 26;
+	}
+}
+
+static void
+modelgen_vocab(struct gguf_writer *w, int n_vocab)
+{
+	char **tokens = xcalloc((size_t)n_vocab, sizeof(*tokens));
+	float *scores = xcalloc((size_t)n_vocab, sizeof(*scores));
+	int32_t *types = xcalloc((size_t)n_vocab, sizeof(*types));
+	char piece[64];
+	int i;
+
+	tokens[0] = xstrdup("<unk>");
+	types[0] = 2;
+	tokens[1] = xstrdup("<s>");
+	types[1] = 3;
+	tokens[2] = xstrdup("</s>");
+	types[2] = 3;
+	for (i = 0; i < 256; i++) {
+		tokens[MODELGEN_N_SPECIAL + i] = xasprintf("<0x%02X>", i);
+		types[MODELGEN_N_SPECIAL + i] = 6;
+	}
+	for (i = MODELGEN_FIRST_PIECE; i < n_vocab; i++) {
+		modelgen_piece(
+		    (size_t)(i - MODELGEN_FIRST_PIECE), piece, sizeof(piece));
+		tokens[i] = xstrdup(piece);
+		types[i] = 1;
+		scores[i] = -(float)(i - MODELGEN_FIRST_PIECE);
+	}
+	gguf_writer_str(w, "tokenizer.ggml.model", "llama");
+	gguf_writer_arr_str(w, "tokenizer.ggml.tokens",
+	    (const char *const *)tokens, (size_t)n_vocab);
+	gguf_writer_arr(
+	    w, "tokenizer.ggml.scores", GGUF_FLOAT32, scores, (size_t)n_vocab);
+	gguf_writer_arr(
+	    w, "tokenizer.ggml.token_type", GGUF_INT32, types, (size_t)n_vocab);
+	gguf_writer_u32(w, "tokenizer.ggml.bos_token_id", 1);
+	gguf_writer_u32(w, "tokenizer.ggml.eos_token_id", 2);
+	gguf_writer_u32(w, "tokenizer.ggml.unknown_token_id", 0);
+	gguf_writer_bool(w, "tokenizer.ggml.add_bos_token", 1);
+	gguf_writer_bool(w, "tokenizer.ggml.add_eos_token", 0);
+	for (i = 0; i < n_vocab; i++)
+		free(tokens[i]);
+	free(tokens);
+	free(scores);
+	free(types);
+}
+
+/* The fields of SHAPE with defaults filled in. */
+static int
+modelgen_check(const struct modelgen_shape *in, uint32_t type,
+    struct modelgen_shape *s, struct err *err)
+{
+	int blocks = type == GGML_TYPE_Q8_0 || type == GGML_TYPE_Q4_0;
+
+	*s = *in;
+	if (type != GGML_TYPE_F32 && type != GGML_TYPE_F16 &&
+	    type != GGML_TYPE_BF16 && !blocks)
+		return err_set(err, ERR_USAGE,
+		    "weight type %u is not one model-gen writes (f32, f16, "
+		    "bf16, q8_0, q4_0)",
+		    (unsigned)type);
+	if (s->n_head_kv == 0)
+		s->n_head_kv = s->n_head;
+	if (s->n_vocab < MODELGEN_FIRST_PIECE || s->n_vocab > 1 << 20)
+		return err_set(err, ERR_USAGE, "n_vocab %d: must be %d to %d",
+		    s->n_vocab, MODELGEN_FIRST_PIECE, 1 << 20);
+	if (s->n_embd < 1 || s->n_layer < 1 || s->n_head < 1 || s->n_ff < 1 ||
+	    s->n_head_kv < 1 || s->n_head % s->n_head_kv != 0)
+		return err_set(err, ERR_USAGE,
+		    "shape: n_embd %d, n_layer %d, n_head %d, n_head_kv %d, "
+		    "n_ff %d: all must be positive, n_head a multiple of "
+		    "n_head_kv",
+		    s->n_embd, s->n_layer, s->n_head, s->n_head_kv, s->n_ff);
+	if (s->head_dim == 0) {
+		if (s->n_embd % s->n_head != 0)
+			return err_set(err, ERR_USAGE,
+			    "n_embd %d is not a multiple of n_head %d",
+			    s->n_embd, s->n_head);
+		s->head_dim = s->n_embd / s->n_head;
+	}
+	if (s->head_dim < 2 || s->head_dim % 2 != 0)
+		return err_set(err, ERR_USAGE,
+		    "head_dim %d: must be even and positive", s->head_dim);
+	if (blocks &&
+	    (s->n_embd % 32 != 0 || s->n_ff % 32 != 0 ||
+		s->n_head * s->head_dim % 32 != 0))
+		return err_set(err, ERR_USAGE,
+		    "n_embd %d, n_ff %d and n_head * head_dim %d must be "
+		    "multiples of 32 for block types",
+		    s->n_embd, s->n_ff, s->n_head * s->head_dim);
+	if (s->n_ctx == 0)
+		s->n_ctx = 2048;
+	if (s->freq_base == 0.0f)
+		s->freq_base = 10000.0f;
+	if (s->rms_eps == 0.0f)
+		s->rms_eps = 1e-5f;
+	if (s->n_ctx < 1 || !(s->freq_base > 0.0f) || !(s->rms_eps > 0.0f) ||
+	    !(s->rope_scale >= 0.0f))
+		return err_set(err, ERR_USAGE,
+		    "n_ctx %d, freq_base %g, rope_scale %g, rms_eps %g: out "
+		    "of range",
+		    s->n_ctx, (double)s->freq_base, (double)s->rope_scale,
+		    (double)s->rms_eps);
+	return 0;
+}
+
+/* Context shared by the tensor writers. */
+struct modelgen {
+	struct gguf_writer *w;
+	uint64_t seed;
+	uint32_t type;
+	float *f;     /* scratch floats */
+	uint8_t *buf; /* scratch encoded bytes */
+};
+
+/*
+ * Add tensor NAME of NE0 x NE1 (NE1 = 0: a vector, F32, values 1 + 0.1 z)
+ * with values STD * z otherwise, in the model's weight type.
+ */
+static void
+modelgen_tensor(struct modelgen *mg, const char *name, uint64_t ne0,
+    uint64_t ne1, double std)
+{
+	uint64_t s = mg->seed, ne[2] = { ne0, ne1 ? ne1 : 1 };
+	size_t n = (size_t)(ne0 * ne[1]), i;
+	uint32_t type = ne1 ? mg->type : GGML_TYPE_F32;
+	const char *c;
+
+	/* the stream follows the name (FNV-1a), not the tensor's position */
+	for (c = name; *c != '\0'; c++)
+		s = (s ^ (uint8_t)*c) * 0x100000001b3ULL;
+	for (i = 0; i < n; i++)
+		mg->f[i] = ne1 ? (float)(std * modelgen_normal(&s))
+			       : (float)(1.0 + 0.1 * modelgen_normal(&s));
+	quant_quantize(type, mg->f, mg->buf, n);
+	gguf_writer_tensor(mg->w, name, type, ne1 ? 2 : 1, ne, mg->buf,
+	    quant_row_size(type, n));
+}
+
+static void
+modelgen_layer_tensor(struct modelgen *mg, int l, const char *suffix,
+    uint64_t ne0, uint64_t ne1, double std)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "blk.%d.%s", l, suffix);
+	modelgen_tensor(mg, name, ne0, ne1, std);
+}
+
+static uint32_t
+modelgen_file_type(uint32_t type)
+{
+	switch (type) {
+	case GGML_TYPE_F16:
+		return 1;
+	case GGML_TYPE_Q4_0:
+		return 2;
+	case GGML_TYPE_Q8_0:
+		return 7;
+	case GGML_TYPE_BF16:
+		return 32;
+	default:
+		return 0;
+	}
+}
+
+int
+modelgen_write(const char *path, const struct modelgen_shape *shape,
+    uint32_t weight_type, uint64_t seed, struct err *err)
+{
+	struct modelgen_shape s;
+	struct modelgen mg;
+	uint64_t e, qd, kvd, f, v, biggest;
+	double head_std;
+	int l, rc;
+
+	if ((rc = modelgen_check(shape, weight_type, &s, err)) < 0)
+		return rc;
+	e = (uint64_t)s.n_embd;
+	f = (uint64_t)s.n_ff;
+	v = (uint64_t)s.n_vocab;
+	qd = (uint64_t)s.n_head * (uint64_t)s.head_dim;
+	kvd = (uint64_t)s.n_head_kv * (uint64_t)s.head_dim;
+	biggest = e * (v > f ? (v > qd ? v : qd) : (f > qd ? f : qd));
+
+	mg.w = gguf_writer_new(32);
+	mg.seed = seed;
+	mg.type = weight_type;
+	mg.f = xreallocarray(NULL, (size_t)biggest, sizeof(float));
+	mg.buf = xreallocarray(NULL, (size_t)biggest, sizeof(float));
+
+	gguf_writer_str(mg.w, "general.architecture", "llama");
+	gguf_writer_str(mg.w, "general.name", "vkchat random test model");
+	gguf_writer_u32(
+	    mg.w, "general.file_type", modelgen_file_type(weight_type));
+	gguf_writer_u32(mg.w, "llama.vocab_size", (uint32_t)s.n_vocab);
+	gguf_writer_u32(mg.w, "llama.context_length", (uint32_t)s.n_ctx);
+	gguf_writer_u32(mg.w, "llama.embedding_length", (uint32_t)s.n_embd);
+	gguf_writer_u32(mg.w, "llama.block_count", (uint32_t)s.n_layer);
+	gguf_writer_u32(mg.w, "llama.feed_forward_length", (uint32_t)s.n_ff);
+	gguf_writer_u32(mg.w, "llama.attention.head_count", (uint32_t)s.n_head);
+	gguf_writer_u32(
+	    mg.w, "llama.attention.head_count_kv", (uint32_t)s.n_head_kv);
+	if (s.head_dim * s.n_head != s.n_embd) {
+		gguf_writer_u32(
+		    mg.w, "llama.attention.key_length", (uint32_t)s.head_dim);
+		gguf_writer_u32(
+		    mg.w, "llama.attention.value_length", (uint32_t)s.head_dim);
+	}
+	gguf_writer_f32(
+	    mg.w, "llama.attention.layer_norm_rms_epsilon", s.rms_eps);
+	gguf_writer_f32(mg.w, "llama.rope.freq_base", s.freq_base);
+	gguf_writer_u32(
+	    mg.w, "llama.rope.dimension_count", (uint32_t)s.head_dim);
+	if (s.rope_scale > 0.0f) {
+		gguf_writer_str(mg.w, "llama.rope.scaling.type", "linear");
+		gguf_writer_f32(
+		    mg.w, "llama.rope.scaling.factor", s.rope_scale);
+	}
+	modelgen_vocab(mg.w, s.n_vocab);
+
+	/* logits = head . normed x (rms ~1): a spread of about 3 */
+	head_std = 3.0 / sqrt((double)e);
+	modelgen_tensor(&mg, "token_embd.weight", e, v, head_std);
+	modelgen_tensor(&mg, "output_norm.weight", e, 0, 0.0);
+	if (!s.tied)
+		modelgen_tensor(&mg, "output.weight", e, v, head_std);
+	for (l = 0; l < s.n_layer; l++) {
+		double se = 1.0 / sqrt((double)e);
+
+		modelgen_layer_tensor(&mg, l, "attn_norm.weight", e, 0, 0.0);
+		modelgen_layer_tensor(&mg, l, "attn_q.weight", e, qd, se);
+		modelgen_layer_tensor(&mg, l, "attn_k.weight", e, kvd, se);
+		modelgen_layer_tensor(&mg, l, "attn_v.weight", e, kvd, se);
+		modelgen_layer_tensor(&mg, l, "attn_output.weight", qd, e,
+		    1.0 / sqrt((double)qd));
+		modelgen_layer_tensor(&mg, l, "ffn_norm.weight", e, 0, 0.0);
+		modelgen_layer_tensor(&mg, l, "ffn_gate.weight", e, f, se);
+		modelgen_layer_tensor(&mg, l, "ffn_up.weight", e, f, se);
+		modelgen_layer_tensor(
+		    &mg, l, "ffn_down.weight", f, e, 1.0 / sqrt((double)f));
+	}
+	rc = gguf_writer_save(mg.w, path, err);
+	free(mg.f);
+	free(mg.buf);
+	gguf_writer_free(mg.w);
+	return rc;
+}

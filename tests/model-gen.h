@@ -1,0 +1,51 @@
+/*
+ * model-gen: random-weight llama models for the engine tests.  Writes a
+ * complete GGUF (llama architecture, hyperparameters, a small synthetic
+ * SentencePiece-style vocabulary, every tensor) through the project's GGUF
+ * writer, deterministically from a seed: the same seed and shape give the
+ * same file on every machine, whatever the weight type, so a quantized
+ * model and its F32 twin hold the same underlying weights.
+ */
+#ifndef VKCHAT_MODEL_GEN_H
+#define VKCHAT_MODEL_GEN_H
+
+#include <stdint.h>
+
+#include "err.h"
+
+/*
+ * The model's shape.  Zero in an optional field means its default.  For the
+ * block types (Q8_0, Q4_0) n_embd, n_ff and n_head * head_dim must be
+ * multiples of 32.
+ */
+struct modelgen_shape {
+	int n_vocab;   /* >= 259: <unk>, <s>, </s>, 256 byte tokens, pieces */
+	int n_embd;    /* embedding length */
+	int n_layer;   /* blocks */
+	int n_head;    /* query heads */
+	int n_head_kv; /* kv heads (divides n_head); 0: n_head */
+	int n_ff;      /* feed-forward length */
+	/*
+	 * Head size; 0: n_embd / n_head.  When it differs from that,
+	 * attention.key_length/value_length are written.
+	 */
+	int head_dim;
+	int tied;	  /* no output.weight: token_embd is the head */
+	int n_ctx;	  /* context_length; 0: 2048 */
+	float freq_base;  /* rope.freq_base; 0: 10000 */
+	float rope_scale; /* linear rope scaling factor; 0: none */
+	float rms_eps;	  /* 0: 1e-5 */
+};
+
+/*
+ * Write a llama GGUF of SHAPE to PATH with every 2-D matrix (token_embd
+ * and output included) in WEIGHT_TYPE (F32, F16, BF16, Q8_0 or Q4_0; norms
+ * are always F32), weights drawn from SEED.  Weights are approximately
+ * N(0, 1/fan_in) (the output head scaled so logits have a spread of a few
+ * units), norm weights near 1.  Returns 0, ERR_USAGE for a bad shape or
+ * type (the message says which field), or ERR_IO.
+ */
+int modelgen_write(const char *path, const struct modelgen_shape *shape,
+    uint32_t weight_type, uint64_t seed, struct err *err);
+
+#endif

@@ -1,0 +1,617 @@
+/*
+ * ref: the scalar reference forward pass (the engine's correctness oracle).
+ *
+ * Deliberately plain: every weight is dequantized to f32 once at load
+ * (quant_dequantize), and the forward pass is the textbook llama block in
+ * simple loops, one token at a time, with an f32 KV cache.  Sums (dot
+ * products, the RMS, the softmax denominator) are accumulated in double so
+ * that the oracle's own rounding is negligible next to the kernels'; the
+ * results are stored as f32.  Nothing here is tuned for speed: test models
+ * are small.
+ *
+ * All buffers are allocated at load; ref_model_eval does not allocate.
+ */
+#include "ref.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quant.h"
+#include "util.h"
+
+/* The KV cache length when the caller leaves it to the model. */
+#define REF_DEFAULT_CTX 4096
+
+struct ref_layer {
+	float *attn_norm; /* (n_embd) */
+	float *wq;	  /* (n_head * head_dim, n_embd) */
+	float *wk;	  /* (n_head_kv * head_dim, n_embd) */
+	float *wv;	  /* (n_head_kv * head_dim, n_embd) */
+	float *wo;	  /* (n_embd, n_head * head_dim) */
+	float *ffn_norm;  /* (n_embd) */
+	float *w_gate;	  /* (n_ff, n_embd) */
+	float *w_up;	  /* (n_ff, n_embd) */
+	float *w_down;	  /* (n_embd, n_ff) */
+	float *k_cache;	  /* (n_ctx, n_head_kv * head_dim) */
+	float *v_cache;	  /* (n_ctx, n_head_kv * head_dim) */
+};
+
+struct ref_model {
+	struct ref_hparams hp;
+	float *tok_embd;     /* (n_vocab, n_embd) */
+	float *output_norm;  /* (n_embd) */
+	float *output;	     /* (n_vocab, n_embd); == tok_embd when tied */
+	float *freq_factors; /* (n_rot / 2) or NULL */
+	struct ref_layer *layers;
+
+	/* scratch for one token */
+	float *x;   /* (n_embd) the residual stream */
+	float *xb;  /* (n_embd) normed input of a sub-block */
+	float *q;   /* (n_head * head_dim) */
+	float *att; /* (n_head * head_dim) attention output */
+	float *hb;  /* (n_ff) */
+	float *hb2; /* (n_ff) */
+	float *sc;  /* (n_ctx) attention scores */
+};
+
+void
+ref_rmsnorm(const float *x, const float *w, float *y, size_t n, float eps)
+{
+	double ss = 0.0;
+	float scale;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		ss += (double)x[i] * x[i];
+	scale = (float)(1.0 / sqrt(ss / (double)n + eps));
+	for (i = 0; i < n; i++)
+		y[i] = x[i] * scale * w[i];
+}
+
+void
+ref_matvec(const float *w, const float *x, float *y, size_t rows, size_t cols)
+{
+	size_t r, c;
+
+	for (r = 0; r < rows; r++) {
+		const float *row = w + r * cols;
+		double acc = 0.0;
+
+		for (c = 0; c < cols; c++)
+			acc += (double)row[c] * x[c];
+		y[r] = (float)acc;
+	}
+}
+
+void
+ref_rope_ext(float *x, size_t n_heads, size_t head_dim, size_t n_rot, int pos,
+    float freq_base, float freq_scale, const float *freq_factors)
+{
+	size_t h, i;
+
+	for (i = 0; i + 1 < n_rot; i += 2) {
+		double theta = (double)pos * freq_scale *
+		    pow((double)freq_base, -(double)i / (double)n_rot);
+		float c, s;
+
+		if (freq_factors != NULL)
+			theta /= freq_factors[i / 2];
+		c = (float)cos(theta);
+		s = (float)sin(theta);
+		for (h = 0; h < n_heads; h++) {
+			float *p = x + h * head_dim + i;
+			float x0 = p[0], x1 = p[1];
+
+			p[0] = x0 * c - x1 * s;
+			p[1] = x0 * s + x1 * c;
+		}
+	}
+}
+
+void
+ref_rope(float *x, size_t n_heads, size_t head_dim, size_t n_rot, int pos,
+    float freq_base, float freq_scale)
+{
+	ref_rope_ext(
+	    x, n_heads, head_dim, n_rot, pos, freq_base, freq_scale, NULL);
+}
+
+/* ref_attention with caller-supplied scratch SC (n_kv floats). */
+static void
+ref_attention_sc(const float *q, const float *k, const float *v, float *out,
+    size_t n_head, size_t n_head_kv, size_t head_dim, size_t n_kv, float *sc)
+{
+	size_t group = n_head / n_head_kv, kv_dim = n_head_kv * head_dim;
+	double scale = 1.0 / sqrt((double)head_dim);
+	size_t h, t, d;
+
+	for (h = 0; h < n_head; h++) {
+		const float *qh = q + h * head_dim;
+		size_t kvh = h / group;
+		float max = -INFINITY;
+		double sum = 0.0;
+
+		for (t = 0; t < n_kv; t++) {
+			const float *kt = k + t * kv_dim + kvh * head_dim;
+			double acc = 0.0;
+
+			for (d = 0; d < head_dim; d++)
+				acc += (double)qh[d] * kt[d];
+			sc[t] = (float)(acc * scale);
+			if (sc[t] > max)
+				max = sc[t];
+		}
+		for (t = 0; t < n_kv; t++) {
+			sc[t] = (float)exp((double)sc[t] - max);
+			sum += sc[t];
+		}
+		for (d = 0; d < head_dim; d++) {
+			double acc = 0.0;
+
+			for (t = 0; t < n_kv; t++)
+				acc += (double)sc[t] *
+				    v[t * kv_dim + kvh * head_dim + d];
+			out[h * head_dim + d] = (float)(acc / sum);
+		}
+	}
+}
+
+void
+ref_attention(const float *q, const float *k, const float *v, float *out,
+    size_t n_head, size_t n_head_kv, size_t head_dim, size_t n_kv)
+{
+	float *sc = xcalloc(n_kv ? n_kv : 1, sizeof(*sc));
+
+	ref_attention_sc(q, k, v, out, n_head, n_head_kv, head_dim, n_kv, sc);
+	free(sc);
+}
+
+void
+ref_silu_mul(const float *g, const float *u, float *y, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		y[i] =
+		    (float)((double)g[i] / (1.0 + exp(-(double)g[i])) * u[i]);
+}
+
+size_t
+ref_argmax(const float *x, size_t n)
+{
+	size_t i, best = 0;
+
+	for (i = 1; i < n; i++)
+		if (x[i] > x[best])
+			best = i;
+	return best;
+}
+
+/*
+ * A required or optional integer hyperparameter "llama.SUFFIX": DEF < 0
+ * makes it required.  Values must lie in [1, 1 << 24].
+ */
+static int
+ref_hp_int(const struct gguf *g, const char *suffix, long def, int *out,
+    struct err *err)
+{
+	uint32_t v;
+	int rc = gguf_get_arch_u32(g, suffix, &v, err);
+
+	if (rc == ERR_NOTFOUND) {
+		if (def < 0)
+			return err_set(err, ERR_MODEL,
+			    "%s: missing key 'llama.%s'", gguf_path(g), suffix);
+		*out = (int)def;
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	if (v < 1 || v > (1u << 24))
+		return err_set(err, ERR_MODEL,
+		    "%s: key 'llama.%s' has value %" PRIu32
+		    ", expected 1 to %u",
+		    gguf_path(g), suffix, v, 1u << 24);
+	*out = (int)v;
+	return 0;
+}
+
+/* An optional float "llama.SUFFIX", DEF when absent; must be finite. */
+static int
+ref_hp_float(const struct gguf *g, const char *suffix, float def, float *out,
+    struct err *err)
+{
+	int rc = gguf_get_arch_f32(g, suffix, out, err);
+
+	if (rc == ERR_NOTFOUND) {
+		*out = def;
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	if (!isfinite(*out))
+		return err_set(err, ERR_MODEL,
+		    "%s: key 'llama.%s' is not finite", gguf_path(g), suffix);
+	return 0;
+}
+
+/* Rope scaling as llama.cpp reads it: "none" or "linear" (the default). */
+static int
+ref_hp_rope_scaling(const struct gguf *g, float *freq_scale, struct err *err)
+{
+	const struct gguf_kv *kv = gguf_find(g, "llama.rope.scaling.type");
+	float factor;
+	int rc;
+
+	rc = ref_hp_float(g, "rope.scaling.factor", 0.0f, &factor, err);
+	if (rc == 0 && factor == 0.0f)
+		rc = ref_hp_float(g, "rope.scale_linear", 0.0f, &factor, err);
+	if (rc < 0)
+		return rc;
+	if (factor < 0.0f)
+		return err_set(err, ERR_MODEL,
+		    "%s: rope scaling factor %g is negative", gguf_path(g),
+		    (double)factor);
+	*freq_scale = factor == 0.0f ? 1.0f : 1.0f / factor;
+	if (kv == NULL)
+		return 0;
+	if (kv->value.type != GGUF_STRING)
+		return err_set(err, ERR_FORMAT,
+		    "%s: key 'llama.rope.scaling.type' has type %s, expected "
+		    "string",
+		    gguf_path(g), gguf_vtype_name(kv->value.type));
+	if (gguf_str_eq(kv->value.v.str, "none")) {
+		*freq_scale = 1.0f;
+		return 0;
+	}
+	if (gguf_str_eq(kv->value.v.str, "linear"))
+		return 0;
+	return err_set(err, ERR_UNSUPPORTED,
+	    "%s: rope scaling type '%.*s' is not supported (none, linear)",
+	    gguf_path(g),
+	    (int)(kv->value.v.str.len > 64 ? 64 : kv->value.v.str.len),
+	    kv->value.v.str.ptr);
+}
+
+/*
+ * Tensor NAME dequantized to f32 into a new buffer *OUT, after checking
+ * that its shape is {NE0} (NE1 == 0) or {NE0, NE1}.
+ */
+static int
+ref_tensor(const struct gguf *g, const char *name, uint64_t ne0, uint64_t ne1,
+    float **out, struct err *err)
+{
+	const struct gguf_tensor *t = gguf_tensor_find(g, name);
+	const struct ggml_type_info *ti;
+	uint32_t want_dims = ne1 ? 2 : 1;
+	char got[96];
+	float *buf;
+
+	if (t == NULL)
+		return err_set(err, ERR_MODEL, "%s: missing tensor '%s'",
+		    gguf_path(g), name);
+	if (t->ne[0] != ne0 || t->ne[1] != (ne1 ? ne1 : 1) || t->ne[2] != 1 ||
+	    t->ne[3] != 1 || t->n_dims > want_dims) {
+		size_t len = 0;
+		uint32_t i;
+
+		got[0] = '\0';
+		for (i = 0; i < (t->n_dims ? t->n_dims : 1); i++)
+			len += (size_t)snprintf(got + len, sizeof(got) - len,
+			    "%s%" PRIu64, i ? ", " : "", t->ne[i]);
+		if (ne1)
+			return err_set(err, ERR_MODEL,
+			    "%s: tensor '%s' has shape [%s], expected [%" PRIu64
+			    ", %" PRIu64 "]",
+			    gguf_path(g), name, got, ne0, ne1);
+		return err_set(err, ERR_MODEL,
+		    "%s: tensor '%s' has shape [%s], expected [%" PRIu64 "]",
+		    gguf_path(g), name, got, ne0);
+	}
+	ti = ggml_type_info(t->type);
+	buf = xreallocarray(NULL, t->n_elements, sizeof(float));
+	if (quant_dequantize(t->type, t->data, buf, t->n_elements) < 0) {
+		free(buf);
+		return err_set(err, ERR_UNSUPPORTED,
+		    "%s: tensor '%s' has type %s, which the reference does "
+		    "not support (f32, f16, bf16, q8_0, q4_0)",
+		    gguf_path(g), name, ti ? ti->name : "unknown");
+	}
+	*out = buf;
+	return 0;
+}
+
+/* Tensor "blk.L.SUFFIX". */
+static int
+ref_layer_tensor(const struct gguf *g, int l, const char *suffix, uint64_t ne0,
+    uint64_t ne1, float **out, struct err *err)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "blk.%d.%s", l, suffix);
+	return ref_tensor(g, name, ne0, ne1, out, err);
+}
+
+static int
+ref_model_hparams_read(
+    const struct gguf *g, int n_ctx, struct ref_hparams *hp, struct err *err)
+{
+	const struct gguf_tensor *te;
+	struct gguf_str arch;
+	int key_len, val_len, rc;
+
+	rc = gguf_get_str(g, "general.architecture", &arch, err);
+	if (rc == ERR_NOTFOUND)
+		return err_set(err, ERR_MODEL,
+		    "%s: missing key 'general.architecture'", gguf_path(g));
+	if (rc < 0)
+		return rc;
+	if (!gguf_str_eq(arch, "llama"))
+		return err_set(err, ERR_UNSUPPORTED,
+		    "%s: architecture '%.*s' is not supported by the "
+		    "reference (llama)",
+		    gguf_path(g), (int)(arch.len > 64 ? 64 : arch.len),
+		    arch.ptr);
+	if ((rc = ref_hp_int(g, "embedding_length", -1, &hp->n_embd, err)) <
+		0 ||
+	    (rc = ref_hp_int(g, "block_count", -1, &hp->n_layer, err)) < 0 ||
+	    (rc = ref_hp_int(g, "attention.head_count", -1, &hp->n_head, err)) <
+		0 ||
+	    (rc = ref_hp_int(g, "attention.head_count_kv", hp->n_head,
+		 &hp->n_head_kv, err)) < 0 ||
+	    (rc = ref_hp_int(g, "feed_forward_length", -1, &hp->n_ff, err)) <
+		0 ||
+	    (rc = ref_hp_int(g, "context_length", 0, &hp->n_ctx_train, err)) <
+		0)
+		return rc;
+	if (hp->n_embd % hp->n_head != 0 &&
+	    !gguf_find(g, "llama.attention.key_length"))
+		return err_set(err, ERR_MODEL,
+		    "%s: embedding length %d is not a multiple of the head "
+		    "count %d",
+		    gguf_path(g), hp->n_embd, hp->n_head);
+	if (hp->n_head % hp->n_head_kv != 0)
+		return err_set(err, ERR_MODEL,
+		    "%s: head count %d is not a multiple of the kv head count "
+		    "%d",
+		    gguf_path(g), hp->n_head, hp->n_head_kv);
+	if ((rc = ref_hp_int(g, "attention.key_length", hp->n_embd / hp->n_head,
+		 &key_len, err)) < 0 ||
+	    (rc = ref_hp_int(
+		 g, "attention.value_length", key_len, &val_len, err)) < 0)
+		return rc;
+	if (key_len != val_len)
+		return err_set(err, ERR_UNSUPPORTED,
+		    "%s: key length %d differs from value length %d",
+		    gguf_path(g), key_len, val_len);
+	hp->head_dim = key_len;
+	if ((rc = ref_hp_int(
+		 g, "rope.dimension_count", hp->head_dim, &hp->n_rot, err)) < 0)
+		return rc;
+	if (hp->n_rot > hp->head_dim || hp->n_rot % 2 != 0)
+		return err_set(err, ERR_MODEL,
+		    "%s: rope dimension count %d must be even and at most the "
+		    "head size %d",
+		    gguf_path(g), hp->n_rot, hp->head_dim);
+	rc = gguf_get_arch_f32(
+	    g, "attention.layer_norm_rms_epsilon", &hp->rms_eps, err);
+	if (rc == ERR_NOTFOUND)
+		return err_set(err, ERR_MODEL,
+		    "%s: missing key 'llama.attention.layer_norm_rms_epsilon'",
+		    gguf_path(g));
+	if (rc < 0)
+		return rc;
+	if (!(hp->rms_eps >= 0.0f && hp->rms_eps < 1.0f))
+		return err_set(err, ERR_MODEL,
+		    "%s: rms epsilon %g is out of range", gguf_path(g),
+		    (double)hp->rms_eps);
+	if ((rc = ref_hp_float(
+		 g, "rope.freq_base", 10000.0f, &hp->freq_base, err)) < 0)
+		return rc;
+	if (!(hp->freq_base > 0.0f))
+		return err_set(err, ERR_MODEL,
+		    "%s: rope frequency base %g is not positive", gguf_path(g),
+		    (double)hp->freq_base);
+	if ((rc = ref_hp_rope_scaling(g, &hp->freq_scale, err)) < 0)
+		return rc;
+	te = gguf_tensor_find(g, "token_embd.weight");
+	if (te == NULL)
+		return err_set(err, ERR_MODEL,
+		    "%s: missing tensor 'token_embd.weight'", gguf_path(g));
+	if (te->ne[1] < 1 || te->ne[1] > (1u << 24))
+		return err_set(err, ERR_MODEL,
+		    "%s: tensor 'token_embd.weight' has %" PRIu64
+		    " rows, expected 1 to %u",
+		    gguf_path(g), te->ne[1], 1u << 24);
+	hp->n_vocab = (int)te->ne[1];
+	hp->tied = gguf_tensor_find(g, "output.weight") == NULL;
+	hp->has_freq_factors = gguf_tensor_find(g, "rope_freqs.weight") != NULL;
+	if (n_ctx <= 0)
+		n_ctx = hp->n_ctx_train > 0 && hp->n_ctx_train < REF_DEFAULT_CTX
+		    ? hp->n_ctx_train
+		    : REF_DEFAULT_CTX;
+	hp->n_ctx = n_ctx;
+	return 0;
+}
+
+static int
+ref_model_layer_load(const struct gguf *g, const struct ref_hparams *hp, int l,
+    struct ref_layer *ly, struct err *err)
+{
+	uint64_t e = (uint64_t)hp->n_embd, f = (uint64_t)hp->n_ff;
+	uint64_t qd = (uint64_t)hp->n_head * (uint64_t)hp->head_dim;
+	uint64_t kvd = (uint64_t)hp->n_head_kv * (uint64_t)hp->head_dim;
+	int rc;
+
+	if ((rc = ref_layer_tensor(
+		 g, l, "attn_norm.weight", e, 0, &ly->attn_norm, err)) < 0 ||
+	    (rc = ref_layer_tensor(
+		 g, l, "attn_q.weight", e, qd, &ly->wq, err)) < 0 ||
+	    (rc = ref_layer_tensor(
+		 g, l, "attn_k.weight", e, kvd, &ly->wk, err)) < 0 ||
+	    (rc = ref_layer_tensor(
+		 g, l, "attn_v.weight", e, kvd, &ly->wv, err)) < 0 ||
+	    (rc = ref_layer_tensor(
+		 g, l, "attn_output.weight", qd, e, &ly->wo, err)) < 0 ||
+	    (rc = ref_layer_tensor(
+		 g, l, "ffn_norm.weight", e, 0, &ly->ffn_norm, err)) < 0 ||
+	    (rc = ref_layer_tensor(
+		 g, l, "ffn_gate.weight", e, f, &ly->w_gate, err)) < 0 ||
+	    (rc = ref_layer_tensor(
+		 g, l, "ffn_up.weight", e, f, &ly->w_up, err)) < 0 ||
+	    (rc = ref_layer_tensor(
+		 g, l, "ffn_down.weight", f, e, &ly->w_down, err)) < 0)
+		return rc;
+	ly->k_cache = xreallocarray(NULL, (size_t)hp->n_ctx * kvd, 4);
+	ly->v_cache = xreallocarray(NULL, (size_t)hp->n_ctx * kvd, 4);
+	return 0;
+}
+
+int
+ref_model_load(
+    const struct gguf *g, int n_ctx, struct ref_model **out, struct err *err)
+{
+	struct ref_model *m = xcalloc(1, sizeof(*m));
+	struct ref_hparams *hp = &m->hp;
+	uint64_t e;
+	int l, rc;
+
+	if ((rc = ref_model_hparams_read(g, n_ctx, hp, err)) < 0)
+		goto fail;
+	e = (uint64_t)hp->n_embd;
+	if ((rc = ref_tensor(g, "token_embd.weight", e, (uint64_t)hp->n_vocab,
+		 &m->tok_embd, err)) < 0 ||
+	    (rc = ref_tensor(
+		 g, "output_norm.weight", e, 0, &m->output_norm, err)) < 0)
+		goto fail;
+	if (hp->tied)
+		m->output = m->tok_embd;
+	else if ((rc = ref_tensor(g, "output.weight", e, (uint64_t)hp->n_vocab,
+		      &m->output, err)) < 0)
+		goto fail;
+	if (hp->has_freq_factors &&
+	    (rc = ref_tensor(g, "rope_freqs.weight", (uint64_t)hp->n_rot / 2, 0,
+		 &m->freq_factors, err)) < 0)
+		goto fail;
+	m->layers = xcalloc((size_t)hp->n_layer, sizeof(*m->layers));
+	for (l = 0; l < hp->n_layer; l++)
+		if ((rc = ref_model_layer_load(g, hp, l, &m->layers[l], err)) <
+		    0)
+			goto fail;
+	m->x = xcalloc((size_t)hp->n_embd, sizeof(float));
+	m->xb = xcalloc((size_t)hp->n_embd, sizeof(float));
+	m->q =
+	    xcalloc((size_t)hp->n_head * (size_t)hp->head_dim, sizeof(float));
+	m->att =
+	    xcalloc((size_t)hp->n_head * (size_t)hp->head_dim, sizeof(float));
+	m->hb = xcalloc((size_t)hp->n_ff, sizeof(float));
+	m->hb2 = xcalloc((size_t)hp->n_ff, sizeof(float));
+	m->sc = xcalloc((size_t)hp->n_ctx, sizeof(float));
+	*out = m;
+	return 0;
+fail:
+	ref_model_free(m);
+	return rc;
+}
+
+void
+ref_model_free(struct ref_model *m)
+{
+	int l;
+
+	if (m == NULL)
+		return;
+	if (m->layers != NULL) {
+		for (l = 0; l < m->hp.n_layer; l++) {
+			struct ref_layer *ly = &m->layers[l];
+
+			free(ly->attn_norm);
+			free(ly->wq);
+			free(ly->wk);
+			free(ly->wv);
+			free(ly->wo);
+			free(ly->ffn_norm);
+			free(ly->w_gate);
+			free(ly->w_up);
+			free(ly->w_down);
+			free(ly->k_cache);
+			free(ly->v_cache);
+		}
+		free(m->layers);
+	}
+	if (m->output != m->tok_embd)
+		free(m->output);
+	free(m->tok_embd);
+	free(m->output_norm);
+	free(m->freq_factors);
+	free(m->x);
+	free(m->xb);
+	free(m->q);
+	free(m->att);
+	free(m->hb);
+	free(m->hb2);
+	free(m->sc);
+	free(m);
+}
+
+int
+ref_model_n_vocab(const struct ref_model *m)
+{
+	return m->hp.n_vocab;
+}
+
+const struct ref_hparams *
+ref_model_hparams(const struct ref_model *m)
+{
+	return &m->hp;
+}
+
+int
+ref_model_eval(struct ref_model *m, int32_t token, int pos, float *logits)
+{
+	const struct ref_hparams *hp = &m->hp;
+	size_t n_embd = (size_t)hp->n_embd, n_ff = (size_t)hp->n_ff;
+	size_t hd = (size_t)hp->head_dim;
+	size_t qd = (size_t)hp->n_head * hd, kvd = (size_t)hp->n_head_kv * hd;
+	size_t i;
+	int l;
+
+	if (token < 0 || token >= hp->n_vocab || pos < 0 || pos >= hp->n_ctx)
+		return ERR_RANGE;
+	memcpy(
+	    m->x, m->tok_embd + (size_t)token * n_embd, n_embd * sizeof(float));
+	for (l = 0; l < hp->n_layer; l++) {
+		struct ref_layer *ly = &m->layers[l];
+		float *k = ly->k_cache + (size_t)pos * kvd;
+		float *v = ly->v_cache + (size_t)pos * kvd;
+
+		ref_rmsnorm(m->x, ly->attn_norm, m->xb, n_embd, hp->rms_eps);
+		ref_matvec(ly->wq, m->xb, m->q, qd, n_embd);
+		ref_matvec(ly->wk, m->xb, k, kvd, n_embd);
+		ref_matvec(ly->wv, m->xb, v, kvd, n_embd);
+		ref_rope_ext(m->q, (size_t)hp->n_head, hd, (size_t)hp->n_rot,
+		    pos, hp->freq_base, hp->freq_scale, m->freq_factors);
+		ref_rope_ext(k, (size_t)hp->n_head_kv, hd, (size_t)hp->n_rot,
+		    pos, hp->freq_base, hp->freq_scale, m->freq_factors);
+		ref_attention_sc(m->q, ly->k_cache, ly->v_cache, m->att,
+		    (size_t)hp->n_head, (size_t)hp->n_head_kv, hd,
+		    (size_t)pos + 1, m->sc);
+		ref_matvec(ly->wo, m->att, m->xb, n_embd, qd);
+		for (i = 0; i < n_embd; i++)
+			m->x[i] += m->xb[i];
+
+		ref_rmsnorm(m->x, ly->ffn_norm, m->xb, n_embd, hp->rms_eps);
+		ref_matvec(ly->w_gate, m->xb, m->hb, n_ff, n_embd);
+		ref_matvec(ly->w_up, m->xb, m->hb2, n_ff, n_embd);
+		ref_silu_mul(m->hb, m->hb2, m->hb, n_ff);
+		ref_matvec(ly->w_down, m->hb, m->xb, n_embd, n_ff);
+		for (i = 0; i < n_embd; i++)
+			m->x[i] += m->xb[i];
+	}
+	ref_rmsnorm(m->x, m->output_norm, m->xb, n_embd, hp->rms_eps);
+	ref_matvec(m->output, m->xb, logits, (size_t)hp->n_vocab, n_embd);
+	return 0;
+}

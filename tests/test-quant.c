@@ -1,0 +1,337 @@
+/*
+ * test-quant: f16 and bf16 conversions against known bit patterns (rounding
+ * ties, subnormals, overflow, inf, nan), Q8_0/Q4_0 blocks against bytes
+ * computed by hand from ggml's reference algorithm, and roundtrip error
+ * bounds on random data.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gguf.h"
+#include "harness.h"
+#include "quant.h"
+
+static float
+test_quant_bits(uint32_t u)
+{
+	float f;
+
+	memcpy(&f, &u, sizeof(f));
+	return f;
+}
+
+static uint32_t
+test_quant_u32(float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof(u));
+	return u;
+}
+
+#define CHECK_F16(f, bits) CHECK_INT(quant_f32_to_f16(f), bits)
+#define CHECK_BF16(f, bits) CHECK_INT(quant_f32_to_bf16(f), bits)
+
+TEST(quant_f16_from_f32)
+{
+	CHECK_F16(0.0f, 0x0000);
+	CHECK_F16(-0.0f, 0x8000);
+	CHECK_F16(1.0f, 0x3c00);
+	CHECK_F16(-2.0f, 0xc000);
+	CHECK_F16(0.1f, 0x2e66);
+	CHECK_F16(65504.0f, 0x7bff);
+	CHECK_F16(65519.0f, 0x7bff);
+	/* halfway to 65536 rounds to the even side: infinity */
+	CHECK_F16(65520.0f, 0x7c00);
+	CHECK_F16(1e10f, 0x7c00);
+	CHECK_F16(-1e10f, 0xfc00);
+	CHECK_F16(INFINITY, 0x7c00);
+	CHECK_F16(-INFINITY, 0xfc00);
+	/* ties to even in the normal range */
+	CHECK_F16(1.0f + 0x1p-11f, 0x3c00);
+	CHECK_F16(1.0f + 3 * 0x1p-11f, 0x3c02);
+	CHECK_F16(1.0f + 0x1p-11f + 0x1p-20f, 0x3c01);
+	/* subnormals: units of 2^-24 */
+	CHECK_F16(0x1p-24f, 0x0001);
+	CHECK_F16(-0x1p-24f, 0x8001);
+	CHECK_F16(0x1p-25f, 0x0000);
+	CHECK_F16(test_quant_bits(test_quant_u32(0x1p-25f) + 1), 0x0001);
+	CHECK_F16(3 * 0x1p-25f, 0x0002);
+	CHECK_F16(5 * 0x1p-25f, 0x0002);
+	CHECK_F16(1023 * 0x1p-24f, 0x03ff);
+	CHECK_F16(0x1p-14f, 0x0400);
+	/* between the largest subnormal and the smallest normal */
+	CHECK_F16(0x1p-14f - 0x1p-25f, 0x0400);
+	CHECK_F16(1e-30f, 0x0000);
+	CHECK_F16(test_quant_bits(1), 0x0000);
+	CHECK_F16(NAN, 0x7e00);
+	CHECK(quant_f32_to_f16(test_quant_bits(0x7f800001)) > 0x7c00);
+	CHECK(quant_f32_to_f16(test_quant_bits(0xff800001)) > 0xfc00);
+}
+
+TEST(quant_f16_to_f32)
+{
+	CHECK(quant_f16_to_f32(0x0000) == 0.0f);
+	CHECK(signbit(quant_f16_to_f32(0x8000)));
+	CHECK(quant_f16_to_f32(0x3c00) == 1.0f);
+	CHECK(quant_f16_to_f32(0xc000) == -2.0f);
+	CHECK(quant_f16_to_f32(0x7bff) == 65504.0f);
+	CHECK(quant_f16_to_f32(0x0001) == 0x1p-24f);
+	CHECK(quant_f16_to_f32(0x03ff) == 1023 * 0x1p-24f);
+	CHECK(quant_f16_to_f32(0x8400) == -0x1p-14f);
+	CHECK(quant_f16_to_f32(0x7c00) == INFINITY);
+	CHECK(quant_f16_to_f32(0xfc00) == -INFINITY);
+	CHECK(isnan(quant_f16_to_f32(0x7e00)));
+	CHECK(isnan(quant_f16_to_f32(0x7c01)));
+}
+
+TEST(quant_f16_roundtrip_all)
+{
+	uint32_t h;
+
+	/* every non-nan half survives f16 -> f32 -> f16 */
+	for (h = 0; h < 0x10000; h++) {
+		float f = quant_f16_to_f32((uint16_t)h);
+
+		if (isnan(f))
+			continue;
+		if (quant_f32_to_f16(f) != h)
+			CHECK_MSG(0, "half 0x%04x -> %g -> 0x%04x", h,
+			    (double)f, quant_f32_to_f16(f));
+	}
+}
+
+TEST(quant_bf16)
+{
+	CHECK_BF16(0.0f, 0x0000);
+	CHECK_BF16(-0.0f, 0x8000);
+	CHECK_BF16(1.0f, 0x3f80);
+	CHECK_BF16(-1.0f, 0xbf80);
+	CHECK_BF16(3.14159265f, 0x4049);
+	CHECK_BF16(1.0f + 0x1p-8f, 0x3f80);
+	CHECK_BF16(1.0f + 3 * 0x1p-8f, 0x3f82);
+	CHECK_BF16(1.0f + 0x1p-8f + 0x1p-20f, 0x3f81);
+	CHECK_BF16(INFINITY, 0x7f80);
+	CHECK_BF16(-INFINITY, 0xff80);
+	/* the largest float rounds up to infinity */
+	CHECK_BF16(test_quant_bits(0x7f7fffff), 0x7f80);
+	CHECK_BF16(test_quant_bits(0x00010000), 0x0001);
+	CHECK_BF16(NAN, 0x7fc0);
+	/* a signalling nan is quieted, never turned into infinity */
+	CHECK_BF16(test_quant_bits(0x7f800001), 0x7fc0);
+	CHECK(quant_bf16_to_f32(0x3f80) == 1.0f);
+	CHECK(quant_bf16_to_f32(0xc040) == -3.0f);
+	CHECK(quant_bf16_to_f32(0x0001) == test_quant_bits(0x00010000));
+	CHECK(isnan(quant_bf16_to_f32(0x7fc1)));
+}
+
+TEST(quant_row_size)
+{
+	CHECK_INT(quant_row_size(GGML_TYPE_F32, 10), 40);
+	CHECK_INT(quant_row_size(GGML_TYPE_F16, 10), 20);
+	CHECK_INT(quant_row_size(GGML_TYPE_BF16, 10), 20);
+	CHECK_INT(quant_row_size(GGML_TYPE_Q8_0, 64), 68);
+	CHECK_INT(quant_row_size(GGML_TYPE_Q4_0, 64), 36);
+	CHECK_INT(quant_row_size(GGML_TYPE_Q4_0, 33), 0);
+	CHECK_INT(quant_row_size(1000, 32), 0);
+}
+
+static void
+test_quant_check_bytes(const uint8_t *got, const uint8_t *want, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (got[i] != want[i]) {
+			CHECK_MSG(0, "byte %zu: 0x%02x, expected 0x%02x", i,
+			    got[i], want[i]);
+			return;
+		}
+}
+
+TEST(quant_q8_0_blocks)
+{
+	/* d = 1: q = roundf(x), halves away from zero */
+	static const uint8_t want_a[34] = { 0x00, 0x3c, 0x7f, 0x81, 0x03, 0xfd,
+		0x00, 0xff, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd,
+		0xfe, 0xff, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+		0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f };
+	/*
+	 * amax 1: d = 1/127 stored as f16 0x2008, but q = x * 127 uses the
+	 * f32 scale (0.5 -> 63.5 -> 64; 1/3 -> 42)
+	 */
+	static const uint8_t want_c[34] = { 0x08, 0x20, 0x7f, 0x40, 0xc0, 0x20,
+		0x2a, 0xa9, 0xb1, 0xb9, 0xc0, 0xc8, 0xd0, 0xd8, 0xe0, 0xe8,
+		0xf0, 0xf8, 0x00, 0x08, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38,
+		0x40, 0x47, 0x4f, 0x57, 0x5f, 0x67, 0x6f, 0x77 };
+	float a[32], c[32], z[32] = { 0 }, back[32];
+	uint8_t out[34];
+	int j;
+
+	a[0] = 127;
+	a[1] = -127;
+	a[2] = 2.5f;
+	a[3] = -2.5f;
+	a[4] = 0.49f;
+	a[5] = -0.5f;
+	for (j = 6; j < 32; j++)
+		a[j] = (float)(j - 16);
+	CHECK_INT(quant_quantize(GGML_TYPE_Q8_0, a, out, 32), 0);
+	test_quant_check_bytes(out, want_a, 34);
+	CHECK_INT(quant_dequantize(GGML_TYPE_Q8_0, out, back, 32), 0);
+	CHECK(back[0] == 127.0f && back[2] == 3.0f && back[5] == -1.0f);
+
+	c[0] = 1.0f;
+	c[1] = 0.5f;
+	c[2] = -0.5f;
+	c[3] = 0.25f;
+	c[4] = 1.0f / 3;
+	for (j = 5; j < 32; j++)
+		c[j] = (float)(j - 16) / 16;
+	CHECK_INT(quant_quantize(GGML_TYPE_Q8_0, c, out, 32), 0);
+	test_quant_check_bytes(out, want_c, 34);
+	CHECK_INT(quant_dequantize(GGML_TYPE_Q8_0, out, back, 32), 0);
+	CHECK(back[0] == 127 * quant_f16_to_f32(0x2008));
+
+	/* all zero: d = 0 and every q = 0 */
+	memset(out, 0xaa, sizeof(out));
+	CHECK_INT(quant_quantize(GGML_TYPE_Q8_0, z, out, 32), 0);
+	for (j = 0; j < 34; j++)
+		CHECK_INT(out[j], 0);
+}
+
+TEST(quant_q4_0_blocks)
+{
+	/* the extreme is -8: d = 1, q = min(15, (int)(x + 8.5)) */
+	static const uint8_t want_a[18] = { 0x00, 0x3c, 0xf0, 0x81, 0x82, 0x93,
+		0x04, 0xf5, 0x16, 0xc7, 0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d,
+		0x8e, 0x8f };
+	/* the extreme is +8 (first of +8/-8): d = -1, so -8 clamps to 15 */
+	static const uint8_t want_b[18] = { 0x00, 0xbc, 0x80, 0x8f, 0x80, 0x8f,
+		0x84, 0x8c, 0x88, 0x89, 0x88, 0x88, 0x88, 0x88, 0x88, 0x88,
+		0x88, 0x88 };
+	static const float hi_a[8] = { 7.9f, 0.49f, -0.5f, 0.5f, -7.6f, 7.4f,
+		-7.5f, 3.5f };
+	static const float lo_b[8] = { 8, -8, 7.9f, -7.9f, 4, -4, 0.5f, -0.5f };
+	float a[32] = { 0 }, b[32] = { 0 }, back[32];
+	uint8_t out[18];
+	int j;
+
+	a[0] = -8;
+	for (j = 1; j < 16; j++)
+		a[j] = (float)(j - 8);
+	memcpy(a + 16, hi_a, sizeof(hi_a));
+	CHECK_INT(quant_quantize(GGML_TYPE_Q4_0, a, out, 32), 0);
+	test_quant_check_bytes(out, want_a, 18);
+	CHECK_INT(quant_dequantize(GGML_TYPE_Q4_0, out, back, 32), 0);
+	for (j = 0; j < 16; j++)
+		CHECK(back[j] == a[j]);
+	CHECK(back[16] == 7.0f && back[20] == -8.0f && back[24] == 0.0f);
+
+	memcpy(b, lo_b, sizeof(lo_b));
+	CHECK_INT(quant_quantize(GGML_TYPE_Q4_0, b, out, 32), 0);
+	test_quant_check_bytes(out, want_b, 18);
+	CHECK_INT(quant_dequantize(GGML_TYPE_Q4_0, out, back, 32), 0);
+	CHECK(back[0] == 8.0f && back[1] == -7.0f && back[16] == 0.0f);
+}
+
+/* A deterministic value roughly N(0, 1) (sum of uniforms). */
+static float
+test_quant_rand(uint64_t *s)
+{
+	float acc = 0.0f;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+		acc += (float)(*s >> 40) / (float)(1 << 24) - 0.5f;
+	}
+	return acc * 1.7320508f;
+}
+
+/*
+ * Roundtrip bounds per block with absolute maximum A: Q8_0 is off by at
+ * most half a step (A/254) plus the f16 rounding of d (2^-11 relative, times
+ * |q| <= 127); Q4_0 by at most a whole step A/8 (the value opposite the
+ * extreme clamps from 16 to 15) plus 8 * d's f16 error.  d's f16 error
+ * is 2^-11 relative, or 2^-25 absolute where d is an f16 subnormal (the
+ * second half of the data is scaled down to get there).  F16/BF16: half
+ * an ulp (2^-11, 2^-8 relative).
+ */
+TEST(quant_roundtrip_bounds)
+{
+	enum { N = 32 * 64 };
+	static float x[N], y[N];
+	static uint8_t buf[N * 4];
+	uint64_t s = 12345;
+	double sq8 = 0, sq4 = 0, sx = 0;
+	size_t i, b;
+
+	for (i = 0; i < N; i++)
+		x[i] = test_quant_rand(&s) * (i < N / 2 ? 1.0f : 1e-3f);
+	for (i = 0; i < N; i++)
+		sx += (double)x[i] * x[i];
+
+	CHECK_INT(quant_quantize(GGML_TYPE_Q8_0, x, buf, N), 0);
+	CHECK_INT(quant_dequantize(GGML_TYPE_Q8_0, buf, y, N), 0);
+	for (b = 0; b < N / 32; b++) {
+		float amax = 0;
+
+		for (i = b * 32; i < b * 32 + 32; i++)
+			amax = fmaxf(amax, fabsf(x[i]));
+		for (i = b * 32; i < b * 32 + 32; i++) {
+			double e = fabs((double)x[i] - y[i]);
+
+			sq8 += (double)(x[i] - y[i]) * (x[i] - y[i]);
+			CHECK_MSG(e <= amax * (0.5 / 127 + 0x1p-11 + 1e-6) +
+				    127 * 0x1p-25,
+			    "q8_0 element %zu: %g -> %g", i, (double)x[i],
+			    (double)y[i]);
+		}
+	}
+	CHECK_INT(quant_quantize(GGML_TYPE_Q4_0, x, buf, N), 0);
+	CHECK_INT(quant_dequantize(GGML_TYPE_Q4_0, buf, y, N), 0);
+	for (b = 0; b < N / 32; b++) {
+		float amax = 0;
+
+		for (i = b * 32; i < b * 32 + 32; i++)
+			amax = fmaxf(amax, fabsf(x[i]));
+		for (i = b * 32; i < b * 32 + 32; i++) {
+			double e = fabs((double)x[i] - y[i]);
+
+			sq4 += (double)(x[i] - y[i]) * (x[i] - y[i]);
+			CHECK_MSG(e <= amax / 8 * (1 + 8 * 0x1p-11 + 1e-6) +
+				    8 * 0x1p-25,
+			    "q4_0 element %zu: %g -> %g", i, (double)x[i],
+			    (double)y[i]);
+		}
+	}
+	test_note("relative rms error: q8_0 %.2e, q4_0 %.2e", sqrt(sq8 / sx),
+	    sqrt(sq4 / sx));
+	CHECK(sqrt(sq8 / sx) < 0.01);
+	CHECK(sqrt(sq4 / sx) < 0.15);
+
+	CHECK_INT(quant_quantize(GGML_TYPE_F16, x, buf, N), 0);
+	CHECK_INT(quant_dequantize(GGML_TYPE_F16, buf, y, N), 0);
+	for (i = 0; i < N; i++)
+		CHECK(fabsf(x[i] - y[i]) <= fabsf(x[i]) * 0x1p-11f + 0x1p-25f);
+	CHECK_INT(quant_quantize(GGML_TYPE_BF16, x, buf, N), 0);
+	CHECK_INT(quant_dequantize(GGML_TYPE_BF16, buf, y, N), 0);
+	for (i = 0; i < N; i++)
+		CHECK(fabsf(x[i] - y[i]) <= fabsf(x[i]) * 0x1p-8f);
+	CHECK_INT(quant_quantize(GGML_TYPE_F32, x, buf, N), 0);
+	CHECK_INT(quant_dequantize(GGML_TYPE_F32, buf, y, N), 0);
+	CHECK(memcmp(x, y, sizeof(x)) == 0);
+}
+
+TEST(quant_unsupported)
+{
+	float x[32] = { 0 };
+	uint8_t buf[256];
+
+	CHECK_INT(quant_quantize(GGML_TYPE_Q4_K, x, buf, 32), -1);
+	CHECK_INT(quant_dequantize(GGML_TYPE_Q4_1, buf, x, 32), -1);
+	CHECK_INT(quant_quantize(GGML_TYPE_Q8_0, x, buf, 31), -1);
+	CHECK_INT(quant_dequantize(GGML_TYPE_Q4_0, buf, x, 16), -1);
+}
