@@ -15,6 +15,10 @@ const struct cmd cmd_table[] = {
 	{ "version", cmd_version, "print the version" },
 	{ "info", cmd_info, "describe a GGUF model file" },
 	{ "tokenize", cmd_tokenize, "show how a model tokenizes a text" },
+	{ "devices", cmd_devices, "list the Vulkan devices" },
+	{ "sessions", cmd_sessions, "list, show, export and fork saved chats" },
+	{ "presets", cmd_presets, "manage named generation settings" },
+	{ "templates", cmd_templates, "manage and render prompt templates" },
 	{ NULL, NULL, NULL },
 };
 

@@ -44,5 +44,16 @@ int cmd_version(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 /* vkchat tokenize: text -> token ids with a model's tokenizer. */
 int cmd_tokenize(int argc, char **argv);
+/*
+ * vkchat devices (and vkchat info --devices): list the Vulkan devices
+ * (--json for JSON).
+ */
+int cmd_devices(int argc, char **argv);
+/* vkchat sessions: list, show, export, import, rename, delete, fork. */
+int cmd_sessions(int argc, char **argv);
+/* vkchat presets: list, show, add, set, copy, delete, export, import. */
+int cmd_presets(int argc, char **argv);
+/* vkchat templates: list, show, add, edit, delete, render. */
+int cmd_templates(int argc, char **argv);
 
 #endif

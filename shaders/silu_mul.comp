@@ -1,0 +1,41 @@
+#version 450
+/*
+ * silu_mul: y[t][i] = silu(g[t][i]) * u[t][i], silu(v) = v / (1 + e^-v)
+ * (the SwiGLU feed-forward gate).  In place is allowed.
+ *
+ * Dispatch: ceil(n / workgroup size) x rows.  Bindings: 0 g, 1 u (f32,
+ * read), 2 y (f32, write); element (t, i) of g is g[g_off + t*g_stride + i]
+ * and likewise for u and y.  Push: n, g_off, g_stride, u_off, u_stride,
+ * y_off, y_stride.  Specialization: 0 workgroup size.
+ * Reference: ref_silu_mul(); test: kern_silu_mul.
+ */
+#include "common.glsl"
+
+layout(local_size_x_id = 0) in;
+
+layout(binding = 0) readonly buffer G { float g[]; };
+layout(binding = 1) readonly buffer U { float u[]; };
+layout(binding = 2) buffer Y { float y[]; };
+
+layout(push_constant) uniform Push {
+	uint n;
+	uint g_off;
+	uint g_stride;
+	uint u_off;
+	uint u_stride;
+	uint y_off;
+	uint y_stride;
+} p;
+
+void
+main()
+{
+	const uint t = gl_WorkGroupID.y;
+	const uint i = gl_GlobalInvocationID.x;
+
+	if (i >= p.n)
+		return;
+	const float v = g[p.g_off + t * p.g_stride + i];
+	y[p.y_off + t * p.y_stride + i] =
+	    v / (1.0 + exp(-v)) * u[p.u_off + t * p.u_stride + i];
+}

@@ -1,0 +1,112 @@
+/*
+ * weights: decoding weight blocks of every supported ggml type.  The
+ * includer declares the specialization constant WTYPE (a ggml type id);
+ * the weights are binding 0, read both as 16-bit words (w16) and as
+ * 16-byte words (w128): wide loads are what make llvmpipe (and GPUs)
+ * stream at full speed.
+ *
+ * A row of COLS values (COLS a multiple of 32) is COLS/32 blocks; block
+ * BLK of a chunk of NBLK blocks is, in the layout kern_weight_upload()
+ * makes (src/kern.c):
+ *   F32  (0)   128 bytes at BLK*128: 32 floats (as in GGUF)
+ *   F16  (1)    64 bytes at BLK*64 (as in GGUF)
+ *   BF16 (30)   64 bytes at BLK*64: the high halves of f32 (as in GGUF)
+ *   Q8_0 (8)   32 int8 q at BLK*32, f16 scale d at NBLK*32 + BLK*2;
+ *              value q * d
+ *   Q4_0 (2)   16 bytes at BLK*16, byte j holding element j (low nibble)
+ *              and j + 16 (high); f16 scale d at NBLK*16 + BLK*2;
+ *              value (q - 8) * d
+ * Q8_0 and Q4_0 are ggml's blocks with the scales moved after all the
+ * quants, so the quants are 16-byte aligned.
+ * Host mirror: quant_dequantize() in src/quant.c, on the GGUF layout.
+ */
+layout(binding = 0) readonly buffer W16 { uint16_t w16[]; };
+layout(binding = 0) readonly buffer W128 { uvec4 w128[]; };
+
+const uint WEIGHTS_F32 = 0;
+const uint WEIGHTS_F16 = 1;
+const uint WEIGHTS_Q4_0 = 2;
+const uint WEIGHTS_Q8_0 = 8;
+const uint WEIGHTS_BF16 = 30;
+
+/* The f16 scale of block BLK of NBLK (quantized types). */
+float
+weights_scale(uint blk, uint nblk)
+{
+	const uint q_words = WTYPE == WEIGHTS_Q8_0 ? 16 : 8;
+
+	return unpackHalf2x16(uint(w16[nblk * q_words + blk])).x;
+}
+
+/*
+ * The 32 values of block BLK of a chunk of NBLK blocks as 8 vec4s
+ * (values 4i..4i+3 in v[i]), decoded one 16-byte word at a time.
+ */
+void
+weights_block(uint blk, uint nblk, out vec4 v[8])
+{
+	if (WTYPE == WEIGHTS_F32) {
+		for (uint i = 0; i < 8; i++)
+			v[i] = uintBitsToFloat(w128[blk * 8 + i]);
+	} else if (WTYPE == WEIGHTS_F16) {
+		for (uint i = 0; i < 4; i++) {
+			const uvec4 q = w128[blk * 4 + i];
+
+			v[2 * i] = vec4(unpackHalf2x16(q.x), unpackHalf2x16(q.y));
+			v[2 * i + 1] =
+			    vec4(unpackHalf2x16(q.z), unpackHalf2x16(q.w));
+		}
+	} else if (WTYPE == WEIGHTS_BF16) {
+		for (uint i = 0; i < 4; i++) {
+			const uvec4 q = w128[blk * 4 + i];
+			const uvec4 lo = q << 16;
+			const uvec4 hi = q & 0xffff0000u;
+
+			v[2 * i] = uintBitsToFloat(uvec4(lo.x, hi.x, lo.y, hi.y));
+			v[2 * i + 1] =
+			    uintBitsToFloat(uvec4(lo.z, hi.z, lo.w, hi.w));
+		}
+	} else if (WTYPE == WEIGHTS_Q8_0) {
+		const float d = weights_scale(blk, nblk);
+
+		for (uint i = 0; i < 2; i++) {
+			const ivec4 q = ivec4(w128[blk * 2 + i]);
+
+			for (uint k = 0; k < 4; k++)
+				v[4 * i + k] = d *
+				    vec4((ivec4(q[k]) << ivec4(24, 16, 8, 0)) >> 24);
+		}
+	} else {
+		const float d = weights_scale(blk, nblk);
+		const uvec4 q = w128[blk];
+
+		for (uint k = 0; k < 4; k++) {
+			const uvec4 b = uvec4(q[k]) >> uvec4(0, 8, 16, 24);
+
+			v[k] = d * (vec4(b & 15u) - 8.0);
+			v[4 + k] = d * (vec4((b >> 4) & 15u) - 8.0);
+		}
+	}
+}
+
+/* Element E (< 32) of block BLK of a chunk of NBLK blocks. */
+float
+weights_get(uint blk, uint nblk, uint e)
+{
+	if (WTYPE == WEIGHTS_F32)
+		return uintBitsToFloat(uint(w16[blk * 64 + 2 * e]) |
+		    (uint(w16[blk * 64 + 2 * e + 1]) << 16));
+	if (WTYPE == WEIGHTS_F16)
+		return unpackHalf2x16(uint(w16[blk * 32 + e])).x;
+	if (WTYPE == WEIGHTS_BF16)
+		return uintBitsToFloat(uint(w16[blk * 32 + e]) << 16);
+	const float d = weights_scale(blk, nblk);
+	if (WTYPE == WEIGHTS_Q8_0) {
+		const int q = int(uint(w16[blk * 16 + e / 2]));
+
+		return d * float(bitfieldExtract(q, int(e & 1) * 8, 8));
+	}
+	const uint j = e & 15;
+	const uint b = uint(w16[blk * 8 + j / 2]) >> ((j & 1) * 8);
+	return d * (float(e < 16 ? b & 15u : (b >> 4) & 15u) - 8.0);
+}

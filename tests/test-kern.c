@@ -1,0 +1,828 @@
+/*
+ * test-kern: every kernel against the scalar reference (tests/ref.c,
+ * src/quant.c) on the Vulkan device, validation on and silent.
+ *
+ * Tolerances, per kernel:
+ * - get_rows, add, kv_store, argmax: exact (the kernels do the same f32
+ *   operations as the reference: d * q, one addition, one f16 rounding).
+ * - mul_mat, every weight type: both sides multiply the same dequantized
+ *   weights in f32 and differ only in summation order, so each output is
+ *   held to the worst-case bound of f32 summation,
+ *   |err| <= 2 * cols * FLT_EPSILON * sum_c |W[r][c] x[c]| (+ |y0| eps).
+ * - rmsnorm: 1e-5 relative (one inverse square root, summation order).
+ * - silu_mul: 1e-5 relative (the device's exp).
+ * - rope: 2e-3 absolute for |x| <= 1 at positions up to 4095: the angle
+ *   is formed in f32 on the device (f64 in the reference), which at
+ *   position 4095 is only good to ~5e-4 rad; f16 KV storage loses more.
+ * - attention: 2e-5 absolute on outputs of size ~1 (exp, summation
+ *   order; both sides read the same f16-rounded keys and values).
+ * Each test notes the maximum error it saw.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gguf.h"
+#include "harness.h"
+#include "kern.h"
+#include "quant.h"
+#include "ref.h"
+#include "util.h"
+#include "vkt.h"
+
+static const uint32_t test_kern_types[] = { GGML_TYPE_F32, GGML_TYPE_F16,
+	GGML_TYPE_BF16, GGML_TYPE_Q8_0, GGML_TYPE_Q4_0 };
+
+static const char *
+test_kern_type_name(uint32_t type)
+{
+	switch (type) {
+	case GGML_TYPE_F32:
+		return "f32";
+	case GGML_TYPE_F16:
+		return "f16";
+	case GGML_TYPE_BF16:
+		return "bf16";
+	case GGML_TYPE_Q8_0:
+		return "q8_0";
+	default:
+		return "q4_0";
+	}
+}
+
+/* Everything a kernel test needs: device, kernels, a graph. */
+struct test_kern_env {
+	struct vk_device *dev;
+	struct kern *k;
+	struct vk_graph *g;
+	struct err err;
+};
+
+static void
+test_kern_open(struct test_kern_env *e)
+{
+	e->dev = vkt_open();
+	CHECK_INT(kern_new(e->dev, &e->k, &e->err), 0);
+	CHECK_INT(vk_graph_new(e->dev, &e->g, &e->err), 0);
+}
+
+static void
+test_kern_close(struct test_kern_env *e)
+{
+	vk_graph_free(e->g);
+	kern_free(e->k);
+	vkt_close(e->dev);
+}
+
+static void
+test_kern_begin(struct test_kern_env *e)
+{
+	CHECK_INT(vk_graph_begin(e->g, &e->err), 0);
+}
+
+/* End the recording and replay it once; notes the error if any. */
+static void
+test_kern_run(struct test_kern_env *e)
+{
+	int rc = vk_graph_end(e->g, &e->err);
+
+	if (rc == 0)
+		rc = vk_graph_run(e->g, &e->err);
+	CHECK_MSG(rc == 0, "graph: %s", e->err.msg);
+}
+
+/*
+ * Random ROWS x COLS weights quantized to TYPE (*data, ggml layout) and
+ * their dequantized values (*deq).
+ */
+static void
+test_kern_weights(uint32_t type, uint32_t rows, uint32_t cols, uint32_t seed,
+    void **data, float **deq)
+{
+	size_t n = (size_t)rows * cols;
+	float *f = xmalloc(n * 4);
+
+	vkt_fill(f, n, seed, 1.0f);
+	*data = xmalloc(quant_row_size(type, cols) * rows);
+	*deq = xmalloc(n * 4);
+	CHECK_INT(quant_quantize(type, f, *data, n), 0);
+	CHECK_INT(quant_dequantize(type, *data, *deq, n), 0);
+	free(f);
+}
+
+static struct vk_buf *
+test_kern_floats(struct test_kern_env *e, const float *x, size_t n)
+{
+	return vkt_buf(e->dev, VK_BUF_DEVICE, x, n * 4);
+}
+
+/* One mul_mat case; returns the largest error relative to its bound. */
+static double
+test_kern_mul_mat_case(struct test_kern_env *e, uint32_t type, uint32_t rows,
+    uint32_t cols, uint32_t n, int accumulate, double *max_abs)
+{
+	const uint32_t xs = cols + 32, xo = 8, ys = rows + 3, yo = 5;
+	float *deq, *x, *y0, *y, *ref = xmalloc(rows * 4);
+	struct kern_weight w;
+	struct vk_buf *xb, *yb;
+	void *data;
+	double worst = 0;
+	uint32_t t, r, c;
+
+	test_kern_weights(type, rows, cols, 100 + rows + n, &data, &deq);
+	x = xmalloc(((size_t)xo + n * xs) * 4);
+	y0 = xmalloc(((size_t)yo + n * ys) * 4);
+	vkt_fill(x, xo + n * xs, 7 + n, 1.0f);
+	vkt_fill(y0, yo + n * ys, 9, 1.0f);
+	CHECK_INT(
+	    kern_weight_upload(e->k, type, rows, cols, data, "w", &w, &e->err),
+	    0);
+	xb = test_kern_floats(e, x, xo + n * xs);
+	yb = test_kern_floats(e, y0, yo + n * ys);
+	test_kern_begin(e);
+	{
+		struct kern_mat xm = { vk_buf_all(xb), xo, xs };
+		struct kern_mat ym = { vk_buf_all(yb), yo, ys };
+
+		CHECK_INT(kern_mul_mat(
+			      e->k, e->g, &w, xm, ym, n, accumulate, &e->err),
+		    0);
+	}
+	test_kern_run(e);
+	y = vkt_read(yb, ((size_t)yo + n * ys) * 4);
+	for (t = 0; t < n; t++) {
+		const float *xt = x + xo + t * xs;
+
+		ref_matvec(deq, xt, ref, rows, cols);
+		for (r = 0; r < rows; r++) {
+			double mag = 0, bound, got = y[yo + t * ys + r];
+			double want = ref[r];
+
+			for (c = 0; c < cols; c++)
+				mag += fabs(
+				    (double)deq[(size_t)r * cols + c] * xt[c]);
+			bound = 2.0 * cols * FLT_EPSILON * mag + 1e-7;
+			if (accumulate) {
+				want += y0[yo + t * ys + r];
+				bound += 2.0 * FLT_EPSILON *
+				    fabs((double)y0[yo + t * ys + r]);
+			}
+			if (fabs(got - want) > *max_abs)
+				*max_abs = fabs(got - want);
+			if (fabs(got - want) / bound > worst)
+				worst = fabs(got - want) / bound;
+		}
+	}
+	/* Rows between the outputs (the stride's gap) stay untouched. */
+	for (t = 0; t < n; t++)
+		for (r = rows; r < ys && yo + t * ys + r < yo + n * ys; r++)
+			CHECK(y[yo + t * ys + r] == y0[yo + t * ys + r]);
+	free(y);
+	vk_buf_free(yb);
+	vk_buf_free(xb);
+	kern_weight_release(&w);
+	free(y0);
+	free(x);
+	free(deq);
+	free(data);
+	free(ref);
+	return worst;
+}
+
+/* Both layouts: one row per invocation, and rows shared by a group. */
+static void
+test_kern_matvec(int lane_rows)
+{
+	static const uint32_t ns[] = { 1, 2, 3, 8 };
+	struct test_kern_env e;
+	size_t ti, ni;
+
+	test_kern_open(&e);
+	kern_mv_lane_rows(e.k, lane_rows);
+	for (ti = 0; ti < ARRAY_LEN(test_kern_types); ti++) {
+		uint32_t type = test_kern_types[ti];
+		double worst = 0, max_abs = 0;
+
+		for (ni = 0; ni < ARRAY_LEN(ns); ni++) {
+			double r1 = test_kern_mul_mat_case(
+			    &e, type, 37, 96, ns[ni], 0, &max_abs);
+			double r2 = test_kern_mul_mat_case(
+			    &e, type, 130, 256, ns[ni], ns[ni] == 2, &max_abs);
+
+			worst = fmax(worst, fmax(r1, r2));
+		}
+		test_note("mul_mv %s %s: max abs error %.3g, %.3g of the "
+			  "bound",
+		    lane_rows ? "rows" : "blocks", test_kern_type_name(type),
+		    max_abs, worst);
+		CHECK_MSG(worst <= 1.0, "mul_mv %s: error %.3g x bound",
+		    test_kern_type_name(type), worst);
+	}
+	test_kern_close(&e);
+}
+
+TEST(kern_mul_mat_matvec_rows)
+{
+	test_kern_matvec(1);
+}
+
+TEST(kern_mul_mat_matvec_blocks)
+{
+	test_kern_matvec(0);
+}
+
+TEST(kern_mul_mat_tiled)
+{
+	static const uint32_t ns[] = { 9, 17, 64 };
+	struct test_kern_env e;
+	size_t ti, ni;
+
+	test_kern_open(&e);
+	for (ti = 0; ti < ARRAY_LEN(test_kern_types); ti++) {
+		uint32_t type = test_kern_types[ti];
+		double worst = 0, max_abs = 0;
+
+		for (ni = 0; ni < ARRAY_LEN(ns); ni++) {
+			double r1 = test_kern_mul_mat_case(
+			    &e, type, 37, 96, ns[ni], 0, &max_abs);
+			double r2 = test_kern_mul_mat_case(
+			    &e, type, 70, 256, ns[ni], ns[ni] == 17, &max_abs);
+
+			worst = fmax(worst, fmax(r1, r2));
+		}
+		test_note("mul_mm %s: max abs error %.3g, %.3g of the bound",
+		    test_kern_type_name(type), max_abs, worst);
+		CHECK_MSG(worst <= 1.0, "mul_mm %s: error %.3g x bound",
+		    test_kern_type_name(type), worst);
+	}
+	test_kern_close(&e);
+}
+
+TEST(kern_mul_mat_split_weight)
+{
+	struct test_kern_env e;
+	size_t ti;
+
+	test_kern_open(&e);
+	/* Chunks of at most 2 KiB: 130 rows become several bindings. */
+	kern_limit_view(e.k, 2048);
+	for (ti = 0; ti < ARRAY_LEN(test_kern_types); ti++) {
+		uint32_t type = test_kern_types[ti];
+		double max_abs = 0, worst;
+
+		worst = fmax(
+		    test_kern_mul_mat_case(&e, type, 130, 64, 3, 1, &max_abs),
+		    test_kern_mul_mat_case(&e, type, 130, 64, 17, 0, &max_abs));
+		test_note("split %s: max abs error %.3g, %.3g of the bound",
+		    test_kern_type_name(type), max_abs, worst);
+		CHECK(worst <= 1.0);
+	}
+	test_kern_close(&e);
+}
+
+TEST(kern_get_rows)
+{
+	const uint32_t rows = 100, cols = 96, n = 5;
+	const int32_t ids[5] = { 0, 99, 17, 17, 64 };
+	struct test_kern_env e;
+	size_t ti, lim;
+
+	test_kern_open(&e);
+	for (lim = 0; lim < 2; lim++) {
+		/* The second round splits the table into several chunks. */
+		kern_limit_view(e.k, lim == 0 ? 0 : 1024);
+		for (ti = 0; ti < ARRAY_LEN(test_kern_types); ti++) {
+			uint32_t type = test_kern_types[ti];
+			struct kern_tok tok[5] = { { 0 } };
+			struct kern_weight w;
+			struct vk_buf *tb, *yb;
+			float *deq, *y;
+			void *data;
+			uint32_t t, c, bad = 0;
+
+			for (t = 0; t < n; t++)
+				tok[t].token = ids[t];
+			test_kern_weights(type, rows, cols, 3, &data, &deq);
+			CHECK_INT(kern_weight_upload(e.k, type, rows, cols,
+				      data, "token_embd", &w, &e.err),
+			    0);
+			CHECK(lim == 0 ? w.n_chunks == 1 : w.n_chunks > 2);
+			tb = vkt_buf(e.dev, VK_BUF_HOST, tok, sizeof tok);
+			yb = vkt_buf(e.dev, VK_BUF_READBACK, NULL,
+			    (size_t)n * (cols + 4) * 4);
+			test_kern_begin(&e);
+			{
+				struct kern_mat ym = { vk_buf_all(yb), 4,
+					cols };
+
+				CHECK_INT(kern_get_rows(e.k, e.g, &w,
+					      vk_buf_all(tb), ym, n, &e.err),
+				    0);
+			}
+			test_kern_run(&e);
+			y = yb->map;
+			for (t = 0; t < n; t++)
+				for (c = 0; c < cols; c++)
+					bad += y[4 + t * cols + c] !=
+					    deq[(size_t)ids[t] * cols + c];
+			CHECK_MSG(bad == 0, "get_rows %s: %u values differ",
+			    test_kern_type_name(type), bad);
+			vk_buf_free(yb);
+			vk_buf_free(tb);
+			kern_weight_release(&w);
+			free(deq);
+			free(data);
+		}
+	}
+	test_kern_close(&e);
+}
+
+TEST(kern_weight_errors)
+{
+	struct test_kern_env e;
+	struct kern_weight w;
+	char data[64] = { 0 };
+
+	test_kern_open(&e);
+	CHECK_INT(kern_weight_upload(e.k, GGML_TYPE_Q4_K, 1, 256, data,
+		      "blk.0.ffn_down.weight", &w, &e.err),
+	    ERR_UNSUPPORTED);
+	CHECK_CONTAINS(e.err.msg, "blk.0.ffn_down.weight");
+	CHECK_INT(kern_weight_upload(
+		      e.k, GGML_TYPE_F16, 1, 20, data, "odd", &w, &e.err),
+	    ERR_UNSUPPORTED);
+	CHECK_CONTAINS(e.err.msg, "multiple of 32");
+	CHECK(!kern_type_supported(GGML_TYPE_Q6_K));
+	test_kern_close(&e);
+}
+
+TEST(kern_rmsnorm)
+{
+	const uint32_t n = 3, cols = 1000, s = 1010;
+	struct test_kern_env e;
+	float *x = xmalloc(n * s * 4), *w = xmalloc(cols * 4);
+	float *ones = xmalloc(cols * 4), ref[1000], *y;
+	struct vk_buf *xb, *wb, *yb;
+	double max_rel = 0;
+	uint32_t t, i, mode;
+
+	vkt_fill(x, n * s, 21, 3.0f);
+	vkt_fill(w, cols, 22, 1.0f);
+	for (i = 0; i < cols; i++)
+		ones[i] = 1.0f;
+	test_kern_open(&e);
+	wb = test_kern_floats(&e, w, cols);
+	/* Modes: with weight, without, in place with weight. */
+	for (mode = 0; mode < 3; mode++) {
+		struct vk_view wv = vk_buf_all(wb);
+
+		xb = test_kern_floats(&e, x, n * s);
+		yb = mode == 2 ? xb : test_kern_floats(&e, x, n * s);
+		test_kern_begin(&e);
+		{
+			struct kern_mat xm = { vk_buf_all(xb), 2, s };
+			struct kern_mat ym = { vk_buf_all(yb), 2, s };
+
+			CHECK_INT(
+			    kern_rmsnorm(e.k, e.g, xm, mode == 1 ? NULL : &wv,
+				ym, cols, n, 1e-5f, &e.err),
+			    0);
+		}
+		test_kern_run(&e);
+		y = vkt_read(yb, (size_t)n * s * 4);
+		for (t = 0; t < n; t++) {
+			ref_rmsnorm(x + 2 + t * s, mode == 1 ? ones : w, ref,
+			    cols, 1e-5f);
+			for (i = 0; i < cols; i++) {
+				double d = fabs(y[2 + t * s + i] - ref[i]) /
+				    (fabs(ref[i]) + 1e-3);
+
+				max_rel = fmax(max_rel, d);
+			}
+		}
+		free(y);
+		if (yb != xb)
+			vk_buf_free(yb);
+		vk_buf_free(xb);
+	}
+	test_note("rmsnorm: max relative error %.3g", max_rel);
+	CHECK(max_rel <= 1e-5);
+	vk_buf_free(wb);
+	test_kern_close(&e);
+	free(ones);
+	free(w);
+	free(x);
+}
+
+TEST(kern_add_and_silu_mul)
+{
+	/* One buffer per token: [gate (1000) | up (1000)], as fused. */
+	const uint32_t n = 3, cols = 1000, s = 2 * cols;
+	struct test_kern_env e;
+	float *gu = xmalloc(n * s * 4), *r = xmalloc(n * cols * 4), *y;
+	float ref[1000];
+	struct vk_buf *gb, *rb, *yb;
+	double max_rel = 0;
+	uint32_t t, i, bad = 0;
+
+	vkt_fill(gu, n * s, 31, 6.0f);
+	vkt_fill(r, n * cols, 32, 1.0f);
+	test_kern_open(&e);
+	gb = test_kern_floats(&e, gu, n * s);
+	rb = test_kern_floats(&e, r, n * cols);
+	yb = vkt_buf(e.dev, VK_BUF_DEVICE, NULL, (size_t)n * cols * 4);
+	test_kern_begin(&e);
+	{
+		struct kern_mat g = { vk_buf_all(gb), 0, s };
+		struct kern_mat u = { vk_buf_all(gb), cols, s };
+		struct kern_mat ym = { vk_buf_all(yb), 0, cols };
+		struct kern_mat res = { vk_buf_all(rb), 0, cols };
+
+		CHECK_INT(
+		    kern_silu_mul(e.k, e.g, g, u, ym, cols, n, &e.err), 0);
+		/* Residual in place: r = r + y (depends on the product). */
+		CHECK_INT(kern_add(e.k, e.g, res, ym, res, cols, n, &e.err), 0);
+	}
+	test_kern_run(&e);
+	y = vkt_read(yb, (size_t)n * cols * 4);
+	for (t = 0; t < n; t++) {
+		ref_silu_mul(gu + t * s, gu + t * s + cols, ref, cols);
+		for (i = 0; i < cols; i++)
+			max_rel = fmax(max_rel,
+			    fabs(y[t * cols + i] - ref[i]) /
+				(fabs(ref[i]) + 1e-6));
+	}
+	test_note("silu_mul: max relative error %.3g", max_rel);
+	CHECK(max_rel <= 1e-5);
+	{
+		float *sum = vkt_read(rb, (size_t)n * cols * 4);
+
+		for (i = 0; i < n * cols; i++)
+			bad += sum[i] != r[i] + y[i];
+		CHECK_MSG(bad == 0, "add: %u sums differ", bad);
+		free(sum);
+	}
+	free(y);
+	vk_buf_free(yb);
+	vk_buf_free(rb);
+	vk_buf_free(gb);
+	test_kern_close(&e);
+	free(r);
+	free(gu);
+}
+
+TEST(kern_rope)
+{
+	static const struct {
+		uint32_t heads, hd, n_rot;
+		float base, scale;
+		int ff;
+	} cases[] = {
+		{ 4, 64, 64, 10000.0f, 1.0f, 0 },
+		{ 3, 128, 64, 500000.0f, 0.25f, 0 },
+		{ 6, 8, 8, 10000.0f, 1.0f, 0 },
+		{ 2, 128, 128, 500000.0f, 1.0f, 1 },
+	};
+	static const int32_t pos[] = { 0, 1, 7, 100, 1000, 4095 };
+	const uint32_t n = ARRAY_LEN(pos);
+	struct test_kern_env e;
+	double max_abs = 0, small_pos = 0;
+	size_t ci;
+
+	test_kern_open(&e);
+	for (ci = 0; ci < ARRAY_LEN(cases); ci++) {
+		const uint32_t dim = cases[ci].heads * cases[ci].hd;
+		const uint32_t s = dim + 16;
+		float *x = xmalloc(n * s * 4), *y, ff[64];
+		struct kern_tok tok[ARRAY_LEN(pos)] = { { 0 } };
+		struct vk_buf *xb, *tb, *fb;
+		struct vk_view fv;
+		struct kern_rope r = { cases[ci].heads, cases[ci].hd,
+			cases[ci].n_rot, cases[ci].base, cases[ci].scale,
+			NULL };
+		uint32_t t, i;
+
+		vkt_fill(x, n * s, 40 + (uint32_t)ci, 1.0f);
+		for (i = 0; i < 64; i++)
+			ff[i] = 1.0f + (float)i / 8.0f;
+		for (t = 0; t < n; t++)
+			tok[t].pos = pos[t];
+		xb = test_kern_floats(&e, x, n * s);
+		tb = vkt_buf(e.dev, VK_BUF_HOST, tok, sizeof tok);
+		fb = test_kern_floats(&e, ff, 64);
+		fv = vk_buf_all(fb);
+		if (cases[ci].ff)
+			r.freq_factors = &fv;
+		test_kern_begin(&e);
+		{
+			struct kern_mat xm = { vk_buf_all(xb), 16, s };
+
+			CHECK_INT(kern_rope(e.k, e.g, vk_buf_all(tb), xm, &r, n,
+				      &e.err),
+			    0);
+		}
+		test_kern_run(&e);
+		y = vkt_read(xb, (size_t)n * s * 4);
+		for (t = 0; t < n; t++) {
+			float *xt = x + 16 + t * s;
+
+			ref_rope_ext(xt, cases[ci].heads, cases[ci].hd,
+			    cases[ci].n_rot, pos[t], cases[ci].base,
+			    cases[ci].scale, cases[ci].ff ? ff : NULL);
+			for (i = 0; i < dim; i++) {
+				double d = fabs(y[16 + t * s + i] - xt[i]);
+
+				max_abs = fmax(max_abs, d);
+				if (pos[t] <= 100)
+					small_pos = fmax(small_pos, d);
+			}
+		}
+		free(y);
+		vk_buf_free(fb);
+		vk_buf_free(tb);
+		vk_buf_free(xb);
+		free(x);
+	}
+	test_note("rope: max abs error %.3g (%.3g at positions <= 100)",
+	    max_abs, small_pos);
+	CHECK(max_abs <= 2e-3);
+	CHECK(small_pos <= 1e-4);
+	test_kern_close(&e);
+}
+
+/* A sequence in the attention batch: cache base, history, new tokens. */
+struct test_kern_seq {
+	int32_t kv_base, n_hist, n_new;
+};
+
+/*
+ * kv_store + attention on a batch mixing three sequences (a prefill of
+ * 5, a decode at position 20, two tokens at 7 and 8), with per-token
+ * [q | k | v] rows as a fused QKV product would lay them out.
+ */
+static void
+test_kern_attn_case(struct test_kern_env *e, uint32_t n_head,
+    uint32_t n_head_kv, uint32_t hd, double *max_abs, uint32_t *bad_f16)
+{
+	static const struct test_kern_seq seqs[] = { { 0, 0, 5 }, { 32, 20, 1 },
+		{ 64, 7, 2 } };
+	const uint32_t slots = 96, kv_dim = n_head_kv * hd;
+	const uint32_t q_dim = n_head * hd, s = q_dim + 2 * kv_dim;
+	uint32_t n = 0, t, i, j, si;
+	struct kern_tok tok[8];
+	uint16_t *kc = xcalloc(slots * kv_dim, 2), *vc;
+	float *kf = xcalloc(slots * kv_dim, 4), *vf;
+	float *qkv, *out, *ref = xmalloc(q_dim * 4);
+	float *kg = xmalloc(slots * kv_dim * 4), *vg;
+	struct vk_buf *tb, *qb, *kb, *vb, *ob;
+	struct kern_attn a = { n_head, n_head_kv, hd };
+
+	vc = xcalloc(slots * kv_dim, 2);
+	vf = xcalloc(slots * kv_dim, 4);
+	vg = xmalloc(slots * kv_dim * 4);
+	/* History: random f16 keys and values already in the caches. */
+	for (si = 0; si < ARRAY_LEN(seqs); si++) {
+		uint32_t b = (uint32_t)seqs[si].kv_base * kv_dim;
+		uint32_t len = (uint32_t)seqs[si].n_hist * kv_dim;
+
+		vkt_fill(kf + b, len, 50 + si, 1.0f);
+		vkt_fill(vf + b, len, 60 + si, 1.0f);
+		for (i = b; i < b + len; i++) {
+			kc[i] = quant_f32_to_f16(kf[i]);
+			vc[i] = quant_f32_to_f16(vf[i]);
+			kf[i] = quant_f16_to_f32(kc[i]);
+			vf[i] = quant_f16_to_f32(vc[i]);
+		}
+		for (j = 0; j < (uint32_t)seqs[si].n_new; j++, n++) {
+			tok[n].token = 0;
+			tok[n].pos = seqs[si].n_hist + (int32_t)j;
+			tok[n].kv_base = seqs[si].kv_base;
+			tok[n].n_kv = tok[n].pos + 1;
+		}
+	}
+	qkv = xmalloc(n * s * 4);
+	vkt_fill(qkv, n * s, 70 + hd + n_head_kv, 1.0f);
+	tb = vkt_buf(e->dev, VK_BUF_HOST, tok, n * sizeof *tok);
+	qb = test_kern_floats(e, qkv, n * s);
+	kb = vkt_buf(e->dev, VK_BUF_DEVICE, kc, slots * kv_dim * 2);
+	vb = vkt_buf(e->dev, VK_BUF_DEVICE, vc, slots * kv_dim * 2);
+	ob = vkt_buf(e->dev, VK_BUF_READBACK, NULL, (size_t)n * q_dim * 4);
+	test_kern_begin(e);
+	{
+		struct kern_mat q = { vk_buf_all(qb), 0, s };
+		struct kern_mat k = { vk_buf_all(qb), q_dim, s };
+		struct kern_mat v = { vk_buf_all(qb), q_dim + kv_dim, s };
+		struct kern_mat o = { vk_buf_all(ob), 0, q_dim };
+
+		CHECK_INT(
+		    kern_kv_store(e->k, e->g, vk_buf_all(tb), k, v,
+			vk_buf_all(kb), vk_buf_all(vb), kv_dim, n, &e->err),
+		    0);
+		CHECK_INT(
+		    kern_attention(e->k, e->g, vk_buf_all(tb), q,
+			vk_buf_all(kb), vk_buf_all(vb), o, &a, n, &e->err),
+		    0);
+	}
+	test_kern_run(e);
+	/* The reference cache gets the new rows rounded to f16. */
+	for (t = 0; t < n; t++) {
+		uint32_t slot = (uint32_t)(tok[t].kv_base + tok[t].pos);
+
+		for (i = 0; i < kv_dim; i++) {
+			kc[slot * kv_dim + i] =
+			    quant_f32_to_f16(qkv[t * s + q_dim + i]);
+			vc[slot * kv_dim + i] =
+			    quant_f32_to_f16(qkv[t * s + q_dim + kv_dim + i]);
+			kf[slot * kv_dim + i] =
+			    quant_f16_to_f32(kc[slot * kv_dim + i]);
+			vf[slot * kv_dim + i] =
+			    quant_f16_to_f32(vc[slot * kv_dim + i]);
+		}
+	}
+	{
+		uint16_t *kd = vkt_read(kb, slots * kv_dim * 2);
+		uint16_t *vd = vkt_read(vb, slots * kv_dim * 2);
+
+		for (i = 0; i < slots * kv_dim; i++)
+			*bad_f16 += (kd[i] != kc[i]) + (vd[i] != vc[i]);
+		free(kd);
+		free(vd);
+	}
+	out = ob->map;
+	for (t = 0; t < n; t++) {
+		uint32_t b = (uint32_t)tok[t].kv_base * kv_dim;
+
+		memcpy(kg, kf + b, (size_t)tok[t].n_kv * kv_dim * 4);
+		memcpy(vg, vf + b, (size_t)tok[t].n_kv * kv_dim * 4);
+		ref_attention(qkv + t * s, kg, vg, ref, n_head, n_head_kv, hd,
+		    (size_t)tok[t].n_kv);
+		for (i = 0; i < q_dim; i++)
+			*max_abs =
+			    fmax(*max_abs, fabs(out[t * q_dim + i] - ref[i]));
+	}
+	vk_buf_free(ob);
+	vk_buf_free(vb);
+	vk_buf_free(kb);
+	vk_buf_free(qb);
+	vk_buf_free(tb);
+	free(vg);
+	free(kg);
+	free(ref);
+	free(qkv);
+	free(vf);
+	free(kf);
+	free(vc);
+	free(kc);
+}
+
+TEST(kern_attention)
+{
+	static const uint32_t hds[] = { 8, 64, 128 };
+	static const uint32_t ratios[] = { 1, 2, 4 };
+	struct test_kern_env e;
+	size_t hi, ri;
+
+	test_kern_open(&e);
+	for (hi = 0; hi < ARRAY_LEN(hds); hi++) {
+		for (ri = 0; ri < ARRAY_LEN(ratios); ri++) {
+			double max_abs = 0;
+			uint32_t bad = 0;
+
+			test_kern_attn_case(
+			    &e, 2 * ratios[ri], 2, hds[hi], &max_abs, &bad);
+			test_note("attention head_dim %u, gqa %u: max abs "
+				  "error %.3g",
+			    hds[hi], ratios[ri], max_abs);
+			CHECK(max_abs <= 2e-5);
+			CHECK_MSG(
+			    bad == 0, "kv_store: %u f16 values differ", bad);
+		}
+	}
+	test_kern_close(&e);
+}
+
+/*
+ * The decode loop: kv_store + attention for one token recorded once and
+ * replayed as the sequence grows; only the step buffer and the inputs
+ * (host-visible) change between replays.
+ */
+TEST(kern_decode_replay)
+{
+	const uint32_t n_head = 4, n_head_kv = 2, hd = 64, steps = 9;
+	const uint32_t kv_dim = n_head_kv * hd, q_dim = n_head * hd;
+	const uint32_t s = q_dim + 2 * kv_dim;
+	struct test_kern_env e;
+	struct kern_attn a = { n_head, n_head_kv, hd };
+	struct vk_buf *tb, *qb, *kb, *vb, *ob;
+	float *kf = xmalloc(steps * kv_dim * 4), *vf, ref[256];
+	double max_abs = 0;
+	uint32_t step, i;
+
+	vf = xmalloc(steps * kv_dim * 4);
+	test_kern_open(&e);
+	tb = vkt_buf(e.dev, VK_BUF_HOST, NULL, sizeof(struct kern_tok));
+	qb = vkt_buf(e.dev, VK_BUF_HOST, NULL, s * 4);
+	kb = vkt_buf(e.dev, VK_BUF_DEVICE, NULL, 16 * kv_dim * 2);
+	vb = vkt_buf(e.dev, VK_BUF_DEVICE, NULL, 16 * kv_dim * 2);
+	ob = vkt_buf(e.dev, VK_BUF_READBACK, NULL, q_dim * 4);
+	test_kern_begin(&e);
+	{
+		struct kern_mat q = { vk_buf_all(qb), 0, s };
+		struct kern_mat k = { vk_buf_all(qb), q_dim, s };
+		struct kern_mat v = { vk_buf_all(qb), q_dim + kv_dim, s };
+		struct kern_mat o = { vk_buf_all(ob), 0, q_dim };
+
+		CHECK_INT(
+		    kern_kv_store(e.k, e.g, vk_buf_all(tb), k, v,
+			vk_buf_all(kb), vk_buf_all(vb), kv_dim, 1, &e.err),
+		    0);
+		CHECK_INT(kern_attention(e.k, e.g, vk_buf_all(tb), q,
+			      vk_buf_all(kb), vk_buf_all(vb), o, &a, 1, &e.err),
+		    0);
+	}
+	CHECK_INT(vk_graph_end(e.g, &e.err), 0);
+	for (step = 0; step < steps; step++) {
+		struct kern_tok tok = { 1, (int32_t)step, 3,
+			(int32_t)step + 1 };
+		float *qkv = qb->map;
+
+		/* Sequence at slot base 3: slots 3.. hold positions 0.. */
+		vkt_fill(qkv, s, 80 + step, 1.0f);
+		memcpy(tb->map, &tok, sizeof tok);
+		CHECK_INT(vk_graph_run(e.g, &e.err), 0);
+		for (i = 0; i < kv_dim; i++) {
+			kf[step * kv_dim + i] =
+			    quant_f16_to_f32(quant_f32_to_f16(qkv[q_dim + i]));
+			vf[step * kv_dim + i] = quant_f16_to_f32(
+			    quant_f32_to_f16(qkv[q_dim + kv_dim + i]));
+		}
+		ref_attention(
+		    qkv, kf, vf, ref, n_head, n_head_kv, hd, step + 1);
+		for (i = 0; i < q_dim; i++)
+			max_abs =
+			    fmax(max_abs, fabs(((float *)ob->map)[i] - ref[i]));
+	}
+	test_note(
+	    "decode replay: %u steps, max abs error %.3g", steps, max_abs);
+	CHECK(max_abs <= 2e-5);
+	vk_buf_free(ob);
+	vk_buf_free(vb);
+	vk_buf_free(kb);
+	vk_buf_free(qb);
+	vk_buf_free(tb);
+	test_kern_close(&e);
+	free(vf);
+	free(kf);
+}
+
+TEST(kern_argmax)
+{
+	const uint32_t n = 4, cols = 1000;
+	float *x = xmalloc(n * cols * 4);
+	struct test_kern_env e;
+	struct vk_buf *xb, *ob;
+	uint32_t t, *got;
+
+	vkt_fill(x, n * cols, 90, 5.0f);
+	x[cols + 10] = x[cols + 900] = 9.0f; /* a tie: the first wins */
+	for (t = 0; t < cols; t++)
+		x[2 * cols + t] = -1.0f; /* all equal */
+	x[3 * cols + cols - 1] = 6.0f;	 /* the last one */
+	test_kern_open(&e);
+	xb = test_kern_floats(&e, x, n * cols);
+	ob = vkt_buf(e.dev, VK_BUF_READBACK, NULL, (n + 2) * 4);
+	test_kern_begin(&e);
+	{
+		struct kern_mat xm = { vk_buf_all(xb), 0, cols };
+
+		CHECK_INT(kern_argmax(
+			      e.k, e.g, xm, cols, vk_buf_all(ob), 2, n, &e.err),
+		    0);
+	}
+	test_kern_run(&e);
+	got = ob->map;
+	for (t = 0; t < n; t++)
+		CHECK_INT(got[2 + t], ref_argmax(x + t * cols, cols));
+	CHECK_INT(got[3], 10);
+	CHECK_INT(got[4], 0);
+	CHECK_INT(got[5], cols - 1);
+	vk_buf_free(ob);
+	vk_buf_free(xb);
+	test_kern_close(&e);
+	free(x);
+}
+
+TEST(kern_bench_read)
+{
+	struct test_kern_env e;
+	double gbps = 0;
+
+	test_kern_open(&e);
+	/* Split into 4 MiB bindings to cover the chunked path too. */
+	kern_limit_view(e.k, 4u << 20);
+	CHECK_INT(kern_bench_read(e.k, 16u << 20, 3, &gbps, &e.err), 0);
+	CHECK(gbps > 0);
+	test_note("read bandwidth: %.2f GB/s", gbps);
+	test_kern_close(&e);
+}
