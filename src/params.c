@@ -47,7 +47,8 @@ static const struct params_def params_table[] = {
 	{ "typical_p", "typical", PK_FLOAT, PF(typical_p), 0, 1,
 	    "locally typical sampling: keep tokens closest to the expected "
 	    "surprise until P; 1 = off" },
-	{ "repeat_penalty", "repeat", PK_FLOAT, PF(repeat_penalty), 0, 10,
+	/* 0 would divide by zero: the smallest allowed value is 0.01. */
+	{ "repeat_penalty", "repeat", PK_FLOAT, PF(repeat_penalty), 0.01, 10,
 	    "divide (or multiply, when negative) the logits of recent tokens; "
 	    "1 = off" },
 	{ "repeat_last_n", NULL, PK_INT, PF(repeat_last_n), -1, 1e9,

@@ -16,8 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat.h"
 #include "cmd.h"
 #include "gguf.h"
+#include "tokenizer.h"
 #include "json.h"
 #include "utf8.h"
 #include "util.h"
@@ -62,6 +64,8 @@ struct cmd_info {
 	struct cmd_info_num vocab;
 	struct cmd_info_special special[5];
 	struct cmd_info_num add_bos, add_eos;
+	const char *chat_format; /* detected chat format */
+	struct sbuf chat_why;	 /* why it was chosen */
 };
 
 /* The unsigned integer KEY into *n. */
@@ -148,16 +152,27 @@ cmd_info_str(const struct gguf *g, const char *key, struct gguf_str *s)
 }
 
 /*
- * The chat template, for now only whether tokenizer.chat_template is there
- * and its size.  Hook for the conversation layer: when chat formats are
- * detected from templates, report the detected format from here (both
- * printers show what this fills in).
+ * The chat template and the chat format vkchat would use: detected from
+ * the template's markers, else from the vocabulary's special tokens (when
+ * the tokenizer loads), else plain.
  */
 static void
 cmd_info_chat_template(struct cmd_info *in)
 {
+	struct tokenizer *tok = NULL;
+	char *tmpl = NULL;
+
 	in->has_template =
 	    cmd_info_str(in->g, "tokenizer.chat_template", &in->chat_template);
+	if (in->has_template)
+		tmpl = gguf_str_dup(in->chat_template);
+	sbuf_init(&in->chat_why);
+	if (tokenizer_load(in->g, &tok, NULL) != 0)
+		tok = NULL;
+	in->chat_format =
+	    chat_format_name(chat_detect_tokenizer(tmpl, tok, &in->chat_why));
+	tokenizer_free(tok);
+	free(tmpl);
 }
 
 /* The special tokens: ids and, when in the vocabulary, their text. */
@@ -484,6 +499,9 @@ cmd_info_print(const struct cmd_info *in)
 	else
 		snprintf(buf, sizeof(buf), "absent");
 	cmd_info_line("chat template", buf);
+	snprintf(
+	    buf, sizeof(buf), "%s (%s)", in->chat_format, in->chat_why.buf);
+	cmd_info_line("chat format", buf);
 }
 
 /* --- the JSON form --- */
@@ -611,6 +629,13 @@ cmd_info_json(const struct cmd_info *in, struct sbuf *out)
 	json_key(&w, "bytes");
 	json_int(&w, in->has_template ? (int64_t)in->chat_template.len : 0);
 	json_end(&w);
+	json_key(&w, "chat_format");
+	json_obj_begin(&w);
+	json_key(&w, "name");
+	json_str(&w, in->chat_format);
+	json_key(&w, "why");
+	json_str(&w, in->chat_why.buf);
+	json_end(&w);
 	json_end(&w);
 	sbuf_addc(out, '\n');
 }
@@ -620,12 +645,14 @@ cmd_info_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: vkchat info [--json] MODEL.gguf\n"
+	    "       vkchat info --devices [--json]\n"
 	    "\n"
 	    "Describe a GGUF model file: format, architecture, weight "
 	    "types,\n"
 	    "tokenizer, special tokens and chat template.\n"
 	    "\n"
 	    "  --json     print the same as one JSON object\n"
+	    "  --devices  list the Vulkan devices instead (as vkchat devices)\n"
 	    "  -h, --help show this help\n");
 }
 
@@ -634,13 +661,14 @@ cmd_info(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "devices", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cmd_info in;
 	struct gguf *g;
 	struct err err;
-	int c, json = 0, rc;
+	int c, json = 0, devices = 0, rc;
 
 	optind = 1;
 	opterr = 0;
@@ -648,6 +676,9 @@ cmd_info(int argc, char **argv)
 		switch (c) {
 		case 'j':
 			json = 1;
+			break;
+		case 'd':
+			devices = 1;
 			break;
 		case 'h':
 			cmd_info_usage(stdout);
@@ -661,6 +692,15 @@ cmd_info(int argc, char **argv)
 			cmd_info_usage(stderr);
 			return EXIT_USAGE;
 		}
+	}
+	if (devices) {
+		char *dargs[] = { (char *)"devices", (char *)"--json", NULL };
+
+		if (argc - optind != 0) {
+			cmd_error("info: --devices takes no model file");
+			return EXIT_USAGE;
+		}
+		return cmd_devices(json ? 2 : 1, dargs);
 	}
 	if (argc - optind != 1) {
 		cmd_error("info: %s",
@@ -686,6 +726,7 @@ cmd_info(int argc, char **argv)
 	} else {
 		cmd_info_print(&in);
 	}
+	sbuf_release(&in.chat_why);
 	gguf_close(g);
 	return EXIT_OK;
 }

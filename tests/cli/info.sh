@@ -111,4 +111,21 @@ t_expect "two files: status 1" 1 "one model file" "$VKCHAT" info a.gguf b.gguf
 t_expect "unknown option: status 1" 1 "unknown option '--frob'" "$VKCHAT" info --frob x.gguf
 t_expect "--help" 0 "usage: vkchat info" "$VKCHAT" info --help
 t_expect "help info" 0 "--json" "$VKCHAT" help info
+if q=$(t_shared tokenizers/qwen3.gguf); then
+	t_expect "chat format from the vocabulary (qwen3: chatml)" 0 \
+		"chat format +chatml \(.*<\|im_start\|>" "$VKCHAT" info "$q"
+else
+	t_skip "chat format from the vocabulary" "shared data absent"
+fi
+if s=$(t_shared models/stories260K.gguf); then
+	t_expect "base model: plain chat format" 0 "chat format +plain" \
+		"$VKCHAT" info "$s"
+	t_expect "chat format in --json" 0 '"chat_format": *\{ *"name": *"plain"' \
+		sh -c "'$VKCHAT' info --json '$s' | tr -d '\n'"
+else
+	t_skip "base model: plain chat format" "shared data absent"
+	t_skip "chat format in --json" "shared data absent"
+fi
+t_expect "--devices lists devices or says why not" 0 "" "$VKCHAT" info --devices
+t_expect "--devices takes no file" 1 "no model file" "$VKCHAT" info --devices x.gguf
 t_end
