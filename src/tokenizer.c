@@ -564,14 +564,17 @@ static int
 tokenizer_load_id(
     const struct gguf *g, const char *key, int64_t *out, struct err *err)
 {
-	uint32_t v;
-	int rc = gguf_get_u32(g, key, &v, err);
+	int64_t v;
+	int rc = gguf_get_i64(g, key, &v, err);
 
 	*out = -1;
 	if (rc == ERR_NOTFOUND)
 		return 0;
 	if (rc < 0)
 		return rc;
+	/* -1 is llama.cpp's "none"; some files store it as uint32. */
+	if (v == -1 || v == (int64_t)UINT32_MAX)
+		return 0;
 	*out = v;
 	return 0;
 }

@@ -16,6 +16,8 @@ const struct cmd cmd_table[] = {
 	{ "info", cmd_info, "describe a GGUF model file" },
 	{ "tokenize", cmd_tokenize, "show how a model tokenizes a text" },
 	{ "devices", cmd_devices, "list the Vulkan devices" },
+	{ "run", cmd_run, "complete a prompt with a model, streaming" },
+	{ "bench", cmd_bench, "measure prompt and generation speed" },
 	{ "sessions", cmd_sessions, "list, show, export and fork saved chats" },
 	{ "presets", cmd_presets, "manage named generation settings" },
 	{ "templates", cmd_templates, "manage and render prompt templates" },

@@ -49,6 +49,10 @@ int cmd_tokenize(int argc, char **argv);
  * (--json for JSON).
  */
 int cmd_devices(int argc, char **argv);
+/* vkchat run: complete a raw prompt with a model, streaming to stdout. */
+int cmd_run(int argc, char **argv);
+/* vkchat bench: prompt-processing and generation speed of a model. */
+int cmd_bench(int argc, char **argv);
 /* vkchat sessions: list, show, export, import, rename, delete, fork. */
 int cmd_sessions(int argc, char **argv);
 /* vkchat presets: list, show, add, set, copy, delete, export, import. */

@@ -1,0 +1,123 @@
+/*
+ * model: a llama-architecture model (Llama 2/3.x, TinyLlama, Mistral,
+ * SmolLM2: general.architecture = "llama") read from a GGUF file and
+ * uploaded to a Vulkan device for the engine.
+ *
+ * Loading has two phases.  model_validate reads and checks everything on
+ * the host (hyperparameters, every tensor's presence, shape and type),
+ * so a bad file is reported before any device is opened.  model_load
+ * then uploads the weights: matrices through kern_weight_upload (split
+ * into bindings the device allows), Q/K/V and gate/up concatenated into
+ * one matrix each when their types agree (one product per group in the
+ * step graph), norm vectors as f32.  Float matrices whose rows are not a
+ * multiple of 32 values (stories260K's feed-forward of 172) are padded
+ * with zero columns; the engine's activation rows are padded to match
+ * (model_hparams.*_pad).
+ *
+ * Rope: rope.freq_base (default 10000), linear scaling (rope.scaling.type
+ * "linear" or absent, factor rope.scaling.factor or rope.scale_linear;
+ * "none" turns it off) and per-pair frequency factors (rope_freqs.weight,
+ * Llama 3.1); other scaling types (YaRN) are ERR_UNSUPPORTED.  The output
+ * head is output.weight, or token_embd.weight when absent (tied).
+ *
+ * A model is read-only once loaded; the engine (engine.h) keeps the KV
+ * cache and the step graphs.  Threads: the engine thread only.
+ */
+#ifndef VKCHAT_MODEL_H
+#define VKCHAT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "gguf.h"
+#include "kern.h"
+#include "vk-buf.h"
+#include "vk-device.h"
+
+struct model_hparams {
+	uint32_t n_vocab, n_embd, n_layer, n_head, n_head_kv, n_ff;
+	uint32_t head_dim;    /* key/value length per head */
+	uint32_t n_rot;	      /* rotated dims per head */
+	uint32_t n_ctx_train; /* llama.context_length, 0 when absent */
+	float rms_eps;
+	float freq_base;
+	float freq_scale; /* 1 / linear scaling factor */
+	int has_freq_factors;
+	int tied; /* no output.weight: token_embd is the head */
+	/* Derived: n_head * head_dim, n_head_kv * head_dim. */
+	uint32_t q_dim, kv_dim;
+	/* Activation row lengths padded to multiples of 32 values. */
+	uint32_t embd_pad, q_pad, ff_pad;
+};
+
+/* One matrix of a group written at column OFF of the group's output. */
+struct model_part {
+	struct kern_weight w;
+	uint32_t off;
+};
+
+/* Up to three products that fill one activation row (Q|K|V, gate|up). */
+struct model_group {
+	struct model_part parts[3];
+	size_t n_parts;
+	uint32_t width; /* values per output row */
+};
+
+struct model_layer {
+	struct vk_buf *attn_norm; /* (n_embd) f32 */
+	struct vk_buf *ffn_norm;  /* (n_embd) f32 */
+	struct model_group qkv;	  /* q_dim | kv_dim | kv_dim */
+	struct kern_weight wo;	  /* (n_embd, q_pad) */
+	struct model_group gu;	  /* gate (ff_pad) | up (ff_pad or n_ff) */
+	struct kern_weight down;  /* (n_embd, ff_pad) */
+};
+
+struct model {
+	struct vk_device *dev; /* not owned */
+	struct kern *kern;     /* not owned */
+	struct model_hparams hp;
+	char *path;
+	struct kern_weight tok_embd; /* (n_vocab, embd_pad) */
+	struct kern_weight output;   /* (n_vocab, embd_pad); unused if tied */
+	struct vk_buf *output_norm;  /* (n_embd) f32 */
+	struct vk_buf *freq_factors; /* (n_rot / 2) f32, or NULL */
+	struct model_layer *layers;
+	uint64_t weight_bytes; /* everything uploaded */
+	uint64_t decode_bytes; /* weights one decode step reads */
+};
+
+/*
+ * Upload progress: DONE of TOTAL weight bytes are on the device.  Called
+ * after each tensor.
+ */
+typedef void (*model_progress_fn)(void *ud, uint64_t done, uint64_t total);
+
+/*
+ * Read and check G's hyperparameters and tensors without a device.
+ * Errors: ERR_UNSUPPORTED (another architecture, a tensor type the
+ * kernels do not run, naming the tensor and type; rope scaling other
+ * than linear), ERR_MODEL (a missing key or tensor, a tensor of the
+ * wrong shape: the message names it with the expected and found shapes;
+ * inconsistent hyperparameters), ERR_FORMAT (a key of the wrong type).
+ */
+int model_validate(
+    const struct gguf *g, struct model_hparams *hp, struct err *err);
+
+/*
+ * Validate G and upload its weights to DEV (K's device); PROGRESS (may be NULL)
+ * is told as tensors arrive.  G may be closed afterwards.  *out is a new
+ * model (model_free), which must be freed before K and its device.
+ * Errors: those of model_validate, and ERR_NOMEM (device memory, with
+ * the sizes) or ERR_DEVICE from the upload.
+ */
+int model_load(struct vk_device *dev, struct kern *k, const struct gguf *g,
+    model_progress_fn progress, void *ud, struct model **out, struct err *err);
+
+/* Free M and its device buffers.  NULL is ignored. */
+void model_free(struct model *m);
+
+/* The head the model uses (output, or token_embd when tied). */
+const struct kern_weight *model_head(const struct model *m);
+
+#endif

@@ -1,0 +1,84 @@
+# vkchat run and vkchat bench: greedy output of the shared stories260K
+# model equals the reference text, the prompt from stdin, options and
+# presets, exit statuses (1 usage, 2 bad model, 3 no device with a hint
+# to install mesa-vulkan-drivers) and the bench report.
+. "$TOP_SRCDIR/tests/lib.sh"
+
+printf 'not a model at all\n' > "$T_TMP/bad.gguf"
+t_expect "run: no model is a usage error" 1 "no model" \
+	"$VKCHAT" run -p hello
+t_expect "run: a bad option is a usage error" 1 "bad option" \
+	"$VKCHAT" run -m "$T_TMP/bad.gguf" --bogus
+t_expect "run: --help" 0 "usage: vkchat run" "$VKCHAT" run --help
+t_expect "run: a bad file is a bad model (2)" 2 "not a GGUF file" \
+	"$VKCHAT" run -m "$T_TMP/bad.gguf" -p hello
+t_expect "run: a missing file is a bad model (2)" 2 "nonexistent" \
+	"$VKCHAT" run -m "$T_TMP/nonexistent.gguf" -p hello
+t_expect "bench: no model is a usage error" 1 "no model" "$VKCHAT" bench
+t_expect "bench: a bad count is a usage error" 1 "not a count" \
+	"$VKCHAT" bench -m "$T_TMP/bad.gguf" -r 0
+
+if ! model=$(t_shared models/stories260K.gguf) ||
+	! ref=$(t_shared models/stories260K.greedy200.txt); then
+	t_skip "run: stories260K" "shared models not found"
+	t_end
+	exit
+fi
+
+t_expect "run: no Vulkan driver is a device error (3)" 3 \
+	"mesa-vulkan-drivers" env VK_DRIVER_FILES="$T_TMP/none.json" \
+	VK_ICD_FILENAMES="$T_TMP/none.json" \
+	"$VKCHAT" run -m "$model" -p hello
+t_expect "run: an unknown preset is a usage error" 1 "no built-in preset" \
+	"$VKCHAT" run -m "$model" -p hi --preset nosuch
+t_expect "run: a bad --set is a usage error" 1 "top_p" \
+	"$VKCHAT" run -m "$model" -p hi --set top_p=7
+
+if ! "$VKCHAT" devices > /dev/null 2>&1; then
+	t_skip "run: stories260K" "no Vulkan device"
+	t_end
+	exit
+fi
+
+# Greedy from BOS alone: the 200 reference tokens' text, nothing else.
+if "$VKCHAT" run -m "$model" -p "" -n 200 --temp 0 > "$T_TMP/out" \
+	2> "$T_TMP/err" && cmp -s "$T_TMP/out" "$ref"; then
+	t_ok "run: greedy from BOS prints the reference text"
+else
+	t_fail "run: greedy from BOS prints the reference text" \
+		"$(head -c 300 "$T_TMP/out") $(head -n 3 "$T_TMP/err")"
+fi
+
+# The same prompt from -p and from standard input (newline dropped).
+"$VKCHAT" run -m "$model" -p "Once upon a time" -n 40 --temp 0 \
+	> "$T_TMP/p.out" 2>&1
+printf 'Once upon a time\n' | "$VKCHAT" run -m "$model" -n 40 --temp 0 \
+	> "$T_TMP/stdin.out" 2>&1
+if [ -s "$T_TMP/p.out" ] && cmp -s "$T_TMP/p.out" "$T_TMP/stdin.out"; then
+	t_ok "run: the prompt from standard input"
+else
+	t_fail "run: the prompt from standard input" \
+		"$(head -c 200 "$T_TMP/p.out") | $(head -c 200 "$T_TMP/stdin.out")"
+fi
+t_expect "run: --echo prints the prompt first" 0 "^Once upon a time, " \
+	"$VKCHAT" run -m "$model" -p "Once upon a time" -n 8 --temp 0 --echo
+t_expect "run: the deterministic preset is greedy" 0 "^, there was a" \
+	"$VKCHAT" run -m "$model" -p "Once upon a time" -n 8 \
+	--preset deterministic
+t_expect "run: a stop string ends the text before it" 0 \
+	"^Once upon a time, there was a little girl named $" \
+	sh -c "'$VKCHAT' run -m '$model' -p '' --temp 0 --stop Lily; echo"
+t_expect "run: -v reports timing and the sampler" 0 \
+	"prompt: 1 tokens.*tok/s" "$VKCHAT" run -m "$model" -p "" -n 4 -v \
+	--temp 0
+t_expect "run: the same seed gives the same text" 0 "" sh -c \
+	"a=\$('$VKCHAT' run -m '$model' -p '' -n 30 --seed 5 --temp 0.9) &&
+	 b=\$('$VKCHAT' run -m '$model' -p '' -n 30 --set seed=5,temp=0.9) &&
+	 [ -n \"\$a\" ] && [ \"\$a\" = \"\$b\" ]"
+t_expect "run: the context fills up" 0 "finish: length" \
+	"$VKCHAT" run -m "$model" -p "" --ctx 16 --temp 0 -v
+t_expect "bench: JSON report" 0 '"tg_tok_s":[0-9.]+.*"device_read_gb_s"' \
+	"$VKCHAT" bench -m "$model" -p 16 -n 8 -r 1 --json
+t_expect "bench: parallel decode" 0 "parallel 2 .* tok/s aggregate" \
+	"$VKCHAT" bench -m "$model" -p 16 -n 8 -r 1 --parallel 2
+t_end

@@ -1,0 +1,310 @@
+/*
+ * test-gen: the generation loop on the shared real models (reference
+ * continuations, with the margin rule of ../shared/models/README.md),
+ * columns decoded together against alone, prompt-cache reuse, stop
+ * strings, limits and cancel.  Validation layer on and silent.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "gen.h"
+#include "gguf.h"
+#include "harness.h"
+#include "json.h"
+#include "kern.h"
+#include "model.h"
+#include "params.h"
+#include "tokenizer.h"
+#include "util.h"
+#include "vkt.h"
+
+struct tg_env {
+	struct vk_device *dev;
+	struct kern *k;
+	struct gguf *g;
+	struct model *m;
+	struct engine *e;
+	struct tokenizer *tok;
+	struct err err;
+	struct sbuf text[GEN_MAX_COLS];
+	atomic_int cancel;
+	size_t cancel_after; /* tokens of text callbacks before cancel */
+	size_t n_calls;
+};
+
+/* Open the shared model NAME (skips when absent) with N_SEQ sequences. */
+static void
+tg_open(struct tg_env *t, const char *name, uint32_t n_seq)
+{
+	const char *path = test_shared_path(name);
+	struct engine_config cfg = { 512, n_seq, 0, 0 };
+	size_t i;
+
+	memset(t, 0, sizeof *t);
+	if (path == NULL)
+		test_skip("shared model %s not found", name);
+	for (i = 0; i < GEN_MAX_COLS; i++)
+		sbuf_init(&t->text[i]);
+	t->dev = vkt_open();
+	if (kern_new(t->dev, &t->k, &t->err) < 0 ||
+	    gguf_open(path, &t->g, &t->err) < 0 ||
+	    tokenizer_load(t->g, &t->tok, &t->err) < 0 ||
+	    model_load(t->dev, t->k, t->g, NULL, NULL, &t->m, &t->err) < 0 ||
+	    engine_new(t->m, &cfg, &t->e, &t->err) < 0) {
+		test_fail(__FILE__, __LINE__, "open %s: %s", name, t->err.msg);
+		exit(1);
+	}
+}
+
+static void
+tg_close(struct tg_env *t)
+{
+	size_t i;
+
+	engine_free(t->e);
+	model_free(t->m);
+	tokenizer_free(t->tok);
+	gguf_close(t->g);
+	kern_free(t->k);
+	vkt_close(t->dev);
+	for (i = 0; i < GEN_MAX_COLS; i++)
+		sbuf_release(&t->text[i]);
+}
+
+static void
+tg_on_text(void *ud, size_t col, const char *text, size_t len)
+{
+	struct tg_env *t = ud;
+
+	sbuf_add(&t->text[col], text, len);
+	if (t->cancel_after > 0 && ++t->n_calls >= t->cancel_after)
+		atomic_store(&t->cancel, 1);
+}
+
+/* Generate from PROMPT with N_COLS columns of PARAMS into RES. */
+static int
+tg_run(struct tg_env *t, const int32_t *prompt, size_t n_prompt,
+    const struct gen_params *params, size_t n_cols, struct gen_result *res)
+{
+	struct gen_request req = { prompt, n_prompt, n_cols, params, NULL, 0,
+		tg_on_text, t, &t->cancel };
+	size_t i;
+
+	for (i = 0; i < n_cols; i++) {
+		gen_result_init(&res[i]);
+		sbuf_reset(&t->text[i]);
+	}
+	return gen_run(t->e, t->tok, &req, res, &t->err);
+}
+
+static void
+tg_release(struct gen_result *res, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		gen_result_release(&res[i]);
+}
+
+/*
+ * Every prompt of the reference file NAME: the tokenization matches
+ * prompt_ids and greedy ids match up to the first margin below 0.01.
+ */
+static void
+tg_reference(const char *model, const char *name)
+{
+	const char *path = test_shared_path(name);
+	char *text = NULL, *line, *next;
+	struct tg_env t;
+	size_t len, n_prompts = 0;
+	struct err err;
+
+	if (path == NULL || util_read_file(path, &text, &len, &err) < 0)
+		test_skip("%s not found", name);
+	tg_open(&t, model, 1);
+	for (line = text; *line != '\0'; line = next) {
+		struct json *j = NULL;
+		const struct json *pr, *pids, *ids, *margins;
+		struct tokenizer_ids enc;
+		struct gen_params p;
+		struct gen_result res;
+		size_t i, binding;
+
+		next = strchr(line, '\n');
+		next = next != NULL ? next + 1 : line + strlen(line);
+		if (next - line <= 1)
+			continue;
+		if (json_parse(line, (size_t)(next - line), &j, &err) < 0) {
+			test_fail(__FILE__, __LINE__, "%s: %s", name, err.msg);
+			break;
+		}
+		pr = json_get(j, "prompt");
+		pids = json_get(j, "prompt_ids");
+		ids = json_get(j, "ids");
+		margins = json_get(j, "margins");
+		tokenizer_ids_init(&enc);
+		CHECK_INT(tokenizer_encode(
+			      t.tok, pr->str, pr->len, TOK_ADD_BOS, &enc, &err),
+		    0);
+		CHECK_INT(enc.n, pids->len);
+		for (i = 0; i < enc.n && i < pids->len; i++)
+			CHECK_INT(enc.ids[i], (int64_t)pids->items[i]->number);
+		params_init(&p);
+		p.temperature = 0;
+		p.repeat_penalty = 1;
+		p.max_tokens = (int32_t)ids->len;
+		CHECK_INT(tg_run(&t, enc.ids, enc.n, &p, 1, &res), 0);
+		/* Tokens before the first near-tie (margin < 0.01) bind. */
+		for (binding = 0; binding < margins->len &&
+		     margins->items[binding]->number >= 0.01;
+		     binding++)
+			;
+		if (binding > ids->len)
+			binding = ids->len;
+		for (i = 0; i < binding; i++)
+			if (i >= res.ids.n ||
+			    res.ids.ids[i] != (int32_t)ids->items[i]->number) {
+				test_fail(__FILE__, __LINE__,
+				    "%s: prompt '%s': token %zu differs", name,
+				    pr->str, i);
+				break;
+			}
+		if (binding == ids->len)
+			CHECK_INT(res.ids.n, ids->len);
+		test_note("'%s': %zu of %zu tokens binding, %zu generated",
+		    pr->str, binding, ids->len, res.ids.n);
+		n_prompts++;
+		gen_result_release(&res);
+		params_release(&p);
+		tokenizer_ids_release(&enc);
+		json_free(j);
+	}
+	CHECK(n_prompts > 0);
+	free(text);
+	tg_close(&t);
+}
+
+TEST(gen_stories_reference)
+{
+	tg_reference(
+	    "models/stories260K.gguf", "models/stories260K.reference.jsonl");
+}
+
+TEST(gen_tiny_random_reference)
+{
+	tg_reference("models/llama-2-tiny-random.gguf",
+	    "models/llama-2-tiny-random.reference.jsonl");
+}
+
+/* Four columns together give what each gives alone, greedy and sampled. */
+TEST(gen_columns_equal_alone)
+{
+	static const int32_t prompt[] = { 1, 403, 407, 261, 378 };
+	struct gen_params p[4];
+	struct gen_result together[4], alone;
+	struct tg_env t;
+	size_t c;
+	int round;
+
+	tg_open(&t, "models/stories260K.gguf", 4);
+	for (round = 0; round < 2; round++) {
+		for (c = 0; c < 4; c++) {
+			params_init(&p[c]);
+			p[c].max_tokens = 24 + 4 * (int32_t)c;
+			p[c].seed = 11 + c;
+			if (round == 0)
+				p[c].temperature = 0;
+			else
+				p[c].temperature = 0.7f + 0.2f * (float)c;
+		}
+		CHECK_INT(tg_run(&t, prompt, 5, p, 4, together), 0);
+		for (c = 0; c < 4; c++) {
+			char *want = xstrdup(t.text[c].buf);
+
+			CHECK_INT(
+			    together[c].stats.n_gen, (int64_t)p[c].max_tokens);
+			CHECK_INT(together[c].stats.finish, GEN_FINISH_LENGTH);
+			CHECK_INT(together[c].stats.seed, (int64_t)(11 + c));
+			CHECK_INT(tg_run(&t, prompt, 5, &p[c], 1, &alone), 0);
+			CHECK_INT(alone.ids.n, together[c].ids.n);
+			CHECK_MSG(alone.ids.n == together[c].ids.n &&
+				memcmp(alone.ids.ids, together[c].ids.ids,
+				    alone.ids.n * sizeof(int32_t)) == 0,
+			    "round %d column %zu differs alone", round, c);
+			CHECK_STR(t.text[0].buf, want);
+			free(want);
+			gen_result_release(&alone);
+		}
+		if (round == 1)
+			CHECK_MSG(
+			    memcmp(together[0].ids.ids, together[1].ids.ids,
+				24 * sizeof(int32_t)) != 0 ||
+				memcmp(together[0].ids.ids, together[2].ids.ids,
+				    24 * sizeof(int32_t)) != 0,
+			    "sampled columns with different seeds agree");
+		tg_release(together, 4);
+		for (c = 0; c < 4; c++)
+			params_release(&p[c]);
+	}
+	tg_close(&t);
+}
+
+/* A second run with a longer prompt evaluates only the new tokens. */
+TEST(gen_prompt_reuse_stop_cancel)
+{
+	/* The first five are the prompt; then not its greedy continuation. */
+	static const int32_t prompt[] = { 1, 403, 407, 261, 378, 300, 301 };
+	struct gen_params p;
+	struct gen_result res;
+	struct tg_env t;
+	char *full;
+
+	tg_open(&t, "models/stories260K.gguf", 1);
+	params_init(&p);
+	p.temperature = 0;
+	p.max_tokens = 30;
+	CHECK_INT(tg_run(&t, prompt, 5, &p, 1, &res), 0);
+	CHECK_INT(res.stats.n_eval, 5);
+	full = xstrdup(t.text[0].buf);
+	gen_result_release(&res);
+	CHECK_INT(tg_run(&t, prompt, 7, &p, 1, &res), 0);
+	CHECK_INT(res.stats.n_prompt, 7);
+	CHECK_INT(res.stats.n_eval, 2);
+	gen_result_release(&res);
+	/* The same prompt again: only its last token is evaluated. */
+	CHECK_INT(tg_run(&t, prompt, 5, &p, 1, &res), 0);
+	CHECK_INT(res.stats.n_eval, 1);
+	CHECK_STR(t.text[0].buf, full);
+	gen_result_release(&res);
+	/* A stop string: the text ends right before it. */
+	CHECK_INT(params_set(&p, "stop", "Lily", &t.err), 0);
+	CHECK_INT(tg_run(&t, prompt, 5, &p, 1, &res), 0);
+	CHECK_INT(res.stats.finish, GEN_FINISH_STOP);
+	CHECK_STR(res.stats.stop, "Lily");
+	CHECK(strstr(full, "Lily") != NULL);
+	CHECK_INT(t.text[0].len, strstr(full, "Lily") - full);
+	CHECK(strncmp(full, t.text[0].buf, t.text[0].len) == 0);
+	gen_result_release(&res);
+	/* Cancel after three pieces of text. */
+	CHECK_INT(params_set(&p, "stop", "", &t.err), 0);
+	t.cancel_after = 3;
+	CHECK_INT(tg_run(&t, prompt, 5, &p, 1, &res), 0);
+	CHECK_INT(res.stats.finish, GEN_FINISH_CANCELLED);
+	CHECK_INT(res.stats.n_gen, 3);
+	gen_result_release(&res);
+	/* A prompt longer than the context. */
+	{
+		int32_t *big = xcalloc(600, sizeof *big);
+
+		CHECK_INT(tg_run(&t, big, 600, &p, 1, &res), ERR_RANGE);
+		CHECK_CONTAINS(t.err.msg, "does not fit the context of 512");
+		gen_result_release(&res);
+		free(big);
+	}
+	params_release(&p);
+	free(full);
+	tg_close(&t);
+}
