@@ -88,31 +88,6 @@ gguf_writer_key(struct gguf_writer *w, const char *key, enum gguf_vtype type)
 	w->n_kv++;
 }
 
-/* Bytes of one fixed-size element, 0 for strings and arrays. */
-static size_t
-gguf_writer_elem_size(enum gguf_vtype type)
-{
-	switch (type) {
-	case GGUF_UINT8:
-	case GGUF_INT8:
-	case GGUF_BOOL:
-		return 1;
-	case GGUF_UINT16:
-	case GGUF_INT16:
-		return 2;
-	case GGUF_UINT32:
-	case GGUF_INT32:
-	case GGUF_FLOAT32:
-		return 4;
-	case GGUF_UINT64:
-	case GGUF_INT64:
-	case GGUF_FLOAT64:
-		return 8;
-	default:
-		return 0;
-	}
-}
-
 void
 gguf_writer_u32(struct gguf_writer *w, const char *key, uint32_t v)
 {
@@ -175,7 +150,7 @@ void
 gguf_writer_arr(struct gguf_writer *w, const char *key, enum gguf_vtype type,
     const void *v, size_t n)
 {
-	size_t size = gguf_writer_elem_size(type), i;
+	size_t size = (size_t)gguf_vtype_size(type), i;
 	const unsigned char *p = v;
 
 	assert(size != 0);
@@ -222,14 +197,14 @@ gguf_writer_put_value(struct sbuf *sb, const struct gguf_value *v)
 	case GGUF_UINT32:
 	case GGUF_UINT64:
 		gguf_writer_put_le(
-		    sb, v->v.u64, (unsigned)gguf_writer_elem_size(v->type));
+		    sb, v->v.u64, (unsigned)gguf_vtype_size(v->type));
 		break;
 	case GGUF_INT8:
 	case GGUF_INT16:
 	case GGUF_INT32:
 	case GGUF_INT64:
-		gguf_writer_put_le(sb, (uint64_t)v->v.i64,
-		    (unsigned)gguf_writer_elem_size(v->type));
+		gguf_writer_put_le(
+		    sb, (uint64_t)v->v.i64, (unsigned)gguf_vtype_size(v->type));
 		break;
 	case GGUF_FLOAT32:
 		f = (float)v->v.f64;
@@ -258,8 +233,8 @@ gguf_writer_put_value(struct sbuf *sb, const struct gguf_value *v)
 				gguf_writer_put_value(sb, &v->v.arr.items[i]);
 		} else if (v->v.arr.len > 0) {
 			sbuf_add(sb, v->v.arr.data,
-			    (size_t)v->v.arr.len *
-				gguf_writer_elem_size(v->v.arr.type));
+			    (size_t)(v->v.arr.len *
+				gguf_vtype_size(v->v.arr.type)));
 		}
 		break;
 	}

@@ -136,8 +136,7 @@ gguf_vtype_name(uint32_t type)
 	return gguf_vtype_names[type];
 }
 
-/* Bytes of one element of a fixed-size value type, 0 for the others. */
-static uint64_t
+uint64_t
 gguf_vtype_size(uint32_t type)
 {
 	switch (type) {
@@ -966,42 +965,40 @@ gguf_wrong_type(const struct gguf *g, const struct gguf_kv *kv,
 	    arr ? gguf_vtype_name(kv->value.v.arr.type) : "", want);
 }
 
-/* The integer KEY as a sign and magnitude. */
+/*
+ * The integer KEY as a sign and magnitude, which must lie within
+ * -NEG_MAX .. POS_MAX (TYPE names that range in the error).
+ */
 static int
-gguf_get_int(const struct gguf *g, const char *key, const char *want,
-    const struct gguf_kv **kv, int *neg, uint64_t *mag, struct err *err)
+gguf_get_int(const struct gguf *g, const char *key, uint64_t neg_max,
+    uint64_t pos_max, const char *type, int *neg, uint64_t *mag,
+    struct err *err)
 {
-	*kv = gguf_find(g, key);
-	if (*kv == NULL)
-		return ERR_NOTFOUND;
-	if (!gguf_value_int(&(*kv)->value, neg, mag))
-		return gguf_wrong_type(g, *kv, want, err);
-	return 0;
-}
+	const struct gguf_kv *kv = gguf_find(g, key);
 
-static int
-gguf_out_of_range(const struct gguf *g, const struct gguf_kv *kv, int neg,
-    uint64_t mag, const char *want, struct err *err)
-{
-	return err_set(err, ERR_FORMAT,
-	    "'%s': offset %" PRIu64 ": key '%.*s' value %s%" PRIu64
-	    " does not fit %s",
-	    g->path, kv->offset, GGUF_NAME_ARG(kv->key), neg ? "-" : "", mag,
-	    want);
+	if (kv == NULL)
+		return ERR_NOTFOUND;
+	if (!gguf_value_int(&kv->value, neg, mag))
+		return gguf_wrong_type(g, kv, "an integer", err);
+	if (*mag > (*neg ? neg_max : pos_max))
+		return err_set(err, ERR_FORMAT,
+		    "'%s': offset %" PRIu64 ": key '%.*s' value %s%" PRIu64
+		    " does not fit %s",
+		    g->path, kv->offset, GGUF_NAME_ARG(kv->key),
+		    *neg ? "-" : "", *mag, type);
+	return 0;
 }
 
 int
 gguf_get_u32(
     const struct gguf *g, const char *key, uint32_t *out, struct err *err)
 {
-	const struct gguf_kv *kv;
 	uint64_t mag;
 	int neg, rc;
 
-	if ((rc = gguf_get_int(g, key, "an integer", &kv, &neg, &mag, err)) < 0)
+	if ((rc = gguf_get_int(
+		 g, key, 0, UINT32_MAX, "uint32", &neg, &mag, err)) < 0)
 		return rc;
-	if (neg || mag > UINT32_MAX)
-		return gguf_out_of_range(g, kv, neg, mag, "uint32", err);
 	*out = (uint32_t)mag;
 	return 0;
 }
@@ -1010,14 +1007,12 @@ int
 gguf_get_u64(
     const struct gguf *g, const char *key, uint64_t *out, struct err *err)
 {
-	const struct gguf_kv *kv;
 	uint64_t mag;
 	int neg, rc;
 
-	if ((rc = gguf_get_int(g, key, "an integer", &kv, &neg, &mag, err)) < 0)
+	if ((rc = gguf_get_int(
+		 g, key, 0, UINT64_MAX, "uint64", &neg, &mag, err)) < 0)
 		return rc;
-	if (neg)
-		return gguf_out_of_range(g, kv, neg, mag, "uint64", err);
 	*out = mag;
 	return 0;
 }
@@ -1026,22 +1021,17 @@ int
 gguf_get_i64(
     const struct gguf *g, const char *key, int64_t *out, struct err *err)
 {
-	const struct gguf_kv *kv;
 	uint64_t mag;
 	int neg, rc;
 
-	if ((rc = gguf_get_int(g, key, "an integer", &kv, &neg, &mag, err)) < 0)
+	if ((rc = gguf_get_int(g, key, (uint64_t)INT64_MAX + 1, INT64_MAX,
+		 "int64", &neg, &mag, err)) < 0)
 		return rc;
-	if (neg) {
-		if (mag > (uint64_t)INT64_MAX + 1)
-			return gguf_out_of_range(g, kv, neg, mag, "int64", err);
+	if (neg)
 		*out =
 		    mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
-	} else {
-		if (mag > (uint64_t)INT64_MAX)
-			return gguf_out_of_range(g, kv, neg, mag, "int64", err);
+	else
 		*out = (int64_t)mag;
-	}
 	return 0;
 }
 

@@ -93,6 +93,8 @@ enum gguf_vtype {
 
 /* Name of a value type ("uint32"), or "unknown". */
 const char *gguf_vtype_name(uint32_t type);
+/* Bytes of one value of a fixed-size type, 0 for strings and arrays. */
+uint64_t gguf_vtype_size(uint32_t type);
 
 struct gguf_str {
 	const char *ptr; /* into the mapping; not NUL-terminated */

@@ -69,24 +69,6 @@ db_compare_free(struct db_compare_run *list, size_t n)
 	free(list);
 }
 
-/* Bind the statistics to ?N.. ?N+4 (tokens, ttft, speed, finish). */
-static void
-db_compare_bind_stats(sqlite3_stmt *st, int n, const struct db_gen_stats *s)
-{
-	db_bind_int_or_null(st, n, s->prompt_tokens, s->prompt_tokens < 0);
-	db_bind_int_or_null(
-	    st, n + 1, s->completion_tokens, s->completion_tokens < 0);
-	if (s->ttft_ms >= 0)
-		sqlite3_bind_double(st, n + 2, s->ttft_ms);
-	else
-		sqlite3_bind_null(st, n + 2);
-	if (s->tokens_per_s >= 0)
-		sqlite3_bind_double(st, n + 3, s->tokens_per_s);
-	else
-		sqlite3_bind_null(st, n + 3);
-	db_bind_text(st, n + 4, db_messages_finish_name(s->finish));
-}
-
 /* Insert column I of RUN into run ID. */
 static int
 db_compare_insert_column(struct db *db, int64_t id,
@@ -115,7 +97,7 @@ db_compare_insert_column(struct db *db, int64_t id,
 	sqlite3_bind_int64(st, 5, (int64_t)c->seed);
 	db_bind_text(st, 6, c->output != NULL ? c->output : "");
 	sqlite3_bind_int(st, 7, c->partial != 0);
-	db_compare_bind_stats(st, 8, &c->stats);
+	db_messages_bind_stats(st, 8, &c->stats);
 	db_bind_text(st, 13, c->error);
 	rc = db_step(db, st, "storing a compare column", err);
 	sqlite3_finalize(st);
@@ -201,7 +183,6 @@ db_compare_read_columns(
 	sqlite3_bind_int64(st, 1, r->id);
 	while ((rc = db_step(db, st, "reading a compare run", err)) > 0) {
 		struct db_compare_column *c;
-		const char *finish = (const char *)sqlite3_column_text(st, 9);
 		char *json = db_col_str(st, 1);
 
 		r->columns =
@@ -216,27 +197,11 @@ db_compare_read_columns(
 		c->seed = (uint64_t)sqlite3_column_int64(st, 2);
 		c->output = db_col_str(st, 3);
 		c->partial = sqlite3_column_int(st, 4) != 0;
-		c->stats.prompt_tokens =
-		    sqlite3_column_type(st, 5) == SQLITE_NULL
-		    ? -1
-		    : sqlite3_column_int64(st, 5);
-		c->stats.completion_tokens =
-		    sqlite3_column_type(st, 6) == SQLITE_NULL
-		    ? -1
-		    : sqlite3_column_int64(st, 6);
-		c->stats.ttft_ms = sqlite3_column_type(st, 7) == SQLITE_NULL
-		    ? -1
-		    : sqlite3_column_double(st, 7);
-		c->stats.tokens_per_s =
-		    sqlite3_column_type(st, 8) == SQLITE_NULL
-		    ? -1
-		    : sqlite3_column_double(st, 8);
 		c->error = db_col_text(st, 10);
 		rc = db_params_parse(json, where, &c->params, err);
 		free(json);
-		if (rc == 0 && finish != NULL)
-			rc = db_messages_finish_parse(
-			    finish, &c->stats.finish, err);
+		if (rc == 0)
+			rc = db_messages_col_stats(st, 5, &c->stats, err);
 		if (rc != 0)
 			break;
 	}
@@ -269,9 +234,7 @@ db_compare_collect(struct db *db, sqlite3_stmt *st, struct db_compare_run **out,
 		r->system_prompt = db_col_text(st, 3);
 		r->created_ms = sqlite3_column_int64(st, 4);
 		db_col_model(st, 5, &r->model);
-		r->winner = sqlite3_column_type(st, 8) == SQLITE_NULL
-		    ? -1
-		    : sqlite3_column_int(st, 8);
+		r->winner = (int)db_col_i64(st, 8);
 	}
 	sqlite3_finalize(st);
 	for (i = 0; rc == 0 && i < len; i++)
@@ -344,14 +307,10 @@ db_compare_set_winner(struct db *db, int64_t id, int col, struct err *err)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
 	db_bind_int_or_null(st, 2, col, col < 0);
-	rc = db_step(db, st, "choosing a winner", err);
-	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	if (sqlite3_changes(db->sq) == 0)
+	if ((rc = db_write(db, st, "choosing a winner", err)) == 0)
 		return err_set(err, ERR_NOTFOUND,
 		    "no compare run %lld with a column %d", (long long)id, col);
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 int
@@ -369,15 +328,11 @@ db_compare_set_output(struct db *db, int64_t id, int col, const char *text,
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int(st, 2, col);
 	sqlite3_bind_text(st, 3, text, (int)len, SQLITE_TRANSIENT);
-	rc = db_step(db, st, "saving generated text", err);
-	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	if (sqlite3_changes(db->sq) == 0)
+	if ((rc = db_write(db, st, "saving generated text", err)) == 0)
 		return err_set(err, ERR_NOTFOUND,
 		    "compare run %lld has no column %d being generated",
 		    (long long)id, col);
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 int
@@ -398,15 +353,11 @@ db_compare_finish(struct db *db, int64_t id, int col, const char *text,
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int(st, 2, col);
 	sqlite3_bind_text(st, 3, text, (int)len, SQLITE_TRANSIENT);
-	db_compare_bind_stats(st, 4, stats);
+	db_messages_bind_stats(st, 4, stats);
 	db_bind_text(st, 9, error);
-	rc = db_step(db, st, "finishing a compare column", err);
-	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	if (sqlite3_changes(db->sq) == 0)
+	if ((rc = db_write(db, st, "finishing a compare column", err)) == 0)
 		return err_set(err, ERR_NOTFOUND,
 		    "compare run %lld has no column %d being generated",
 		    (long long)id, col);
-	return 0;
+	return rc < 0 ? rc : 0;
 }

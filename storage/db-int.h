@@ -33,6 +33,14 @@ int db_prepare(
  */
 int db_step(struct db *db, sqlite3_stmt *st, const char *what, struct err *err);
 
+/*
+ * Step ST, a statement that returns no rows (INSERT, UPDATE, DELETE),
+ * once and finalize it.  Returns the number of rows it changed, or a
+ * negative code with *err filled.
+ */
+int db_write(
+    struct db *db, sqlite3_stmt *st, const char *what, struct err *err);
+
 /* Run constant SQL (one or more statements) with no parameters. */
 int db_exec(struct db *db, const char *sql, struct err *err);
 
@@ -62,6 +70,9 @@ void db_bind_int_or_null(sqlite3_stmt *st, int i, int64_t v, int is_null);
 char *db_col_text(sqlite3_stmt *st, int i);
 /* Column I as a new string, "" when it is NULL. */
 char *db_col_str(sqlite3_stmt *st, int i);
+/* Column I as an integer or a real, -1 when it is NULL. */
+int64_t db_col_i64(sqlite3_stmt *st, int i);
+double db_col_real(sqlite3_stmt *st, int i);
 
 /* Bind the three model columns starting at I (M NULL binds NULLs). */
 void db_bind_model(sqlite3_stmt *st, int i, const struct db_model *m);
@@ -76,6 +87,18 @@ char *db_params_json(const struct gen_params *p);
  */
 int db_params_parse(
     const char *text, const char *where, struct gen_params *p, struct err *err);
+
+/*
+ * Bind the generation statistics to parameters I to I+4 (prompt and
+ * completion tokens, ttft_ms, tokens_per_s, finish_reason; negative
+ * values bind NULL), or read them from columns I to I+4 (NULL reads -1;
+ * ERR_FORMAT for a finish reason that is not one).
+ */
+struct db_gen_stats;
+void db_messages_bind_stats(
+    sqlite3_stmt *st, int i, const struct db_gen_stats *s);
+int db_messages_col_stats(
+    sqlite3_stmt *st, int i, struct db_gen_stats *s, struct err *err);
 
 /*
  * Insert a session or a message without a transaction of their own, for

@@ -111,21 +111,36 @@ db_messages_free(struct db_message *list, size_t n)
 	free(list);
 }
 
-/* A nullable integer or real column, -1 when NULL. */
-static int64_t
-db_messages_col_i64(sqlite3_stmt *st, int i)
+void
+db_messages_bind_stats(sqlite3_stmt *st, int i, const struct db_gen_stats *s)
 {
-	return sqlite3_column_type(st, i) == SQLITE_NULL
-	    ? -1
-	    : sqlite3_column_int64(st, i);
+	db_bind_int_or_null(st, i, s->prompt_tokens, s->prompt_tokens < 0);
+	db_bind_int_or_null(
+	    st, i + 1, s->completion_tokens, s->completion_tokens < 0);
+	if (s->ttft_ms >= 0)
+		sqlite3_bind_double(st, i + 2, s->ttft_ms);
+	else
+		sqlite3_bind_null(st, i + 2);
+	if (s->tokens_per_s >= 0)
+		sqlite3_bind_double(st, i + 3, s->tokens_per_s);
+	else
+		sqlite3_bind_null(st, i + 3);
+	db_bind_text(st, i + 4, db_messages_finish_name(s->finish));
 }
 
-static double
-db_messages_col_real(sqlite3_stmt *st, int i)
+int
+db_messages_col_stats(
+    sqlite3_stmt *st, int i, struct db_gen_stats *s, struct err *err)
 {
-	return sqlite3_column_type(st, i) == SQLITE_NULL
-	    ? -1
-	    : sqlite3_column_double(st, i);
+	const char *finish = (const char *)sqlite3_column_text(st, i + 4);
+
+	s->prompt_tokens = db_col_i64(st, i);
+	s->completion_tokens = db_col_i64(st, i + 1);
+	s->ttft_ms = db_col_real(st, i + 2);
+	s->tokens_per_s = db_col_real(st, i + 3);
+	return finish != NULL
+	    ? db_messages_finish_parse(finish, &s->finish, err)
+	    : 0;
 }
 
 /* Read a row of DB_MESSAGES_COLS into *m (initialised here). */
@@ -133,7 +148,6 @@ static int
 db_messages_read(sqlite3_stmt *st, struct db_message *m, struct err *err)
 {
 	const char *role = (const char *)sqlite3_column_text(st, 3);
-	const char *finish = (const char *)sqlite3_column_text(st, 18);
 	char where[64];
 	char *json;
 	int rc = 0;
@@ -155,12 +169,7 @@ db_messages_read(sqlite3_stmt *st, struct db_message *m, struct err *err)
 	m->preset = db_col_text(st, 8);
 	m->seed = (uint64_t)sqlite3_column_int64(st, 10);
 	db_col_model(st, 11, &m->model);
-	m->stats.prompt_tokens = db_messages_col_i64(st, 14);
-	m->stats.completion_tokens = db_messages_col_i64(st, 15);
-	m->stats.ttft_ms = db_messages_col_real(st, 16);
-	m->stats.tokens_per_s = db_messages_col_real(st, 17);
-	if (finish != NULL &&
-	    db_messages_finish_parse(finish, &m->stats.finish, err) != 0) {
+	if (db_messages_col_stats(st, 14, &m->stats, err) != 0) {
 		err_prefix(err, "%s", where);
 		return ERR_FORMAT;
 	}
@@ -254,7 +263,6 @@ int
 db_messages_insert(
     struct db *db, const struct db_message *m, int64_t *id, struct err *err)
 {
-	const char *finish = db_messages_finish_name(m->stats.finish);
 	int64_t now = util_wall_ms(), sid, created, newid;
 	struct db_session s;
 	sqlite3_stmt *st;
@@ -301,15 +309,7 @@ db_messages_insert(
 	db_bind_int_or_null(st, 10, (int64_t)m->seed,
 	    m->role != DB_ROLE_ASSISTANT && m->seed == 0);
 	db_bind_model(st, 11, &m->model);
-	db_bind_int_or_null(
-	    st, 14, m->stats.prompt_tokens, m->stats.prompt_tokens < 0);
-	db_bind_int_or_null(
-	    st, 15, m->stats.completion_tokens, m->stats.completion_tokens < 0);
-	if (m->stats.ttft_ms >= 0)
-		sqlite3_bind_double(st, 16, m->stats.ttft_ms);
-	if (m->stats.tokens_per_s >= 0)
-		sqlite3_bind_double(st, 17, m->stats.tokens_per_s);
-	db_bind_text(st, 18, finish);
+	db_messages_bind_stats(st, 14, &m->stats);
 	db_bind_text(st, 19, m->error);
 	rc = db_step(db, st, "adding a message", err);
 	sqlite3_finalize(st);
@@ -493,14 +493,10 @@ db_messages_set_content(
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, text, (int)len, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, util_wall_ms());
-	rc = db_step(db, st, "saving generated text", err);
-	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	if (sqlite3_changes(db->sq) == 0)
+	if ((rc = db_write(db, st, "saving generated text", err)) == 0)
 		return err_set(err, ERR_NOTFOUND,
 		    "message %lld is not being generated", (long long)id);
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 int
@@ -523,25 +519,13 @@ db_messages_finish(struct db *db, int64_t id, const char *text, size_t len,
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, text, (int)len, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, now);
-	db_bind_int_or_null(
-	    st, 4, stats->prompt_tokens, stats->prompt_tokens < 0);
-	db_bind_int_or_null(
-	    st, 5, stats->completion_tokens, stats->completion_tokens < 0);
-	if (stats->ttft_ms >= 0)
-		sqlite3_bind_double(st, 6, stats->ttft_ms);
-	if (stats->tokens_per_s >= 0)
-		sqlite3_bind_double(st, 7, stats->tokens_per_s);
-	db_bind_text(st, 8, db_messages_finish_name(stats->finish));
+	db_messages_bind_stats(st, 4, stats);
 	db_bind_text(st, 9, error);
-	rc = db_step(db, st, "finishing a message", err);
-	sqlite3_finalize(st);
-	if (rc < 0)
-		goto fail;
-	if (sqlite3_changes(db->sq) == 0) {
+	if ((rc = db_write(db, st, "finishing a message", err)) == 0)
 		rc = err_set(err, ERR_NOTFOUND,
 		    "message %lld is not being generated", (long long)id);
+	if (rc < 0)
 		goto fail;
-	}
 	if ((rc = db_messages_run(db,
 		 "UPDATE sessions SET updated_ms = max(updated_ms, ?2) WHERE "
 		 "id = (SELECT session_id FROM messages WHERE id = ?1)",

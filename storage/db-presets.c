@@ -205,14 +205,11 @@ db_presets_update(struct db *db, const char *name, const char *description,
 	db_bind_text(st, 2, json);
 	db_bind_text(st, 3, description);
 	sqlite3_bind_int64(st, 4, util_wall_ms());
-	rc = db_step(db, st, "changing a preset", err);
-	sqlite3_finalize(st);
+	rc = db_write(db, st, "changing a preset", err);
 	free(json);
-	if (rc < 0)
-		return rc;
-	if (sqlite3_changes(db->sq) == 0)
+	if (rc == 0)
 		return err_set(err, ERR_NOTFOUND, "no preset '%s'", name);
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 int
@@ -227,13 +224,9 @@ db_presets_delete(struct db *db, const char *name, struct err *err)
 		 db, "DELETE FROM presets WHERE name = ?", &st, err)) != 0)
 		return rc;
 	db_bind_text(st, 1, name);
-	rc = db_step(db, st, "deleting a preset", err);
-	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	if (sqlite3_changes(db->sq) == 0)
+	if ((rc = db_write(db, st, "deleting a preset", err)) == 0)
 		return err_set(err, ERR_NOTFOUND, "no preset '%s'", name);
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 int

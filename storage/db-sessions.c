@@ -304,14 +304,10 @@ db_sessions_change(struct db *db, const char *sql, int64_t id, const char *text,
 		db_bind_text(st, 2, text);
 	if (sqlite3_bind_parameter_count(st) >= 3)
 		sqlite3_bind_int64(st, 3, util_wall_ms());
-	rc = db_step(db, st, what, err);
-	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	if (sqlite3_changes(db->sq) == 0)
+	if ((rc = db_write(db, st, what, err)) == 0)
 		return err_set(
 		    err, ERR_NOTFOUND, "no session %lld", (long long)id);
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 int
@@ -341,14 +337,10 @@ db_sessions_touch(struct db *db, int64_t id, int64_t ms, struct err *err)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, ms != 0 ? ms : util_wall_ms());
-	rc = db_step(db, st, "updating a session", err);
-	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	if (sqlite3_changes(db->sq) == 0)
+	if ((rc = db_write(db, st, "updating a session", err)) == 0)
 		return err_set(
 		    err, ERR_NOTFOUND, "no session %lld", (long long)id);
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 int
@@ -372,15 +364,11 @@ db_sessions_set_leaf(struct db *db, int64_t id, int64_t leaf, struct err *err)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, leaf);
-	rc = db_step(db, st, "choosing a branch", err);
-	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	if (sqlite3_changes(db->sq) == 0)
+	if ((rc = db_write(db, st, "choosing a branch", err)) == 0)
 		return err_set(err, ERR_NOTFOUND,
 		    "session %lld has no message %lld", (long long)id,
 		    (long long)leaf);
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 /* Copy message FROM into session SESSION under PARENT, every field. */

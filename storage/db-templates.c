@@ -176,13 +176,9 @@ db_templates_delete(struct db *db, const char *name, struct err *err)
 		 db, "DELETE FROM templates WHERE name = ?", &st, err)) != 0)
 		return rc;
 	db_bind_text(st, 1, name);
-	rc = db_step(db, st, "deleting a template", err);
-	sqlite3_finalize(st);
-	if (rc < 0)
-		return rc;
-	if (sqlite3_changes(db->sq) == 0)
+	if ((rc = db_write(db, st, "deleting a template", err)) == 0)
 		return err_set(err, ERR_NOTFOUND, "no template '%s'", name);
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 /*

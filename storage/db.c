@@ -301,6 +301,17 @@ db_step(struct db *db, sqlite3_stmt *st, const char *what, struct err *err)
 }
 
 int
+db_write(struct db *db, sqlite3_stmt *st, const char *what, struct err *err)
+{
+	int rc = db_step(db, st, what, err);
+
+	if (rc >= 0)
+		rc = sqlite3_changes(db->sq);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
 db_exec(struct db *db, const char *sql, struct err *err)
 {
 	const char *tail = sql;
@@ -331,8 +342,7 @@ db_run(struct db *db, const char *sql, const char *what, struct err *err)
 
 	if ((rc = db_prepare(db, sql, &st, err)) != 0)
 		return rc;
-	rc = db_step(db, st, what, err);
-	sqlite3_finalize(st);
+	rc = db_write(db, st, what, err);
 	return rc < 0 ? rc : 0;
 }
 
@@ -413,6 +423,22 @@ db_col_str(sqlite3_stmt *st, int i)
 	char *s = db_col_text(st, i);
 
 	return s != NULL ? s : xstrdup("");
+}
+
+int64_t
+db_col_i64(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL
+	    ? -1
+	    : sqlite3_column_int64(st, i);
+}
+
+double
+db_col_real(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL
+	    ? -1
+	    : sqlite3_column_double(st, i);
 }
 
 void

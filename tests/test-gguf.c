@@ -1070,6 +1070,20 @@ test_gguf_expect_bad(const char *what, const void *data, size_t len, int code,
 	free(copy);
 }
 
+/* Build W (and free it), then expect the file to be refused as above. */
+static void
+test_gguf_expect_bad_writer(
+    const char *what, struct gguf_writer *w, int code, const char *needle)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb);
+	gguf_writer_build(w, &sb);
+	gguf_writer_free(w);
+	test_gguf_expect_bad(what, sb.buf, sb.len, code, needle);
+	sbuf_release(&sb);
+}
+
 /* A copy of the good file with N bytes at OFF set to V, checked bad. */
 static void
 test_gguf_patch(const struct sbuf *good, const char *what, uint64_t off,
@@ -1272,7 +1286,6 @@ TEST(gguf_malformed_metadata)
 	{
 		static const uint32_t bad[] = { 0, 3, 48, 0x80000001u };
 		struct gguf_writer *w;
-		struct sbuf sb;
 		size_t i;
 
 		for (i = 0; i < ARRAY_LEN(bad); i++) {
@@ -1280,59 +1293,38 @@ TEST(gguf_malformed_metadata)
 
 			w = gguf_writer_new(32);
 			gguf_writer_u32(w, "general.alignment", bad[i]);
-			sbuf_init(&sb);
-			gguf_writer_build(w, &sb);
 			snprintf(
 			    what, sizeof(what), "alignment %" PRIu32, bad[i]);
-			test_gguf_expect_bad(what, sb.buf, sb.len, ERR_FORMAT,
-			    "is not a power of two");
-			gguf_writer_free(w);
-			sbuf_release(&sb);
+			test_gguf_expect_bad_writer(
+			    what, w, ERR_FORMAT, "is not a power of two");
 		}
 		w = gguf_writer_new(32);
 		gguf_writer_str(w, "general.alignment", "32");
-		sbuf_init(&sb);
-		gguf_writer_build(w, &sb);
-		test_gguf_expect_bad("alignment string", sb.buf, sb.len,
-		    ERR_FORMAT, "general.alignment has type string");
-		gguf_writer_free(w);
-		sbuf_release(&sb);
+		test_gguf_expect_bad_writer("alignment string", w, ERR_FORMAT,
+		    "general.alignment has type string");
 		w = gguf_writer_new(32);
 		gguf_writer_i32(w, "general.alignment", -32);
-		sbuf_init(&sb);
-		gguf_writer_build(w, &sb);
-		test_gguf_expect_bad("alignment -32", sb.buf, sb.len,
-		    ERR_FORMAT, "not a power of two");
-		gguf_writer_free(w);
-		sbuf_release(&sb);
+		test_gguf_expect_bad_writer(
+		    "alignment -32", w, ERR_FORMAT, "not a power of two");
 	}
 
 	/* Duplicate keys, bad UTF-8 keys, too-deep nesting. */
 	{
 		struct gguf_writer *w = gguf_writer_new(32);
 		struct gguf_value deep[20];
-		struct sbuf sb;
 		size_t i;
 
 		gguf_writer_u32(w, "a.b", 1);
 		gguf_writer_str(w, "c", "x");
 		gguf_writer_u32(w, "a.b", 2);
-		sbuf_init(&sb);
-		gguf_writer_build(w, &sb);
-		test_gguf_expect_bad("duplicate key", sb.buf, sb.len,
-		    ERR_FORMAT, "duplicate key 'a.b' (first at offset 24)");
-		gguf_writer_free(w);
-		sbuf_release(&sb);
+		test_gguf_expect_bad_writer("duplicate key", w, ERR_FORMAT,
+		    "duplicate key 'a.b' (first at offset 24)");
 
 		w = gguf_writer_new(32);
 		gguf_writer_u32(w, "ok", 1);
 		gguf_writer_u32(w, "bad\xed\xa0\x80", 1); /* a surrogate */
-		sbuf_init(&sb);
-		gguf_writer_build(w, &sb);
-		test_gguf_expect_bad("surrogate in key", sb.buf, sb.len,
-		    ERR_FORMAT, "not valid UTF-8");
-		gguf_writer_free(w);
-		sbuf_release(&sb);
+		test_gguf_expect_bad_writer(
+		    "surrogate in key", w, ERR_FORMAT, "not valid UTF-8");
 
 		memset(deep, 0, sizeof(deep));
 		for (i = 0; i < ARRAY_LEN(deep); i++) {
@@ -1345,12 +1337,8 @@ TEST(gguf_malformed_metadata)
 		}
 		w = gguf_writer_new(32);
 		gguf_writer_value(w, "deep", &deep[0]);
-		sbuf_init(&sb);
-		gguf_writer_build(w, &sb);
-		test_gguf_expect_bad("nested 20 deep", sb.buf, sb.len,
-		    ERR_FORMAT, "nested more than");
-		gguf_writer_free(w);
-		sbuf_release(&sb);
+		test_gguf_expect_bad_writer(
+		    "nested 20 deep", w, ERR_FORMAT, "nested more than");
 	}
 	sbuf_release(&good);
 }
@@ -1427,18 +1415,12 @@ TEST(gguf_malformed_tensors)
 		struct gguf_writer *w = gguf_writer_new(32);
 		uint64_t ne = 8;
 		float f[8] = { 0 };
-		struct sbuf sb;
 
 		gguf_writer_tensor(w, "w", GGML_TYPE_F32, 1, &ne, f, sizeof(f));
 		gguf_writer_tensor(w, "v", GGML_TYPE_F32, 1, &ne, f, sizeof(f));
 		gguf_writer_tensor(w, "w", GGML_TYPE_F32, 1, &ne, f, sizeof(f));
-		sbuf_init(&sb);
-		gguf_writer_build(w, &sb);
-		test_gguf_expect_bad("duplicate tensor", sb.buf, sb.len,
-		    ERR_FORMAT,
+		test_gguf_expect_bad_writer("duplicate tensor", w, ERR_FORMAT,
 		    "duplicate tensor name 'w' (first at offset 24)");
-		gguf_writer_free(w);
-		sbuf_release(&sb);
 	}
 	sbuf_release(&good);
 }

@@ -90,6 +90,14 @@ test_sampler_expect(struct sampler *s, const float *logits, const int32_t *want,
 		    s, logits, want_, ARRAY_LEN(want_), t, __LINE__); \
 	} while (0)
 
+/* EXPECT on a new sampler with parameters P over N_VOCAB tokens. */
+#define EXPECT_WITH(p, n_vocab, logits, t, ...) \
+	do { \
+		struct sampler *s_ = test_sampler_make(p, n_vocab); \
+		EXPECT(s_, logits, t, __VA_ARGS__); \
+		sampler_free(s_); \
+	} while (0)
+
 /* Logits whose softmax is P (N entries). */
 static void
 test_sampler_from_probs(float *logits, const double *p, size_t n)
@@ -159,103 +167,71 @@ TEST(sampler_softmax_and_temperature)
 {
 	static const float logits[] = { 2.0f, 1.0f, 0.0f, -1.0f };
 	struct gen_params p;
-	struct sampler *s;
 
 	test_sampler_neutral(&p);
-	s = test_sampler_make(&p, 4);
-	EXPECT(s, logits, 1.0, 0, 1, 2, 3);
-	sampler_free(s);
+	EXPECT_WITH(&p, 4, logits, 1.0, 0, 1, 2, 3);
 	p.temperature = 0.5f;
-	s = test_sampler_make(&p, 4);
-	EXPECT(s, logits, 0.5, 0, 1, 2, 3);
-	sampler_free(s);
+	EXPECT_WITH(&p, 4, logits, 0.5, 0, 1, 2, 3);
 	p.temperature = 3.0f;
-	s = test_sampler_make(&p, 4);
-	EXPECT(s, logits, 3.0, 0, 1, 2, 3);
-	sampler_free(s);
+	EXPECT_WITH(&p, 4, logits, 3.0, 0, 1, 2, 3);
 }
 
 TEST(sampler_top_k)
 {
 	static const float logits[] = { 1, 5, 3, 5, 2, 0, -INFINITY, NAN };
 	struct gen_params p;
-	struct sampler *s;
 
 	test_sampler_neutral(&p);
 	p.top_k = 3;
-	s = test_sampler_make(&p, 8);
-	EXPECT(s, logits, 1.0, 1, 3, 2);
-	sampler_free(s);
+	EXPECT_WITH(&p, 8, logits, 1.0, 1, 3, 2);
 	/* A tie at the boundary keeps the lower id. */
 	p.top_k = 1;
-	s = test_sampler_make(&p, 8);
-	EXPECT(s, logits, 1.0, 1);
-	sampler_free(s);
+	EXPECT_WITH(&p, 8, logits, 1.0, 1);
 	/* K beyond the finite tokens keeps all of them, never -inf/NaN. */
 	p.top_k = 7;
-	s = test_sampler_make(&p, 8);
-	EXPECT(s, logits, 1.0, 1, 3, 2, 4, 0, 5);
-	sampler_free(s);
+	EXPECT_WITH(&p, 8, logits, 1.0, 1, 3, 2, 4, 0, 5);
 }
 
 TEST(sampler_top_p)
 {
 	static const double probs[] = { 0.05, 0.5, 0.1, 0.2, 0.15 };
 	struct gen_params p;
-	struct sampler *s;
 	float logits[5];
 
 	test_sampler_from_probs(logits, probs, 5);
 	test_sampler_neutral(&p);
 	/* 0.5 + 0.2 = 0.7 < 0.8 <= 0.85: three tokens. */
 	p.top_p = 0.8f;
-	s = test_sampler_make(&p, 5);
-	EXPECT(s, logits, 1.0, 1, 3, 4);
-	sampler_free(s);
+	EXPECT_WITH(&p, 5, logits, 1.0, 1, 3, 4);
 	p.top_p = 0.5f;
-	s = test_sampler_make(&p, 5);
-	EXPECT(s, logits, 1.0, 1);
-	sampler_free(s);
+	EXPECT_WITH(&p, 5, logits, 1.0, 1);
 	p.top_p = 0.0f;
-	s = test_sampler_make(&p, 5);
-	EXPECT(s, logits, 1.0, 1);
-	sampler_free(s);
+	EXPECT_WITH(&p, 5, logits, 1.0, 1);
 	p.top_p = 0.99f;
-	s = test_sampler_make(&p, 5);
-	EXPECT(s, logits, 1.0, 1, 3, 4, 2, 0);
-	sampler_free(s);
+	EXPECT_WITH(&p, 5, logits, 1.0, 1, 3, 4, 2, 0);
 	/* After top_k the mass is renormalised over the K left:
 	 * 0.5 / 0.85 = 0.588 < 0.6, so two of the three stay. */
 	p.top_k = 3;
 	p.top_p = 0.6f;
-	s = test_sampler_make(&p, 5);
-	EXPECT(s, logits, 1.0, 1, 3);
-	sampler_free(s);
+	EXPECT_WITH(&p, 5, logits, 1.0, 1, 3);
 }
 
 TEST(sampler_min_p)
 {
 	static const double probs[] = { 0.3, 0.4, 0.04, 0.2, 0.06 };
 	struct gen_params p;
-	struct sampler *s;
 	float logits[5];
 
 	test_sampler_from_probs(logits, probs, 5);
 	test_sampler_neutral(&p);
 	/* Threshold 0.125 * 0.4 = 0.05: 0.06 stays, 0.04 goes. */
 	p.min_p = 0.125f;
-	s = test_sampler_make(&p, 5);
-	EXPECT(s, logits, 1.0, 1, 0, 3, 4);
-	sampler_free(s);
+	EXPECT_WITH(&p, 5, logits, 1.0, 1, 0, 3, 4);
 	p.min_p = 0.6f; /* 0.24: only 0.4 and 0.3 */
-	s = test_sampler_make(&p, 5);
-	EXPECT(s, logits, 1.0, 1, 0);
-	sampler_free(s);
+	EXPECT_WITH(&p, 5, logits, 1.0, 1, 0);
 	/* min_p is applied before the temperature. */
 	p.temperature = 0.25f;
-	s = test_sampler_make(&p, 5);
-	EXPECT(s, logits, 0.25, 1, 0);
-	sampler_free(s);
+	EXPECT_WITH(&p, 5, logits, 0.25, 1, 0);
 }
 
 /*
@@ -328,13 +304,9 @@ TEST(sampler_typical)
 	 * the order is 0.3, 0.2, 0.4, ...: typical 0.45 keeps 0.3 and 0.2,
 	 * typical 0.55 also 0.4. */
 	p.typical_p = 0.45f;
-	s = test_sampler_make(&p, 5);
-	EXPECT(s, logits, 1.0, 1, 2);
-	sampler_free(s);
+	EXPECT_WITH(&p, 5, logits, 1.0, 1, 2);
 	p.typical_p = 0.55f;
-	s = test_sampler_make(&p, 5);
-	EXPECT(s, logits, 1.0, 0, 1, 2);
-	sampler_free(s);
+	EXPECT_WITH(&p, 5, logits, 1.0, 0, 1, 2);
 }
 
 TEST(sampler_greedy_and_bias)

@@ -186,14 +186,8 @@ cmd_devices(int argc, char **argv)
 			cmd_devices_usage(stdout);
 			return EXIT_OK;
 		default:
-			if (optopt != 0)
-				cmd_error(
-				    "devices: unknown option '-%c'", optopt);
-			else
-				cmd_error("devices: unknown option '%s'",
-				    argv[optind - 1]);
-			cmd_devices_usage(stderr);
-			return EXIT_USAGE;
+			return cmd_bad_option(
+			    "devices", argv, cmd_devices_usage);
 		}
 	}
 	if (optind < argc) {

@@ -684,13 +684,7 @@ cmd_info(int argc, char **argv)
 			cmd_info_usage(stdout);
 			return EXIT_OK;
 		default:
-			if (optopt != 0)
-				cmd_error("info: unknown option '-%c'", optopt);
-			else
-				cmd_error("info: unknown option '%s'",
-				    argv[optind - 1]);
-			cmd_info_usage(stderr);
-			return EXIT_USAGE;
+			return cmd_bad_option("info", argv, cmd_info_usage);
 		}
 	}
 	if (devices) {

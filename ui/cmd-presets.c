@@ -44,31 +44,6 @@ cmd_presets_usage(FILE *f)
 	    "--db PATH.\n");
 }
 
-/* Parse the arguments of CMD; -1 error, 1 help shown, 0 go on. */
-static int
-cmd_presets_args(const char *cmd, int argc, char **argv,
-    const struct cmd_store_opt *opts, int min, int max, const char **db_opt,
-    char ***pos, int *npos)
-{
-	int rc = cmd_store_args(cmd, argc, argv, opts, db_opt, pos, npos);
-
-	if (rc > 0) {
-		cmd_presets_usage(stdout);
-		free(*pos);
-		return 1;
-	}
-	if (rc < 0)
-		return -1;
-	if (*npos < min || *npos > max) {
-		cmd_error("%s: %s", cmd,
-		    *npos < min ? "missing arguments (see --help)"
-				: "too many arguments (see --help)");
-		free(*pos);
-		return -1;
-	}
-	return 0;
-}
-
 /* Apply KEY=VALUE arguments to *p; errors name the bad one. */
 static int
 cmd_presets_apply(struct gen_params *p, char **args, int n, struct err *e)
@@ -133,7 +108,7 @@ static int
 cmd_presets_list(int argc, char **argv)
 {
 	const char *db_opt = NULL;
-	int json = 0, npos, rc, width, used;
+	int json = 0, npos, rc, width;
 	const struct cmd_store_opt opts[] = {
 		{ "json", 0, NULL, &json },
 		{ NULL, 0, NULL, NULL },
@@ -146,8 +121,8 @@ cmd_presets_list(int argc, char **argv)
 	char **pos;
 	size_t n, i;
 
-	if ((rc = cmd_presets_args("presets list", argc, argv, opts, 0, 0,
-		 &db_opt, &pos, &npos)) != 0)
+	if ((rc = cmd_store_args("presets list", argc, argv, opts, 0, 0,
+		 cmd_presets_usage, &db_opt, &pos, &npos)) != 0)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	free(pos);
 	if ((db = cmd_store_open(db_opt)) == NULL)
@@ -178,7 +153,6 @@ cmd_presets_list(int argc, char **argv)
 		sbuf_reset(&sb);
 		sbuf_addf(&line, "%-16s  %-8s  ", list[i].name,
 		    list[i].builtin ? "built-in" : "user");
-		used = cmd_store_cols(line.buf);
 		sbuf_adds(&text, list[i].description);
 		if (params_diff(&list[i].params, NULL, " ", &sb) > 0) {
 			sbuf_adds(
@@ -187,8 +161,7 @@ cmd_presets_list(int argc, char **argv)
 		}
 		sbuf_reset(&sb);
 		cmd_store_safe(&sb, text.buf, 0);
-		cmd_store_fit(&line, sb.buf, width > 0 ? width - used : 0);
-		puts(line.buf);
+		cmd_store_row(line.buf, sb.buf, width);
 	}
 	sbuf_release(&line);
 	sbuf_release(&text);
@@ -218,9 +191,9 @@ cmd_presets_show_or_export(const char *cmd, int argc, char **argv)
 	struct err e;
 	char **pos;
 
-	if ((rc = cmd_presets_args(cmd, argc, argv,
-		 export ? export_opts : show_opts, 1, 1, &db_opt, &pos,
-		 &npos)) != 0)
+	if ((rc = cmd_store_args(cmd, argc, argv,
+		 export ? export_opts : show_opts, 1, 1, cmd_presets_usage,
+		 &db_opt, &pos, &npos)) != 0)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	if ((db = cmd_store_open(db_opt)) == NULL) {
 		free(pos);
@@ -278,8 +251,8 @@ cmd_presets_add_or_set(const char *cmd, int argc, char **argv)
 	struct err e;
 	char **pos;
 
-	if ((rc = cmd_presets_args(cmd, argc, argv, add ? add_opts : set_opts,
-		 1, argc, &db_opt, &pos, &npos)) != 0)
+	if ((rc = cmd_store_args(cmd, argc, argv, add ? add_opts : set_opts, 1,
+		 argc, cmd_presets_usage, &db_opt, &pos, &npos)) != 0)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	if (!add && npos == 1 && desc == NULL) {
 		cmd_error("%s: nothing to change (give KEY=VALUE or "
@@ -332,8 +305,8 @@ cmd_presets_copy(int argc, char **argv)
 	char **pos;
 	int npos, rc;
 
-	if ((rc = cmd_presets_args("presets copy", argc, argv, NULL, 2, 2,
-		 &db_opt, &pos, &npos)) != 0)
+	if ((rc = cmd_store_args("presets copy", argc, argv, NULL, 2, 2,
+		 cmd_presets_usage, &db_opt, &pos, &npos)) != 0)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	if ((db = cmd_store_open(db_opt)) == NULL) {
 		free(pos);
@@ -354,8 +327,8 @@ cmd_presets_delete(int argc, char **argv)
 	char **pos;
 	int npos, rc;
 
-	if ((rc = cmd_presets_args("presets delete", argc, argv, NULL, 1, 1,
-		 &db_opt, &pos, &npos)) != 0)
+	if ((rc = cmd_store_args("presets delete", argc, argv, NULL, 1, 1,
+		 cmd_presets_usage, &db_opt, &pos, &npos)) != 0)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	if ((db = cmd_store_open(db_opt)) == NULL) {
 		free(pos);
@@ -420,8 +393,8 @@ cmd_presets_import(int argc, char **argv)
 	size_t len;
 	int exists = 0;
 
-	if ((rc = cmd_presets_args("presets import", argc, argv, opts, 1, 2,
-		 &db_opt, &pos, &npos)) != 0)
+	if ((rc = cmd_store_args("presets import", argc, argv, opts, 1, 2,
+		 cmd_presets_usage, &db_opt, &pos, &npos)) != 0)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	if (npos == 1 && strcmp(pos[0], "-") == 0) {
 		cmd_error("presets import: give a NAME when reading standard "
@@ -481,10 +454,7 @@ out:
 int
 cmd_presets(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} subs[] = {
+	static const struct cmd_store_sub subs[] = {
 		{ "list", cmd_presets_list },
 		{ "show", cmd_presets_show },
 		{ "add", cmd_presets_add },
@@ -493,31 +463,9 @@ cmd_presets(int argc, char **argv)
 		{ "delete", cmd_presets_delete },
 		{ "export", cmd_presets_export },
 		{ "import", cmd_presets_import },
+		{ NULL, NULL },
 	};
-	int i = cmd_store_subcommand(argc, argv);
-	size_t j;
 
-	if (i == 0) {
-		for (j = 1; j < (size_t)argc; j++)
-			if (strcmp(argv[j], "--help") == 0 ||
-			    strcmp(argv[j], "-h") == 0) {
-				cmd_presets_usage(stdout);
-				return EXIT_OK;
-			}
-		cmd_error("presets: which one? list, show, add, set, copy, "
-			  "delete, export or import");
-		cmd_presets_usage(stderr);
-		return EXIT_USAGE;
-	}
-	for (j = 0; j < ARRAY_LEN(subs); j++) {
-		if (strcmp(argv[i], subs[j].name) != 0)
-			continue;
-		memmove(argv + i, argv + i + 1,
-		    (size_t)(argc - i - 1) * sizeof *argv);
-		return subs[j].fn(argc - 1, argv);
-	}
-	cmd_error("presets: unknown command '%s' (try 'vkchat presets "
-		  "--help')",
-	    argv[i]);
-	return EXIT_USAGE;
+	return cmd_store_dispatch(
+	    "presets", subs, cmd_presets_usage, argc, argv);
 }

@@ -156,23 +156,17 @@ cmd_sessions_list_print(const struct db_session *list, size_t n, int width)
 			used = cmd_store_fit(&line, safe.buf, 16);
 			sbuf_addf(&line, "%*s  ", 16 - used, "");
 		}
-		used = cmd_store_cols(line.buf);
 		sbuf_reset(&safe);
 		if (s->n_compare > 0)
 			sbuf_addf(
 			    &safe, "(%lld compare) ", (long long)s->n_compare);
 		cmd_store_safe(
 		    &safe, *s->title != '\0' ? s->title : "(untitled)", 0);
-		cmd_store_fit(&line, safe.buf, width > 0 ? width - used : 0);
-		puts(line.buf);
+		cmd_store_row(line.buf, safe.buf, width);
 		if (s->snippet != NULL) {
-			sbuf_reset(&line);
 			sbuf_reset(&safe);
-			sbuf_adds(&line, "        ");
 			cmd_store_safe(&safe, s->snippet, 0);
-			cmd_store_fit(
-			    &line, safe.buf, width > 0 ? width - 8 : 0);
-			puts(line.buf);
+			cmd_store_row("        ", safe.buf, width);
 		}
 	}
 	sbuf_release(&line);
@@ -200,12 +194,9 @@ cmd_sessions_list(int argc, char **argv)
 	char **pos;
 	size_t n;
 
-	if ((rc = cmd_store_args("sessions list", argc, argv, opts, &db_opt,
-		 &pos, &npos)) != 0) {
-		if (rc > 0)
-			cmd_sessions_usage(stdout);
+	if ((rc = cmd_store_args("sessions list", argc, argv, opts, 0, argc,
+		 cmd_sessions_usage, &db_opt, &pos, &npos)) != 0)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
-	}
 	if (npos != 0) {
 		cmd_error("sessions list: unexpected argument '%s'", pos[0]);
 		free(pos);
@@ -370,7 +361,10 @@ cmd_sessions_print(const struct db_session *s, const struct db_message *msgs,
 	sbuf_release(&sb);
 }
 
-/* Parse "CMD ID" with OPTS; opens the database into *db. */
+/*
+ * Parse "CMD ID" with OPTS (WANT arguments) and open the database into
+ * *db; like cmd_store_args, *pos is NULL unless it returns 0.
+ */
 static int
 cmd_sessions_one(const char *cmd, int argc, char **argv,
     const struct cmd_store_opt *opts, int want, char ***pos, int64_t *id,
@@ -380,32 +374,18 @@ cmd_sessions_one(const char *cmd, int argc, char **argv,
 	int npos, rc;
 
 	*db = NULL;
-	*pos = NULL;
-	if ((rc = cmd_store_args(cmd, argc, argv, opts, &db_opt, pos, &npos)) !=
-	    0) {
-		if (rc > 0)
-			cmd_sessions_usage(stdout);
-		return rc > 0 ? 1 : -1;
-	}
-	if (npos != want) {
-		cmd_error("%s: %s", cmd,
-		    npos < want ? "missing arguments (see --help)"
-				: "too many arguments (see --help)");
-		return -1;
-	}
+	if ((rc = cmd_store_args(cmd, argc, argv, opts, want, want,
+		 cmd_sessions_usage, &db_opt, pos, &npos)) != 0)
+		return rc;
 	if (id != NULL && cmd_store_id("session", (*pos)[0], id) != 0)
-		return -1;
+		goto fail;
 	if ((*db = cmd_store_open(db_opt)) == NULL)
-		return -1;
+		goto fail;
 	return 0;
-}
-
-/* Map cmd_sessions_one's result to an exit status, freeing POS. */
-static int
-cmd_sessions_status(int rc, char **pos)
-{
-	free(pos);
-	return rc > 0 ? EXIT_OK : EXIT_USAGE;
+fail:
+	free(*pos);
+	*pos = NULL;
+	return -1;
 }
 
 static int
@@ -428,7 +408,7 @@ cmd_sessions_show(int argc, char **argv)
 
 	if ((rc = cmd_sessions_one(
 		 "sessions show", argc, argv, opts, 1, &pos, &id, &db)) != 0)
-		return cmd_sessions_status(rc, pos);
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	free(pos);
 	sbuf_init(&sb);
 	db_sessions_init(&s);
@@ -469,7 +449,7 @@ cmd_sessions_export(int argc, char **argv)
 
 	if ((rc = cmd_sessions_one(
 		 "sessions export", argc, argv, opts, 1, &pos, &id, &db)) != 0)
-		return cmd_sessions_status(rc, pos);
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	free(pos);
 	if (strcmp(format, "md") != 0 && strcmp(format, "json") != 0) {
 		db_close(db);
@@ -506,7 +486,7 @@ cmd_sessions_import(int argc, char **argv)
 
 	if ((rc = cmd_sessions_one(
 		 "sessions import", argc, argv, opts, 1, &pos, NULL, &db)) != 0)
-		return cmd_sessions_status(rc, pos);
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	if ((text = cmd_store_input(pos[0], &len)) == NULL) {
 		db_close(db);
 		free(pos);
@@ -537,7 +517,7 @@ cmd_sessions_rename(int argc, char **argv)
 
 	if ((rc = cmd_sessions_one(
 		 "sessions rename", argc, argv, NULL, 2, &pos, &id, &db)) != 0)
-		return cmd_sessions_status(rc, pos);
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	rc = db_sessions_rename(db, id, pos[1], &e);
 	db_close(db);
 	free(pos);
@@ -561,7 +541,7 @@ cmd_sessions_delete(int argc, char **argv)
 
 	if ((rc = cmd_sessions_one(
 		 "sessions delete", argc, argv, opts, 1, &pos, &id, &db)) != 0)
-		return cmd_sessions_status(rc, pos);
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	free(pos);
 	if ((rc = db_sessions_get(db, id, &s, &e)) != 0) {
 		db_close(db);
@@ -616,7 +596,7 @@ cmd_sessions_fork(int argc, char **argv)
 
 	if ((rc = cmd_sessions_one(
 		 "sessions fork", argc, argv, opts, 1, &pos, &id, &db)) != 0)
-		return cmd_sessions_status(rc, pos);
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	free(pos);
 	if (at_opt != NULL && util_parse_i64(at_opt, 1, INT64_MAX, &at) != 0) {
 		db_close(db);
@@ -640,10 +620,7 @@ cmd_sessions_fork(int argc, char **argv)
 int
 cmd_sessions(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} subs[] = {
+	static const struct cmd_store_sub subs[] = {
 		{ "list", cmd_sessions_list },
 		{ "show", cmd_sessions_show },
 		{ "export", cmd_sessions_export },
@@ -651,32 +628,9 @@ cmd_sessions(int argc, char **argv)
 		{ "rename", cmd_sessions_rename },
 		{ "delete", cmd_sessions_delete },
 		{ "fork", cmd_sessions_fork },
+		{ NULL, NULL },
 	};
-	int i = cmd_store_subcommand(argc, argv);
-	size_t j;
 
-	if (i == 0) {
-		for (j = 1; j < (size_t)argc; j++)
-			if (strcmp(argv[j], "--help") == 0 ||
-			    strcmp(argv[j], "-h") == 0) {
-				cmd_sessions_usage(stdout);
-				return EXIT_OK;
-			}
-		cmd_error("sessions: which one? list, show, export, import, "
-			  "rename, delete or fork");
-		cmd_sessions_usage(stderr);
-		return EXIT_USAGE;
-	}
-	for (j = 0; j < ARRAY_LEN(subs); j++) {
-		if (strcmp(argv[i], subs[j].name) != 0)
-			continue;
-		/* The subcommand word goes; options before it stay. */
-		memmove(argv + i, argv + i + 1,
-		    (size_t)(argc - i - 1) * sizeof *argv);
-		return subs[j].fn(argc - 1, argv);
-	}
-	cmd_error("sessions: unknown command '%s' (try 'vkchat sessions "
-		  "--help')",
-	    argv[i]);
-	return EXIT_USAGE;
+	return cmd_store_dispatch(
+	    "sessions", subs, cmd_sessions_usage, argc, argv);
 }

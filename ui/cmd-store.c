@@ -39,7 +39,8 @@ cmd_store_find(const struct cmd_store_opt *opts, const char *name, size_t len,
 
 int
 cmd_store_args(const char *cmd, int argc, char **argv,
-    const struct cmd_store_opt *opts, const char **db, char ***pos, int *npos)
+    const struct cmd_store_opt *opts, int min, int max,
+    cmd_store_usage_fn usage, const char **db, char ***pos, int *npos)
 {
 	static const struct cmd_store_opt none[] = { { NULL, 0, NULL, NULL } };
 	const struct cmd_store_opt db_opt = { "db", 0, db, NULL };
@@ -62,8 +63,12 @@ cmd_store_args(const char *cmd, int argc, char **argv,
 			dashdash = 1;
 			continue;
 		}
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			free(*pos);
+			*pos = NULL;
 			return 1;
+		}
 		if (a[1] == '-') {
 			name = a + 2;
 			eq = strchr(name, '=');
@@ -98,14 +103,22 @@ cmd_store_args(const char *cmd, int argc, char **argv,
 			goto fail;
 		}
 	}
-	return 0;
+	if (*npos >= min && *npos <= max)
+		return 0;
+	cmd_error("%s: %s", cmd,
+	    *npos < min ? "missing arguments (see --help)"
+			: "too many arguments (see --help)");
 fail:
 	free(*pos);
 	*pos = NULL;
 	return -1;
 }
 
-int
+/*
+ * The index in ARGV of the subcommand word (the first argument that is
+ * neither an option nor --db's value), or 0 when there is none.
+ */
+static int
 cmd_store_subcommand(int argc, char **argv)
 {
 	int i;
@@ -122,9 +135,50 @@ cmd_store_subcommand(int argc, char **argv)
 }
 
 int
+cmd_store_dispatch(const char *cmd, const struct cmd_store_sub *subs,
+    cmd_store_usage_fn usage, int argc, char **argv)
+{
+	const struct cmd_store_sub *s;
+	int i = cmd_store_subcommand(argc, argv), j;
+	struct sbuf names;
+
+	if (i == 0) {
+		for (j = 1; j < argc; j++) {
+			if (strcmp(argv[j], "--help") == 0 ||
+			    strcmp(argv[j], "-h") == 0) {
+				usage(stdout);
+				return EXIT_OK;
+			}
+		}
+		sbuf_init(&names);
+		for (s = subs; s->name != NULL; s++) {
+			if (s != subs)
+				sbuf_adds(
+				    &names, s[1].name != NULL ? ", " : " or ");
+			sbuf_adds(&names, s->name);
+		}
+		cmd_error("%s: which one? %s", cmd, names.buf);
+		sbuf_release(&names);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (s = subs; s->name != NULL; s++) {
+		if (strcmp(argv[i], s->name) != 0)
+			continue;
+		/* The subcommand word goes; options before it stay. */
+		memmove(argv + i, argv + i + 1,
+		    (size_t)(argc - i - 1) * sizeof *argv);
+		return s->fn(argc - 1, argv);
+	}
+	cmd_error("%s: unknown command '%s' (try 'vkchat %s --help')", cmd,
+	    argv[i], cmd);
+	return EXIT_USAGE;
+}
+
+int
 cmd_store_fail(const struct err *e)
 {
-	cmd_error("%s", e->msg[0] != '\0' ? e->msg : err_code_name(e->code));
+	cmd_fail(e);
 	return EXIT_USAGE;
 }
 
@@ -267,6 +321,19 @@ cmd_store_fit(struct sbuf *out, const char *s, int width)
 	}
 	sbuf_adds(out, dots);
 	return cols + dots_cols;
+}
+
+void
+cmd_store_row(const char *left, const char *text, int width)
+{
+	int used = cmd_store_cols(left);
+	struct sbuf line;
+
+	sbuf_init(&line);
+	sbuf_adds(&line, left);
+	cmd_store_fit(&line, text, width > 0 ? width - used : 0);
+	puts(line.buf);
+	sbuf_release(&line);
 }
 
 const char *

@@ -1,14 +1,16 @@
 /*
  * cmd-store: what the storage commands (sessions, presets, templates)
- * share: their argument parser (long options anywhere, the global --db),
- * opening the database, and output that fits the terminal and never
- * sends control characters from stored text to it.
+ * share: the subcommand dispatch, the argument parser (long options
+ * anywhere, the global --db, the usage on --help), opening the database,
+ * and output that fits the terminal and never sends control characters
+ * from stored text to it.
  */
 #ifndef VKCHAT_CMD_STORE_H
 #define VKCHAT_CMD_STORE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "err.h"
 #include "util.h"
@@ -23,21 +25,36 @@ struct cmd_store_opt {
 	int *flag;
 };
 
+/* Print a storage command's usage to F. */
+typedef void (*cmd_store_usage_fn)(FILE *f);
+
 /*
  * Parse ARGV[1..ARGC-1] for command CMD ("sessions list"): the options in
  * OPTS (ended by a NULL name), --db PATH into *db and -h/--help anywhere
  * before "--"; everything else goes to the new array *pos (free it; the
- * strings stay argv's).  Returns 0, 1 when help was asked for, or -1 after
- * printing what is wrong.
+ * strings stay argv's), which must hold MIN to MAX arguments.  Returns 0;
+ * 1 after printing USAGE to stdout when help was asked for; or -1 after
+ * printing what is wrong.  *pos is NULL unless it returns 0.
  */
 int cmd_store_args(const char *cmd, int argc, char **argv,
-    const struct cmd_store_opt *opts, const char **db, char ***pos, int *npos);
+    const struct cmd_store_opt *opts, int min, int max,
+    cmd_store_usage_fn usage, const char **db, char ***pos, int *npos);
+
+/* A subcommand ("list") and the function that runs it. */
+struct cmd_store_sub {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+};
 
 /*
- * The index in ARGV of the subcommand word (the first argument that is
- * neither an option nor --db's value), or 0 when there is none.
+ * Run storage command CMD ("presets"): the subcommand of SUBS (ended by a
+ * NULL name) that ARGV names, the first argument that is neither an
+ * option nor --db's value, gets ARGV without that word.  Without one,
+ * USAGE goes to stdout for -h/--help, else to stderr after an error.
+ * Returns the exit status.
  */
-int cmd_store_subcommand(int argc, char **argv);
+int cmd_store_dispatch(const char *cmd, const struct cmd_store_sub *subs,
+    cmd_store_usage_fn usage, int argc, char **argv);
 
 /* Open the database (--db value DB_OPT or the default); NULL on error. */
 struct db *cmd_store_open(const char *db_opt);
@@ -66,6 +83,13 @@ void cmd_store_safe(struct sbuf *out, const char *s, int multiline);
  * ellipsis, or whole when WIDTH is 0; returns the columns it takes.
  */
 int cmd_store_fit(struct sbuf *out, const char *s, int width);
+
+/*
+ * Print LEFT, then TEXT (already safe, one line) fitted into what WIDTH
+ * leaves of the line after LEFT (no limit when WIDTH is 0, or LEFT
+ * takes it all), and a newline.
+ */
+void cmd_store_row(const char *left, const char *text, int width);
 
 /* Display columns of S (safe UTF-8, one line). */
 int cmd_store_cols(const char *s);

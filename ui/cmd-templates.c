@@ -44,30 +44,6 @@ cmd_templates_usage(FILE *f)
 	    "--db PATH.\n");
 }
 
-static int
-cmd_templates_args(const char *cmd, int argc, char **argv,
-    const struct cmd_store_opt *opts, int min, int max, const char **db_opt,
-    char ***pos, int *npos)
-{
-	int rc = cmd_store_args(cmd, argc, argv, opts, db_opt, pos, npos);
-
-	if (rc > 0) {
-		cmd_templates_usage(stdout);
-		free(*pos);
-		return 1;
-	}
-	if (rc < 0)
-		return -1;
-	if (*npos < min || *npos > max) {
-		cmd_error("%s: %s", cmd,
-		    *npos < min ? "missing arguments (see --help)"
-				: "too many arguments (see --help)");
-		free(*pos);
-		return -1;
-	}
-	return 0;
-}
-
 /* Refuse a PRESET that does not exist (NULL or "" is fine). */
 static int
 cmd_templates_check_preset(struct db *db, const char *preset, struct err *e)
@@ -133,7 +109,7 @@ static int
 cmd_templates_list(int argc, char **argv)
 {
 	const char *db_opt = NULL;
-	int json = 0, npos, rc, width, used;
+	int json = 0, npos, rc, width;
 	const struct cmd_store_opt opts[] = {
 		{ "json", 0, NULL, &json },
 		{ NULL, 0, NULL, NULL },
@@ -146,8 +122,8 @@ cmd_templates_list(int argc, char **argv)
 	char **pos;
 	size_t n, i;
 
-	if ((rc = cmd_templates_args("templates list", argc, argv, opts, 0, 0,
-		 &db_opt, &pos, &npos)) != 0)
+	if ((rc = cmd_store_args("templates list", argc, argv, opts, 0, 0,
+		 cmd_templates_usage, &db_opt, &pos, &npos)) != 0)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	free(pos);
 	if ((db = cmd_store_open(db_opt)) == NULL)
@@ -177,15 +153,12 @@ cmd_templates_list(int argc, char **argv)
 			sbuf_reset(&text);
 			sbuf_reset(&sb);
 			sbuf_addf(&line, "%-16s  ", list[i].name);
-			used = cmd_store_cols(line.buf);
 			cmd_store_safe(&text, list[i].description, 0);
 			sbuf_adds(&text, " [");
 			cmd_templates_vars_line(&sb, list[i].body);
 			cmd_store_safe(&text, sb.buf, 0);
 			sbuf_adds(&text, "]");
-			cmd_store_fit(
-			    &line, text.buf, width > 0 ? width - used : 0);
-			puts(line.buf);
+			cmd_store_row(line.buf, text.buf, width);
 		}
 		sbuf_release(&line);
 		sbuf_release(&text);
@@ -356,8 +329,8 @@ cmd_templates_show(int argc, char **argv)
 	struct err e;
 	char **pos;
 
-	if ((rc = cmd_templates_args("templates show", argc, argv, opts, 1, 1,
-		 &db_opt, &pos, &npos)) != 0)
+	if ((rc = cmd_store_args("templates show", argc, argv, opts, 1, 1,
+		 cmd_templates_usage, &db_opt, &pos, &npos)) != 0)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	if ((db = cmd_store_open(db_opt)) == NULL) {
 		free(pos);
@@ -407,8 +380,8 @@ cmd_templates_add(int argc, char **argv)
 	char **pos, *text = NULL;
 	size_t len;
 
-	if ((rc = cmd_templates_args("templates add", argc, argv, opts, 1, 1,
-		 &db_opt, &pos, &npos)) != 0)
+	if ((rc = cmd_store_args("templates add", argc, argv, opts, 1, 1,
+		 cmd_templates_usage, &db_opt, &pos, &npos)) != 0)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	if (body != NULL && file != NULL) {
 		cmd_error("templates add: give --body or --file, not both");
@@ -497,8 +470,8 @@ cmd_templates_edit(int argc, char **argv)
 	char **pos, *path, *text = NULL;
 	size_t len;
 
-	if ((rc = cmd_templates_args("templates edit", argc, argv, NULL, 1, 1,
-		 &db_opt, &pos, &npos)) != 0)
+	if ((rc = cmd_store_args("templates edit", argc, argv, NULL, 1, 1,
+		 cmd_templates_usage, &db_opt, &pos, &npos)) != 0)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	if ((rc = db_name_check("template", pos[0], &e)) != 0) {
 		free(pos);
@@ -579,8 +552,8 @@ cmd_templates_delete(int argc, char **argv)
 	char **pos;
 	int npos, rc;
 
-	if ((rc = cmd_templates_args("templates delete", argc, argv, NULL, 1, 1,
-		 &db_opt, &pos, &npos)) != 0)
+	if ((rc = cmd_store_args("templates delete", argc, argv, NULL, 1, 1,
+		 cmd_templates_usage, &db_opt, &pos, &npos)) != 0)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	if ((db = cmd_store_open(db_opt)) == NULL) {
 		free(pos);
@@ -610,8 +583,8 @@ cmd_templates_render(int argc, char **argv)
 	char **pos, *input = NULL, **names;
 	size_t n = 0, nn, j, len;
 
-	if ((rc = cmd_templates_args("templates render", argc, argv, opts, 1,
-		 argc, &db_opt, &pos, &npos)) != 0)
+	if ((rc = cmd_store_args("templates render", argc, argv, opts, 1, argc,
+		 cmd_templates_usage, &db_opt, &pos, &npos)) != 0)
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	vars = xcalloc((size_t)npos + 1, sizeof *vars);
 	for (i = 1; i < npos; i++) {
@@ -696,41 +669,16 @@ out:
 int
 cmd_templates(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} subs[] = {
+	static const struct cmd_store_sub subs[] = {
 		{ "list", cmd_templates_list },
 		{ "show", cmd_templates_show },
 		{ "add", cmd_templates_add },
 		{ "edit", cmd_templates_edit },
 		{ "delete", cmd_templates_delete },
 		{ "render", cmd_templates_render },
+		{ NULL, NULL },
 	};
-	int i = cmd_store_subcommand(argc, argv);
-	size_t j;
 
-	if (i == 0) {
-		for (j = 1; j < (size_t)argc; j++)
-			if (strcmp(argv[j], "--help") == 0 ||
-			    strcmp(argv[j], "-h") == 0) {
-				cmd_templates_usage(stdout);
-				return EXIT_OK;
-			}
-		cmd_error("templates: which one? list, show, add, edit, "
-			  "delete or render");
-		cmd_templates_usage(stderr);
-		return EXIT_USAGE;
-	}
-	for (j = 0; j < ARRAY_LEN(subs); j++) {
-		if (strcmp(argv[i], subs[j].name) != 0)
-			continue;
-		memmove(argv + i, argv + i + 1,
-		    (size_t)(argc - i - 1) * sizeof *argv);
-		return subs[j].fn(argc - 1, argv);
-	}
-	cmd_error("templates: unknown command '%s' (try 'vkchat templates "
-		  "--help')",
-	    argv[i]);
-	return EXIT_USAGE;
+	return cmd_store_dispatch(
+	    "templates", subs, cmd_templates_usage, argc, argv);
 }

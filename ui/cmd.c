@@ -4,6 +4,7 @@
  */
 #include "cmd.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +36,17 @@ cmd_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+int
+cmd_bad_option(const char *cmd, char **argv, void (*usage)(FILE *f))
+{
+	if (optopt != 0)
+		cmd_error("%s: unknown option '-%c'", cmd, optopt);
+	else
+		cmd_error("%s: unknown option '%s'", cmd, argv[optind - 1]);
+	usage(stderr);
+	return EXIT_USAGE;
 }
 
 int

@@ -10,6 +10,8 @@
 #ifndef VKCHAT_CMD_H
 #define VKCHAT_CMD_H
 
+#include <stdio.h>
+
 #include "err.h"
 
 enum {
@@ -32,6 +34,12 @@ extern const struct cmd cmd_table[];
 void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print an error record and return the exit status its code maps to. */
 int cmd_fail(const struct err *err);
+/*
+ * Report the option getopt_long() just refused in ARGV (with opterr 0) as
+ * "CMD: unknown option ...", then print USAGE to stderr; returns
+ * EXIT_USAGE.
+ */
+int cmd_bad_option(const char *cmd, char **argv, void (*usage)(FILE *f));
 /* Exit status for an error code (ERR_FORMAT/MODEL -> 2, DEVICE -> 3). */
 int cmd_status(enum err_code code);
 
