@@ -94,15 +94,20 @@ gen_check(struct engine *e, const struct gen_request *req, struct err *err)
 	return 0;
 }
 
-/* Evaluate what sequence SEQ lacks of the prompt; logits of the last. */
+/*
+ * Evaluate what sequence SEQ lacks of the prompt, with logits of the
+ * last token, in chunks of max_batch tokens; *n_eval counts what was
+ * evaluated.  Returns 1 when a cancel request stopped it between chunks
+ * (the sequence then holds part of the prompt).
+ */
 static int
 gen_prompt(struct engine *e, const struct gen_request *req, int32_t seq,
     size_t *n_eval, struct err *err)
 {
 	const int32_t *cached = engine_seq_tokens(e, seq);
-	size_t n_cached = engine_seq_len(e, seq), keep = 0, i;
+	size_t n_cached = engine_seq_len(e, seq), keep = 0, i, n, chunk;
 	struct engine_tok *batch;
-	int rc;
+	int rc = 0;
 
 	while (keep < n_cached && keep < req->n_prompt &&
 	    cached[keep] == req->prompt[keep])
@@ -111,14 +116,66 @@ gen_prompt(struct engine *e, const struct gen_request *req, int32_t seq,
 		keep--;
 	if ((rc = engine_seq_truncate(e, seq, (uint32_t)keep, err)) < 0)
 		return rc;
-	*n_eval = req->n_prompt - keep;
-	batch = xreallocarray(NULL, *n_eval, sizeof *batch);
+	n = req->n_prompt - keep;
+	chunk = engine_config(e)->max_batch;
+	batch = xreallocarray(NULL, n, sizeof *batch);
 	for (i = keep; i < req->n_prompt; i++)
 		batch[i - keep] = (struct engine_tok){ req->prompt[i], seq,
 			(int32_t)i, i + 1 == req->n_prompt };
-	rc = engine_eval(e, batch, *n_eval, err);
+	*n_eval = 0;
+	while (*n_eval < n) {
+		size_t m = n - *n_eval < chunk ? n - *n_eval : chunk;
+
+		if (*n_eval > 0 && req->cancel != NULL &&
+		    atomic_load(req->cancel) != 0) {
+			rc = 1;
+			break;
+		}
+		if ((rc = engine_eval(e, batch + *n_eval, m, err)) < 0)
+			break;
+		*n_eval += m;
+		if (req->on_prefill != NULL)
+			req->on_prefill(req->ud, *n_eval, n);
+	}
 	free(batch);
 	return rc;
+}
+
+/* Whether T ends generation: the tokenizer's end tokens or the request's. */
+static int
+gen_is_eog(
+    const struct tokenizer *tok, const struct gen_request *req, int32_t t)
+{
+	size_t i;
+
+	if (tokenizer_is_eog(tok, t))
+		return 1;
+	for (i = 0; i < req->n_eog; i++)
+		if (req->eog[i] == t)
+			return 1;
+	return 0;
+}
+
+/* Whether column C has been asked to stop on its own. */
+static int
+gen_col_cancelled(const struct gen_request *req, size_t c)
+{
+	return req->cancel_cols != NULL && atomic_load(&req->cancel_cols[c]);
+}
+
+/* The request's string equal to the matched stop string S. */
+static const char *
+gen_stop_string(const struct gen_request *req, size_t c, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < req->params[c].n_stop; i++)
+		if (strcmp(req->params[c].stop[i], s) == 0)
+			return req->params[c].stop[i];
+	for (i = 0; i < req->n_stops; i++)
+		if (strcmp(req->stops[i], s) == 0)
+			return req->stops[i];
+	return NULL;
 }
 
 /* Pass TEXT through column C's stop matcher to the callback. */
@@ -147,7 +204,6 @@ gen_sample(struct engine *e, const struct tokenizer *tok,
 	struct gen_stats *st = &res->stats;
 	int32_t max = req->params[c].max_tokens;
 	int32_t t;
-	size_t i;
 	int rc;
 
 	if (max >= 0 && st->n_gen >= (size_t)max) {
@@ -158,7 +214,7 @@ gen_sample(struct engine *e, const struct tokenizer *tok,
 		return rc;
 	if (col->t_first == 0)
 		col->t_first = util_now();
-	if (tokenizer_is_eog(tok, t)) {
+	if (gen_is_eog(tok, req, t)) {
 		st->finish = GEN_FINISH_STOP;
 		return 0;
 	}
@@ -172,10 +228,7 @@ gen_sample(struct engine *e, const struct tokenizer *tok,
 	gen_emit(req, c, col, col->piece.buf, col->piece.len, 0);
 	if (stop_matched(&col->stop) != NULL) {
 		st->finish = GEN_FINISH_STOP;
-		for (i = 0; i < req->params[c].n_stop; i++)
-			if (strcmp(req->params[c].stop[i],
-				stop_matched(&col->stop)) == 0)
-				st->stop = req->params[c].stop[i];
+		st->stop = gen_stop_string(req, c, stop_matched(&col->stop));
 		return 0;
 	}
 	if (max >= 0 && st->n_gen >= (size_t)max) {
@@ -220,12 +273,15 @@ gen_run(struct engine *e, const struct tokenizer *tok,
 	struct engine_tok batch[GEN_MAX_COLS];
 	size_t rows[GEN_MAX_COLS];
 	size_t c, i, n_active, n_eval = 0;
+	const char **stops = NULL;
 	double t0 = util_now(), t_prompt;
 	int rc, cancelled = 1;
 
 	if ((rc = gen_check(e, req, err)) < 0)
 		return rc;
 	memset(cols, 0, sizeof cols);
+	stops = xreallocarray(
+	    NULL, PARAMS_MAX_STOP + req->n_stops + 1, sizeof *stops);
 	for (c = 0; c < req->n_cols; c++) {
 		struct gen_col *col = &cols[c];
 
@@ -237,8 +293,12 @@ gen_run(struct engine *e, const struct tokenizer *tok,
 		if (rc < 0)
 			goto done;
 		tok_decoder_init(&col->dec, tok, req->decode_flags);
-		stop_init(&col->stop, (const char *const *)req->params[c].stop,
-		    req->params[c].n_stop);
+		for (i = 0; i < req->params[c].n_stop; i++)
+			stops[i] = req->params[c].stop[i];
+		for (i = 0; i < req->n_stops; i++)
+			stops[req->params[c].n_stop + i] = req->stops[i];
+		stop_init(
+		    &col->stop, stops, req->params[c].n_stop + req->n_stops);
 		sbuf_init(&col->piece);
 		sbuf_init(&col->out);
 		col->ready = 1;
@@ -247,8 +307,8 @@ gen_run(struct engine *e, const struct tokenizer *tok,
 		res[c].stats.seed = sampler_seed(col->s);
 	}
 	if (req->cancel == NULL || atomic_load(req->cancel) == 0) {
-		cancelled = 0;
 		rc = gen_prompt(e, req, cols[0].seq, &n_eval, err);
+		cancelled = rc == 1;
 		for (c = 1; rc == 0 && c < req->n_cols; c++)
 			rc = engine_seq_fork(e, cols[c].seq, cols[0].seq,
 			    (uint32_t)req->n_prompt, err);
@@ -275,6 +335,11 @@ gen_run(struct engine *e, const struct tokenizer *tok,
 
 			if (!cols[c].active)
 				continue;
+			if (gen_col_cancelled(req, c)) {
+				res[c].stats.finish = GEN_FINISH_CANCELLED;
+				gen_finish(req, c, &cols[c], &res[c], t0);
+				continue;
+			}
 			rc = gen_sample(
 			    e, tok, req, c, &cols[c], &res[c], &t, err);
 			if (rc < 0)
@@ -320,5 +385,6 @@ done:
 		stop_release(&cols[c].stop);
 		tok_decoder_release(&cols[c].dec);
 	}
+	free(stops);
 	return rc;
 }

@@ -10,6 +10,12 @@
  * end-of-generation token (not emitted), the token limit, a stop string
  * (not emitted), a full context, or a cancel request, checked every
  * token.  Text is streamed through a callback as complete UTF-8.
+ * The prompt is evaluated in chunks of the engine's max_batch tokens
+ * (progress reported after each, cancel checked between them).
+ *
+ * Cancel: REQ->cancel stops every column, REQ->cancel_cols[c] column c
+ * alone (the others go on); a cancelled column keeps what it produced
+ * and finishes GEN_FINISH_CANCELLED within one token.
  *
  * Columns: N_COLS generations of the same prompt decode together in one
  * batch per step (compare mode, regenerate-N), each with its own
@@ -58,6 +64,16 @@ struct gen_request {
 	gen_text_fn on_text;   /* may be NULL */
 	void *ud;
 	atomic_int *cancel; /* nonzero stops every column; may be NULL */
+	/* Per column: nonzero stops that column only; NULL or n_cols. */
+	atomic_int *cancel_cols;
+	/* More end-of-generation tokens (a chat format's), not emitted. */
+	const int32_t *eog;
+	size_t n_eog;
+	/* More stop strings for every column, after the parameters'. */
+	const char *const *stops;
+	size_t n_stops;
+	/* Prompt evaluation progress: DONE of TOTAL tokens; may be NULL. */
+	void (*on_prefill)(void *ud, size_t done, size_t total);
 };
 
 struct gen_stats {
@@ -71,7 +87,8 @@ struct gen_stats {
 	double gen_tps;	   /* (n_gen - 1) / t_gen: decode steps per second */
 	uint64_t seed;	   /* the sampler's effective seed */
 	enum gen_finish finish;
-	const char *stop; /* the stop string that ended it, or NULL */
+	const char *stop; /* the stop string that ended it (the request's
+			     string), or NULL */
 };
 
 /* One column's outcome; caller-owned storage (gen_result_release). */

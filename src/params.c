@@ -510,6 +510,23 @@ params_equal(const struct gen_params *a, const struct gen_params *b)
 	return 1;
 }
 
+/* Append "key=value" for parameter D of P (a system prompt quoted). */
+static void
+params_add_pair(
+    struct sbuf *out, const struct params_def *d, const struct gen_params *p)
+{
+	struct sbuf v;
+
+	sbuf_init(&v);
+	params_get(p, d->key, &v);
+	sbuf_addf(out, "%s=", d->key);
+	if (d->kind == PK_SYSTEM)
+		params_quote(out, v.buf);
+	else
+		sbuf_add(out, v.buf, v.len);
+	sbuf_release(&v);
+}
+
 size_t
 params_diff(const struct gen_params *a, const struct gen_params *b,
     const char *sep, struct sbuf *out)
@@ -522,22 +539,40 @@ params_diff(const struct gen_params *a, const struct gen_params *b,
 		b = &defaults;
 	for (i = 0; i < ARRAY_LEN(params_table); i++) {
 		const struct params_def *d = &params_table[i];
-		struct sbuf v;
 
 		if (params_same(d, a, b))
 			continue;
 		if (n++ > 0)
 			sbuf_adds(out, sep);
-		sbuf_init(&v);
-		params_get(a, d->key, &v);
-		sbuf_addf(out, "%s=", d->key);
-		if (d->kind == PK_SYSTEM)
-			params_quote(out, v.buf);
-		else
-			sbuf_add(out, v.buf, v.len);
-		sbuf_release(&v);
+		params_add_pair(out, d, a);
 	}
 	return n;
+}
+
+size_t
+params_diff_n(const struct gen_params *const *p, size_t n,
+    const char *const *skip, const char *sep, struct sbuf *out)
+{
+	size_t i, j, k, n_diff = 0;
+	int differs;
+
+	for (i = 0; i < ARRAY_LEN(params_table); i++) {
+		const struct params_def *d = &params_table[i];
+
+		for (j = 1, differs = 0; j < n && !differs; j++)
+			differs = !params_same(d, p[0], p[j]);
+		for (k = 0; differs && skip != NULL && skip[k] != NULL; k++)
+			differs = strcmp(skip[k], d->key) != 0;
+		if (!differs)
+			continue;
+		for (j = 0; j < n; j++) {
+			if (n_diff > 0)
+				sbuf_adds(&out[j], sep);
+			params_add_pair(&out[j], d, p[j]);
+		}
+		n_diff++;
+	}
+	return n_diff;
 }
 
 void

@@ -96,6 +96,15 @@ size_t params_diff(const struct gen_params *a, const struct gen_params *b,
     const char *sep, struct sbuf *out);
 
 /*
+ * The N-way form, for columns side by side: for every parameter whose
+ * value is not the same in all of P[0..n), except those named in SKIP
+ * (NULL-terminated; NULL: none), append "key=value" of P[i] to OUT[i]
+ * (N sbufs), separated by SEP.  Returns how many parameters differ.
+ */
+size_t params_diff_n(const struct gen_params *const *p, size_t n,
+    const char *const *skip, const char *sep, struct sbuf *out);
+
+/*
  * The preset text format (vkchat-presets(5)): one "key = value" per line,
  * '#' comments, values quoted like params_set_list when they contain
  * spaces or specials.  params_format writes every parameter;

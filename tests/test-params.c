@@ -91,6 +91,39 @@ TEST(params_diff_lists_changes)
 	params_release(&b);
 }
 
+/* Only what differs among all three, each column with its own value. */
+TEST(params_diff_n_columns)
+{
+	struct gen_params p[3];
+	const struct gen_params *pp[3] = { &p[0], &p[1], &p[2] };
+	const char *skip[] = { "seed", NULL };
+	struct sbuf out[3];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		params_init(&p[i]);
+		sbuf_init(&out[i]);
+		p[i].seed = 10 + i;
+	}
+	params_set(&p[1], "temp", "0.2", NULL);
+	params_set(&p[0], "top_k", "5", NULL);
+	params_set(&p[1], "top_k", "5", NULL);
+	params_set(&p[2], "top_k", "5", NULL);
+	params_set(&p[2], "stop", "x y", NULL);
+	CHECK_INT(params_diff_n(pp, 3, skip, " ", out), 2);
+	CHECK_STR(out[0].buf, "temperature=0.8 stop=");
+	CHECK_STR(out[1].buf, "temperature=0.2 stop=");
+	CHECK_STR(out[2].buf, "temperature=0.8 stop=\"x y\"");
+	sbuf_reset(&out[0]);
+	CHECK_INT(params_diff_n(pp, 3, NULL, " ", out), 3);
+	CHECK_CONTAINS(out[0].buf, "seed=10");
+	CHECK_INT(params_diff_n(pp, 1, NULL, " ", out), 0);
+	for (i = 0; i < 3; i++) {
+		sbuf_release(&out[i]);
+		params_release(&p[i]);
+	}
+}
+
 TEST(params_text_roundtrip)
 {
 	struct gen_params a, b;

@@ -65,7 +65,7 @@ struct cmd_bench_run {
 };
 
 struct cmd_bench {
-	struct cmd_load l;
+	struct llm *l;
 	uint32_t n_prompt, n_gen, n_par;
 	struct engine_tok *batch; /* (max(n_prompt, n_par)) */
 	struct err err;
@@ -93,8 +93,8 @@ cmd_bench_median(double *v, size_t n)
 static int
 cmd_bench_prompt(struct cmd_bench *b, uint32_t n, double *secs)
 {
-	struct engine *e = b->l.e;
-	int32_t bos = tokenizer_bos(b->l.tok);
+	struct engine *e = b->l->e;
+	int32_t bos = tokenizer_bos(b->l->tok);
 	uint32_t n_vocab = engine_n_vocab(e), i, s = 12345;
 	double t0;
 
@@ -118,7 +118,7 @@ cmd_bench_prompt(struct cmd_bench *b, uint32_t n, double *secs)
 static int
 cmd_bench_decode(struct cmd_bench *b, uint32_t n_seq, double *secs)
 {
-	struct engine *e = b->l.e;
+	struct engine *e = b->l->e;
 	uint32_t s, i;
 	double t0 = util_now();
 
@@ -155,7 +155,7 @@ cmd_bench_once(struct cmd_bench *b, struct cmd_bench_run *r)
 	if ((rc = cmd_bench_prompt(b, 1, NULL)) < 0)
 		return rc;
 	for (s = 1; s < b->n_par; s++)
-		if ((rc = engine_seq_fork(b->l.e, (int32_t)s, 0, 1, &b->err)) <
+		if ((rc = engine_seq_fork(b->l->e, (int32_t)s, 0, 1, &b->err)) <
 		    0)
 			return rc;
 	return cmd_bench_decode(b, b->n_par, &r->par_s);
@@ -165,12 +165,12 @@ cmd_bench_once(struct cmd_bench *b, struct cmd_bench_run *r)
 static double
 cmd_bench_bandwidth(struct cmd_bench *b)
 {
-	uint64_t bytes = 256ull << 20, max = b->l.dev->info.max_alloc;
+	uint64_t bytes = 256ull << 20, max = b->l->dev->info.max_alloc;
 	double gbps = 0;
 
 	if (max > 0 && bytes > max / 2)
 		bytes = max / 2;
-	if (kern_bench_read(b->l.k, bytes, 5, &gbps, &b->err) < 0)
+	if (kern_bench_read(b->l->k, bytes, 5, &gbps, &b->err) < 0)
 		return 0;
 	return gbps;
 }
@@ -179,7 +179,7 @@ static void
 cmd_bench_print(struct cmd_bench *b, int json, double pp, double tg, double par,
     double dev_gbps)
 {
-	const struct model *m = b->l.m;
+	const struct model *m = b->l->m;
 	double pp_tps = pp > 0 ? b->n_prompt / pp : 0;
 	double tg_tps = tg > 0 ? b->n_gen / tg : 0;
 	double par_tps = par > 0 ? (double)b->n_gen * b->n_par / par : 0;
@@ -190,13 +190,13 @@ cmd_bench_print(struct cmd_bench *b, int json, double pp, double tg, double par,
 	struct sbuf sb;
 	char buf[32];
 
-	engine_stats(b->l.e, &disp, &barriers, &recorded);
+	engine_stats(b->l->e, &disp, &barriers, &recorded);
 	if (!json) {
 		printf("model        %s (%s of weights, %s read per token)\n",
 		    m->path, util_bytes(m->weight_bytes, buf, sizeof buf),
 		    util_bytes(m->decode_bytes, buf + 16, 16));
-		printf("device       %s [%s]\n", b->l.dev->info.name,
-		    b->l.dev->info.type);
+		printf("device       %s [%s]\n", b->l->dev->info.name,
+		    b->l->dev->info.type);
 		if (b->n_prompt > 0)
 			printf("pp%-9u  %10.1f tok/s\n", b->n_prompt, pp_tps);
 		printf("tg%-9u  %10.1f tok/s  (%.3f ms/token)\n", b->n_gen,
@@ -224,7 +224,7 @@ cmd_bench_print(struct cmd_bench *b, int json, double pp, double tg, double par,
 	json_key(&w, "model");
 	json_str(&w, m->path);
 	json_key(&w, "device");
-	json_str(&w, b->l.dev->info.name);
+	json_str(&w, b->l->dev->info.name);
 	json_key(&w, "weight_bytes");
 	json_int(&w, (int64_t)m->weight_bytes);
 	json_key(&w, "decode_bytes");
@@ -284,7 +284,7 @@ cmd_bench(int argc, char **argv)
 	const char *model = NULL;
 	uint32_t reps = 3, ctx = 0, i;
 	struct cmd_bench_run *runs = NULL;
-	struct engine_config cfg = { 0 };
+	struct llm_opts o;
 	double *pp, *tg, *par, dev_gbps;
 	int device = -1, json = 0, c, status = EXIT_OK;
 
@@ -349,17 +349,20 @@ cmd_bench(int argc, char **argv)
 		fputs(cmd_bench_usage, stderr);
 		return EXIT_USAGE;
 	}
-	cfg.n_ctx =
+	llm_opts_init(&o);
+	o.path = model;
+	o.device = device;
+	o.cfg.n_ctx =
 	    ctx > 0 ? ctx : (b.n_prompt > b.n_gen ? b.n_prompt : b.n_gen + 1);
-	cfg.n_seq = b.n_par;
-	if ((status = cmd_load_open(&b.l, model, device, &cfg)) != 0)
+	o.cfg.n_seq = b.n_par;
+	if ((status = cmd_load_open(&o, &b.l)) != 0)
 		return status;
-	if (b.n_prompt > engine_config(b.l.e)->n_ctx ||
-	    b.n_gen + 1 > engine_config(b.l.e)->n_ctx) {
+	if (b.n_prompt > engine_config(b.l->e)->n_ctx ||
+	    b.n_gen + 1 > engine_config(b.l->e)->n_ctx) {
 		cmd_error("bench: %u prompt or %u generated tokens do not fit "
 			  "the context of %u",
-		    b.n_prompt, b.n_gen, engine_config(b.l.e)->n_ctx);
-		cmd_load_close(&b.l);
+		    b.n_prompt, b.n_gen, engine_config(b.l->e)->n_ctx);
+		llm_free(b.l);
 		return EXIT_USAGE;
 	}
 	b.batch = xcalloc(b.n_prompt + b.n_par + 1, sizeof *b.batch);
@@ -386,6 +389,6 @@ out:
 	free(pp);
 	free(runs);
 	free(b.batch);
-	cmd_load_close(&b.l);
+	llm_free(b.l);
 	return status;
 }

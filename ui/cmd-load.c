@@ -1,71 +1,48 @@
 /*
- * cmd-load: model, tokenizer, device and engine for the commands that
- * run a model.  See cmd-load.h.
- *
- * The file is validated (model_validate) before the device is opened, so
- * a bad model is reported as such (status 2) even on a machine without
- * Vulkan.
+ * cmd-load: loading a model for a command, with the error printed and
+ * turned into an exit status.  The loading itself is src/llm.c's; see
+ * cmd-load.h.
  */
 #include "cmd-load.h"
 
 #include <stdio.h>
-#include <string.h>
 
 #include "cmd.h"
 #include "util.h"
 
-void
-cmd_load_close(struct cmd_load *l)
+int
+cmd_load_status(enum llm_stage stage, const struct err *err)
 {
-	engine_free(l->e);
-	model_free(l->m);
-	kern_free(l->k);
-	vk_device_free(l->dev);
-	tokenizer_free(l->tok);
-	gguf_close(l->g);
-	memset(l, 0, sizeof *l);
+	switch (stage) {
+	case LLM_STAGE_OPTIONS:
+		return EXIT_USAGE;
+	case LLM_STAGE_FILE:
+		return EXIT_MODEL;
+	case LLM_STAGE_DEVICE:
+		return err->code == ERR_USAGE ? EXIT_USAGE : EXIT_DEVICE;
+	case LLM_STAGE_UPLOAD:
+		return err->code == ERR_NOMEM || err->code == ERR_DEVICE
+		    ? EXIT_DEVICE
+		    : EXIT_MODEL;
+	case LLM_STAGE_ENGINE:
+		return err->code == ERR_NOMEM || err->code == ERR_DEVICE
+		    ? EXIT_DEVICE
+		    : EXIT_USAGE;
+	}
+	return EXIT_USAGE;
 }
 
 int
-cmd_load_open(struct cmd_load *l, const char *path, int device,
-    const struct engine_config *cfg)
+cmd_load_open(const struct llm_opts *o, struct llm **out)
 {
-	struct model_hparams hp;
+	enum llm_stage stage;
 	struct err err;
-	double t0 = util_now();
-	int status;
 
-	memset(l, 0, sizeof *l);
 	err_clear(&err);
-	if (gguf_open(path, &l->g, &err) < 0 ||
-	    tokenizer_load(l->g, &l->tok, &err) < 0 ||
-	    model_validate(l->g, &hp, &err) < 0) {
-		status = EXIT_MODEL;
-		goto fail;
-	}
-	if (vk_device_new(device, &l->dev, &err) < 0 ||
-	    kern_new(l->dev, &l->k, &err) < 0) {
-		status = err.code == ERR_USAGE ? EXIT_USAGE : EXIT_DEVICE;
-		goto fail;
-	}
-	if (model_load(l->dev, l->k, l->g, NULL, NULL, &l->m, &err) < 0) {
-		status = err.code == ERR_NOMEM || err.code == ERR_DEVICE
-		    ? EXIT_DEVICE
-		    : EXIT_MODEL;
-		goto fail;
-	}
-	if (engine_new(l->m, cfg, &l->e, &err) < 0) {
-		status = err.code == ERR_NOMEM || err.code == ERR_DEVICE
-		    ? EXIT_DEVICE
-		    : EXIT_USAGE;
-		goto fail;
-	}
-	l->t_load = util_now() - t0;
-	return 0;
-fail:
+	if (llm_open(o, out, &stage, &err) == 0)
+		return 0;
 	cmd_error("%s", err.msg[0] != '\0' ? err.msg : err_code_name(err.code));
-	cmd_load_close(l);
-	return status;
+	return cmd_load_status(stage, &err);
 }
 
 int

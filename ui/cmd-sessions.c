@@ -265,13 +265,19 @@ cmd_sessions_stats(struct sbuf *out, const char *preset, uint64_t seed,
 	sbuf_adds(out, "]\n");
 }
 
-/* A session's compare runs, each column with its output. */
+/*
+ * A session's compare runs, each column with the settings that differ
+ * between the columns (the seed is in the statistics) and its output.
+ */
 static void
 cmd_sessions_print_runs(
     struct sbuf *sb, const struct db_compare_run *runs, size_t n)
 {
+	const struct gen_params *p[DB_COMPARE_MAX_COLUMNS];
+	struct sbuf diff[DB_COMPARE_MAX_COLUMNS];
+	const char *skip[] = { "seed", NULL };
 	char when[32];
-	size_t i, j;
+	size_t i, j, nd;
 
 	for (i = 0; i < n; i++) {
 		const struct db_compare_run *r = &runs[i];
@@ -281,6 +287,14 @@ cmd_sessions_print_runs(
 		    cmd_store_time(r->created_ms, when, sizeof when));
 		cmd_store_safe(sb, r->prompt, 1);
 		sbuf_adds(sb, "\n");
+		/* A run is stored with at most DB_COMPARE_MAX_COLUMNS:
+		 * more (a foreign file) are shown without the diff. */
+		nd = r->n_columns <= DB_COMPARE_MAX_COLUMNS ? r->n_columns : 0;
+		for (j = 0; j < nd; j++) {
+			p[j] = &r->columns[j].params;
+			sbuf_init(&diff[j]);
+		}
+		params_diff_n(p, nd, skip, " ", diff);
 		for (j = 0; j < r->n_columns; j++) {
 			const struct db_compare_column *c = &r->columns[j];
 
@@ -288,6 +302,13 @@ cmd_sessions_print_runs(
 			cmd_store_safe(sb, c->preset, 0);
 			sbuf_addf(sb, "%s ---\n",
 			    r->winner == (int)j ? " (winner)" : "");
+			if (j < nd && diff[j].len > 0) {
+				sbuf_adds(sb, "settings: ");
+				cmd_store_safe(sb, diff[j].buf, 0);
+				sbuf_adds(sb, "\n");
+			}
+			if (j < nd)
+				sbuf_release(&diff[j]);
 			cmd_store_safe(sb, c->output, 1);
 			sbuf_adds(sb, "\n");
 			cmd_sessions_stats(

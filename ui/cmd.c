@@ -18,6 +18,8 @@ const struct cmd cmd_table[] = {
 	{ "tokenize", cmd_tokenize, "show how a model tokenizes a text" },
 	{ "devices", cmd_devices, "list the Vulkan devices" },
 	{ "run", cmd_run, "complete a prompt with a model, streaming" },
+	{ "chat", cmd_chat, "chat with a model (the screen, or plain lines)" },
+	{ "compare", cmd_compare, "one prompt with 2-8 settings side by side" },
 	{ "bench", cmd_bench, "measure prompt and generation speed" },
 	{ "sessions", cmd_sessions, "list, show, export and fork saved chats" },
 	{ "presets", cmd_presets, "manage named generation settings" },
@@ -36,17 +38,6 @@ cmd_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-}
-
-int
-cmd_bad_option(const char *cmd, char **argv, void (*usage)(FILE *f))
-{
-	if (optopt != 0)
-		cmd_error("%s: unknown option '-%c'", cmd, optopt);
-	else
-		cmd_error("%s: unknown option '%s'", cmd, argv[optind - 1]);
-	usage(stderr);
-	return EXIT_USAGE;
 }
 
 int
@@ -73,6 +64,17 @@ cmd_fail(const struct err *err)
 	return cmd_status(err->code);
 }
 
+int
+cmd_bad_option(const char *cmd, char **argv, void (*usage)(FILE *f))
+{
+	if (optopt != 0)
+		cmd_error("%s: unknown option '-%c'", cmd, optopt);
+	else
+		cmd_error("%s: unknown option '%s'", cmd, argv[optind - 1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
 void
 cmd_usage(int to_stderr)
 {
@@ -81,7 +83,13 @@ cmd_usage(int to_stderr)
 
 	fprintf(f,
 	    "usage: vkchat [-m MODEL.gguf] [OPTIONS]\n"
-	    "       vkchat COMMAND [ARGS...]\n\ncommands:\n");
+	    "       vkchat COMMAND [ARGS...]\n\n"
+	    "The first form opens the chat screen (with no model: the model "
+	    "and session\nof last time).  OPTIONS: --db PATH, --preset NAME, "
+	    "--ctx N, --device N,\n--chat-format NAME, --session ID, --new, "
+	    "and the generation options of\n'vkchat run' (--temp X, -n N, "
+	    "--system TEXT, --set KEY=VALUE,...).\n"
+	    "'man vkchat-tui' explains the screen.\n\ncommands:\n");
 	for (c = cmd_table; c->name != NULL; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fprintf(f,

@@ -34,14 +34,14 @@ extern const struct cmd cmd_table[];
 void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print an error record and return the exit status its code maps to. */
 int cmd_fail(const struct err *err);
+/* Exit status for an error code (ERR_FORMAT/MODEL -> 2, DEVICE -> 3). */
+int cmd_status(enum err_code code);
 /*
  * Report the option getopt_long() just refused in ARGV (with opterr 0) as
  * "CMD: unknown option ...", then print USAGE to stderr; returns
  * EXIT_USAGE.
  */
 int cmd_bad_option(const char *cmd, char **argv, void (*usage)(FILE *f));
-/* Exit status for an error code (ERR_FORMAT/MODEL -> 2, DEVICE -> 3). */
-int cmd_status(enum err_code code);
 
 /* Print the top-level usage to stdout (status 0) or stderr. */
 void cmd_usage(int to_stderr);
@@ -59,6 +59,16 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 /* vkchat run: complete a raw prompt with a model, streaming to stdout. */
 int cmd_run(int argc, char **argv);
+/*
+ * vkchat chat: a conversation with a model: the TUI on a terminal, else
+ * (or with --plain) one user turn per input line.
+ */
+int cmd_chat(int argc, char **argv);
+/*
+ * vkchat compare: one prompt completed with 2-8 presets or swept settings
+ * decoded as one batch, printed side by side (--json for JSON).
+ */
+int cmd_compare(int argc, char **argv);
 /* vkchat bench: prompt-processing and generation speed of a model. */
 int cmd_bench(int argc, char **argv);
 /* vkchat sessions: list, show, export, import, rename, delete, fork. */

@@ -1,7 +1,8 @@
 /*
  * main: the vkchat program entry.  Dispatches to a subcommand from
- * cmd_table; with no subcommand it will open the TUI.  Only this file and
- * the commands it calls may exit the process.
+ * cmd_table; with no arguments, or options first, it opens the TUI
+ * (tui_main).  Only this file and the commands it calls may exit the
+ * process.
  */
 #include <locale.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 #include "cmd.h"
 #include "config.h"
+#include "tui.h"
 
 int
 main(int argc, char **argv)
@@ -16,16 +18,17 @@ main(int argc, char **argv)
 	const struct cmd *c;
 
 	setlocale(LC_ALL, "");
-	if (argc < 2) {
-		cmd_usage(1);
-		return EXIT_USAGE;
-	}
+	if (argc < 2)
+		return tui_main(argc, argv);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		cmd_usage(0);
 		return EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0)
 		return cmd_version(argc - 1, argv + 1);
+	/* Options before any command: the chat screen's. */
+	if (argv[1][0] == '-')
+		return tui_main(argc, argv);
 	for (c = cmd_table; c->name != NULL; c++)
 		if (strcmp(c->name, argv[1]) == 0)
 			return c->fn(argc - 1, argv + 1);

@@ -29,7 +29,7 @@ t_expect "run: no Vulkan driver is a device error (3)" 3 \
 	"mesa-vulkan-drivers" env VK_DRIVER_FILES="$T_TMP/none.json" \
 	VK_ICD_FILENAMES="$T_TMP/none.json" \
 	"$VKCHAT" run -m "$model" -p hello
-t_expect "run: an unknown preset is a usage error" 1 "no built-in preset" \
+t_expect "run: an unknown preset is a usage error" 1 "no preset .nosuch.: not a built-in" \
 	"$VKCHAT" run -m "$model" -p hi --preset nosuch
 t_expect "run: a bad --set is a usage error" 1 "top_p" \
 	"$VKCHAT" run -m "$model" -p hi --set top_p=7

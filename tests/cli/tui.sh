@@ -1,0 +1,363 @@
+# The full-screen interface end to end: vkchat runs in a tmux pane (its
+# own tmux server, a 100x30 window), keys go in with send-keys, and the
+# screen is read back with capture-pane.  Every wait polls the screen with
+# a bounded timeout; the tmux server is killed at the end, failed or not.
+#
+# Without the shared stories260K model the chat tests skip; everything
+# else (screen, prompt, help, session browser, pickers, resize, suspend,
+# quitting) is tested either way, with a placeholder file that does not
+# load as the model.
+. "$TOP_SRCDIR/tests/lib.sh"
+
+TM=${TMUX_BIN:-$(command -v tmux)}
+if [ -z "$TM" ] || [ ! -x "$TM" ]; then
+	t_skip "tui" "tmux not installed (Debian package tmux)"
+	t_end
+	exit
+fi
+V=$VKCHAT
+SOCK="vkchat-test-$$"
+HOME_T="$T_TMP/home"
+mkdir -p "$HOME_T"
+tm() { "$TM" -L "$SOCK" "$@"; }
+cleanup() {
+	tm kill-server > /dev/null 2>&1
+	rm -rf "$T_TMP" 2> /dev/null || { sleep 1; rm -rf "$T_TMP"; }
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# Not on a terminal: a clear error, no screen.
+t_expect "no terminal: refuses with advice" 1 "needs a terminal.*vkchat run" \
+	"$V" -m /dev/null < /dev/null
+t_expect "no terminal, no arguments: usage too" 1 "usage: vkchat" "$V" < /dev/null
+t_expect "unknown options are named" 1 "unknown option '--bogus'" \
+	"$V" -m /dev/null --bogus < /dev/null
+
+# The UTF-8 locale the pane runs in.
+LOC=$(locale -a 2> /dev/null | grep -i -m 1 '^c\.utf-\?8$')
+[ -n "$LOC" ] || LOC=C.UTF-8
+
+REAL=1
+MODEL=$(t_shared models/stories260K.gguf) || {
+	# Enough for the screen; the chat tests need a real model.
+	REAL=0
+	MODEL="$T_TMP/placeholder.gguf"
+	: > "$MODEL"
+}
+
+# screen: the pane's text.  wait_for PATTERN [TENTHS]: poll until it shows.
+screen() { tm capture-pane -p -t tui 2> /dev/null; }
+wait_for() {
+	n=${2:-100}
+	while [ "$n" -gt 0 ]; do
+		screen | grep -Eq -- "$1" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+# check NAME PATTERN [TENTHS]: a test that PATTERN appears on the screen.
+check() {
+	if wait_for "$2" "${3:-100}"; then
+		t_ok "$1"
+	else
+		t_fail "$1" "the screen never showed /$2/:"
+		screen | sed 's/^/#   |/'
+	fi
+}
+# check_not NAME PATTERN: PATTERN is not on the screen (after a moment).
+check_not() {
+	sleep 0.3
+	if screen | grep -Eq -- "$2"; then
+		t_fail "$1" "the screen still shows /$2/:"
+		screen | sed 's/^/#   |/'
+	else
+		t_ok "$1"
+	fi
+}
+# check_gone NAME PATTERN [TENTHS]: PATTERN goes away from the screen.
+check_gone() {
+	n=${3:-100}
+	while [ "$n" -gt 0 ]; do
+		if ! screen | grep -Eq -- "$2"; then
+			t_ok "$1"
+			return
+		fi
+		sleep 0.1
+		n=$((n - 1))
+	done
+	t_fail "$1" "the screen still shows /$2/:"
+	screen | sed 's/^/#   |/'
+}
+keys() { tm send-keys -t tui "$@"; }
+# Type a line into the pane's shell.
+shell() { tm send-keys -t tui "$1" Enter; }
+
+# Sessions for the browser, made through the storage command.
+cat > "$T_TMP/s1.json" << 'EOS'
+{"format": "vkchat-session", "version": 1,
+ "session": {"title": "Penguin questions", "created_ms": 1700000000000,
+  "updated_ms": 1700000500000,
+  "model": {"path": "/models/tiny-q8.gguf", "size": 1234567, "hash": "0123456789abcdef"},
+  "chat_format": "chatml", "preset": "precise", "leaf_id": 2},
+ "messages": [
+  {"id": 1, "role": "user", "content": "How do penguins sleep?\u001b[31m\u001b]0;pwned\u0007", "created_ms": 1700000000000},
+  {"id": 2, "parent_id": 1, "role": "assistant", "content": "Standing up, in short naps, several times a day. 日本語のテキスト", "created_ms": 1700000001000,
+   "seed": "42", "params": {"temperature": 0.2}, "prompt_tokens": 12, "completion_tokens": 4,
+   "ttft_ms": 80, "tokens_per_s": 41.5, "finish_reason": "stop"}]}
+EOS
+sed -e 's/Penguin questions/Walrus facts/' -e 's/penguins sleep/walruses swim/' \
+	-e 's/1700000500000/1700000900000/' "$T_TMP/s1.json" > "$T_TMP/s2.json"
+have_import=0
+if "$V" sessions import --db "$T_DB" "$T_TMP/s1.json" > /dev/null 2>&1 &&
+	"$V" sessions import --db "$T_DB" "$T_TMP/s2.json" > /dev/null 2>&1; then
+	have_import=1
+fi
+"$V" templates add --db "$T_DB" greet --description "say hello" \
+	--body 'Say hello to {{name}} in {{lang}}.' > /dev/null 2>&1
+
+: > "$T_TMP/inputrc"
+
+# An interactive shell in the pane (job control for Ctrl-Z), in a private
+# HOME, with the test database.
+SH="sh -i"
+command -v bash > /dev/null 2>&1 && SH="bash --norc --noprofile -i"
+tm -f /dev/null new-session -d -s tui -x 100 -y 30 \
+	"env -i PATH='$PATH' HOME='$HOME_T' TERM=\"\$TERM\" LANG='$LOC' \
+	VKCHAT_DB='$T_DB' INPUTRC='$T_TMP/inputrc' HISTFILE=/dev/null \
+	PS1='$ ' $SH"
+if ! wait_for '\$' 50; then
+	t_fail "tmux pane starts" "no shell prompt"
+	t_end
+	exit
+fi
+shell "stty -g > '$T_TMP/tty.before'; clear"
+sleep 0.2
+# vkchat alone is the job (so that Ctrl-Z stops it, not a wrapper);
+# after_exit types what reports its exit once the shell is back.
+shell "'$V' -m '$MODEL' --db '$T_DB'"
+after_exit() {
+	wait_for '^\$ *$' 100
+	shell "echo $1=\$?; stty -g | cmp -s - '$T_TMP/tty.before' && echo TTY-$1"
+}
+
+check "screen opens with the status line" " default .* ctx"
+check "prompt is shown" "^> *$"
+if [ "$(tm display -p -t tui '#{mouse_any_flag}')" = 1 ]; then
+	t_ok "mouse wheel reporting on"
+else
+	t_fail "mouse wheel reporting on" "tmux says the pane did not ask for the mouse"
+fi
+
+# Help overlay: '?' on an empty prompt, F1, Esc/q close it.
+keys '?'
+check "? opens the help" "vkchat help"
+check "help lists commands" "/regen"
+keys NPage
+check "help points at the man pages" "man vkchat-sampling"
+keys Escape
+check_not "Esc closes the help" "vkchat help"
+keys F1
+check "F1 opens the help" "vkchat help"
+keys q
+check_not "q closes the help" "vkchat help"
+
+# Prompt editing: completion, multi-line, paste, Ctrl-C clears.
+keys '/pre' Tab
+check "Tab completes a command" "^> /preset$"
+keys Tab Tab
+check "Tab Tab lists presets" "balanced +creative +default"
+keys C-c
+check "Ctrl-C clears the line" "^> *$"
+keys 'first line' C-j 'second line'
+check "Ctrl-J starts a new line" "^  second line"
+keys C-c
+tm set-buffer -b vkp "$(printf 'pasted one\npasted two')"
+tm paste-buffer -p -b vkp -t tui
+check "bracketed paste keeps its lines" "^  pasted two"
+check_not "a paste does not send" "cannot send"
+keys C-c
+
+# Slash commands that need no engine.
+keys '/set temp=0.3 top_k=7' Enter
+check "/set changes parameters" "temperature=0.3 +top_k=7"
+check "/set marks the preset changed" "default\* "
+keys '/set temp=hot' Enter
+check "/set reports bad values" "temperature: 'hot' is not a number"
+keys '/bogus' Enter
+check "unknown commands are named" "unknown command '/bogus'"
+keys C-c
+keys '/compare' Enter
+check "/compare says it is not available" "compare mode is not available yet"
+
+# Preset picker: pick one; edit a copy and save it.
+keys C-p
+check "Ctrl-P opens the presets" "Presets: Enter use"
+check "presets show what differs from the defaults" "temperature=1.1 +top_k=0"
+keys Down Down Down Enter
+check "Enter uses the preset" "using preset creative"
+check "status line shows the preset" " creative .* ctx"
+keys C-p e
+check "e edits a copy" "Editing a copy of preset creative"
+keys Enter C-u '0.42' Enter
+check "form takes a value" "^ temperature +0.42"
+keys s 'warm-test' Enter
+check "s saves the copy" "saved and using preset warm-test"
+if "$V" presets show --db "$T_DB" warm-test 2> /dev/null | grep -q "temperature *= *0.42"; then
+	t_ok "saved preset is in the database"
+else
+	t_fail "saved preset is in the database" "$("$V" presets show --db "$T_DB" warm-test 2>&1 | head -n 3)"
+fi
+
+# Session browser.
+if [ "$have_import" = 1 ]; then
+	keys C-o
+	check "Ctrl-O lists the sessions" "Sessions \(2\)"
+	check "sessions show title, model, date, count" "Walrus facts +tiny-q8.gguf +2023-11-1[45] +2"
+	check "preview shows the selected session" "How do walruses swim"
+	check "preview neutralises escapes" "swim\?␛\[31m␛\]0;pwned␇"
+	keys / 'pengu'
+	check "search narrows as you type" "Sessions \(1\)"
+	check "search finds by content" "Penguin questions"
+	keys Escape
+	sleep 0.2
+	keys Enter
+	check "Enter resumes the session" "session 1: Penguin questions"
+	check "resumed answer with its statistics" "4 tokens · 41.5 tok/s"
+	check "status line takes the session's preset" " precise .* ctx"
+	keys '/edit' Enter
+	check "/edit puts the last prompt in the line" "^> How do penguins sleep\?\^\[\[31m"
+	keys C-c
+	check "Ctrl-C leaves /edit" "^> *$"
+	keys C-o f
+	check "f forks a session" "forked session .* into session 3"
+	keys d
+	check "d asks before deleting" "Delete session 3 .*\(y/n\)"
+	keys n
+	check_not "n keeps it" "deleted session"
+	keys d y
+	check "y deletes it" "deleted session 3"
+	keys Escape
+	n=$("$V" sessions list --db "$T_DB" 2> /dev/null | grep -c 'tiny-q8')
+	if [ "$n" = 2 ]; then
+		t_ok "fork and delete reached the database"
+	else
+		t_fail "fork and delete reached the database" "$n sessions listed"
+	fi
+
+	# Resize: the conversation reflows.
+	check "wide: the answer fits one line" "naps, several times a day\. 日本語のテキスト"
+	tm resize-window -t tui -x 40 -y 20
+	check "narrow: the answer wraps" "^  times a day\. 日本語のテキスト$"
+	check "narrow: status line is cut to fit" "…"
+	tm resize-window -t tui -x 100 -y 30
+	check "wide again: reflowed back" "naps, several times a day\. 日本語のテキスト"
+else
+	t_skip "session browser" "'vkchat sessions import' is not available"
+fi
+
+# Template picker: fill in the variables; the prompt is sent (or, with
+# no engine, put back into the prompt line).
+keys C-t
+check "Ctrl-T opens the templates" "greet +say hello"
+keys Enter
+check "the form asks for the variables" "^ name +$|^ name$"
+keys 'Ada' Enter 'French' Enter
+if [ "$REAL" = 1 ]; then
+	check "template is sent" "^  Say hello to Ada in French"
+	keys C-c
+	check_gone "its answer ends" "generating|stopping|reading the conversation" 600
+else
+	check "template fills the prompt" "^> Say hello to Ada in French\."
+	keys C-c
+fi
+
+# Ctrl-Z suspends and fg restores the screen.
+keys C-z
+check "Ctrl-Z suspends" "^\[[0-9]+\]\+ +(Stopped|Suspended)"
+shell "fg"
+check "fg restores the screen" "^> *$"
+check "fg restores the status line" " ctx "
+
+# Chat with the model (needs the engine and a real model).
+if [ "$REAL" = 0 ]; then
+	t_skip "chat: streaming, stop, regenerate, resume" "shared model stories260K.gguf not found"
+else
+	keys '/new' Enter '/preset default' Enter '/set max_tokens=40' Enter
+	check "model is loaded" " ctx [0-9]+/[0-9]+ " 600
+	keys 'Once upon a time' Enter
+	check "the prompt is shown" "^  Once upon a time" 50
+	check "the answer streams and ends with statistics" "\[length limit\] · 40 tokens · .*tok/s" 600
+	check_gone "the answer is finished" "generating|stopping|reading the conversation" 600
+	keys '/new' Enter '/set max_tokens=-1 temp=1' Enter
+	keys 'Tell me a very long story' Enter
+	check "generation runs" "generating" 300
+	sleep 0.5
+	keys C-c
+	check "Ctrl-C stops it, keeping the answer" "\[stopped\]" 300
+	check_gone "the stopped answer is finished" "generating|stopping|reading the conversation" 300
+	json=$("$V" sessions list --db "$T_DB" --search "very long story" --json 2> /dev/null)
+	sid=$(echo "$json" | sed -n 's/^ *"id": \([0-9]*\),.*/\1/p' | head -n 1)
+	if "$V" sessions show --db "$T_DB" "$sid" --json 2> /dev/null |
+		grep -q '"finish_reason": "cancelled"'; then
+		t_ok "the stopped answer is stored as cancelled"
+	else
+		t_fail "the stopped answer is stored as cancelled" "session $sid"
+	fi
+	keys '/set max_tokens=20' Enter '/regen' Enter
+	check "/regen makes a second answer" "answer 2 of 2" 600
+	keys C-d
+	after_exit EXIT
+	check "Ctrl-D quits" "EXIT=0"
+	shell "'$V'"
+	check "plain vkchat reopens the session" "Tell me a very long story" 100
+	check "resumed answers keep their statistics" "answer 2 of 2" 100
+fi
+
+# Ctrl-C on an empty prompt asks before quitting.
+keys C-c
+check "Ctrl-C on an empty prompt asks" "Quit vkchat\? \(y/n\)"
+keys n
+check_not "n stays" "Quit vkchat"
+
+# Ctrl-D quits and gives the terminal back as it was.
+keys C-d
+after_exit END
+check "Ctrl-D quits with status 0" "END=0"
+check "terminal settings restored" "TTY-END"
+if [ "$(tm display -p -t tui '#{mouse_any_flag}')" = 0 ]; then
+	t_ok "mouse reporting off again"
+else
+	t_fail "mouse reporting off again" "the pane still asks for the mouse"
+fi
+if grep -q "temp=0.3 top_k=7" "$HOME_T/.local/state/vkchat/history" 2> /dev/null; then
+	t_ok "history saved per user"
+else
+	t_fail "history saved per user" "no entry in $HOME_T/.local/state/vkchat/history"
+fi
+
+# Plain "vkchat" with nothing remembered says how to give a model.
+shell "XDG_STATE_HOME='$T_TMP/empty' '$V'; echo EXIT3=\$?"
+check "no model remembered: says how to pass -m" "no model to open: start the chat with 'vkchat -m"
+check "no model remembered: status 1" "EXIT3=1"
+
+# The user's ~/.inputrc (here $INPUTRC) is readline's: vi mode.
+echo "set editing-mode vi" > "$T_TMP/inputrc"
+shell "'$V' -m '$MODEL' --db '$T_DB' --new --temp 0.25 -n 7"
+check "vi mode: starts" "^> *$"
+keys '/params' Enter
+check "generation options apply over the preset" "temperature=0.25 .*max_tokens=7"
+keys 'hello big world'
+sleep 0.2
+keys Escape
+sleep 0.2
+keys 0 d w
+check "vi mode: Esc 0 dw edits" "^> big world$"
+for k in 1 2 3; do
+	keys C-c
+	sleep 0.3
+done
+after_exit VI
+check "vi mode: Ctrl-C twice on an empty line quits" "VI=0"
+t_end

@@ -1,0 +1,21 @@
+/*
+ * browser: the session browser (Ctrl-O, /sessions).  The sessions, newest
+ * first, with title, model, date and message count; a search box ('/')
+ * that filters as you type through the full-text index; a preview of the
+ * selected session; Enter resumes it, f forks, d deletes (after asking),
+ * e exports.
+ */
+#ifndef VKCHAT_BROWSER_H
+#define VKCHAT_BROWSER_H
+
+#include "keys.h"
+#include "tui.h"
+
+/* Open the browser over the chat. */
+void browser_open(struct tui *t);
+/* Close it and free its state. */
+void browser_close(struct tui *t);
+void browser_draw(struct tui *t);
+void browser_key(struct tui *t, const struct keys_event *ev);
+
+#endif

@@ -1,0 +1,1151 @@
+/*
+ * chatview: sending prompts, streaming answers, slash commands, sessions.
+ *
+ * The conversation on screen (t->conv) is the session's shown branch:
+ * each message with its database id and its transcript entry.  Sending
+ * stores the session (first time), then the prompt, then a partial
+ * answer row, and only then asks the worker to generate, so nothing the
+ * user typed can be lost to a crash; TOKEN events go to the transcript
+ * and the row (at most once a second), DONE finishes the row with the
+ * statistics.  /regen and /edit do not delete anything: the new answer
+ * or prompt is a sibling in the message tree, and the session's leaf
+ * moves to it.
+ */
+#include "chatview.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "browser.h"
+#include "storage/db-export.h"
+#include "storage/db-messages.h"
+#include "storage/db-presets.h"
+#include "storage/db-sessions.h"
+#include "storage/db-stream.h"
+#include "storage/db-templates.h"
+#include "help.h"
+#include "picker.h"
+#include "prompt.h"
+#include "util.h"
+
+/* How long quitting waits for a cancelled answer to end, in seconds. */
+#define CHAT_STOP_WAIT 3.0
+
+int
+chatview_init(struct tui *t, const char *preset, struct err *err)
+{
+	struct db_preset p;
+	int rc;
+
+	params_init(&t->params);
+	t->preset = xstrdup(preset != NULL ? preset : "default");
+	t->tps = -1;
+	rc = db_presets_get(t->db, t->preset, &p, err);
+	if (rc < 0)
+		return rc;
+	params_release(&t->params);
+	params_copy(&t->params, &p.params);
+	db_presets_release(&p);
+	return 0;
+}
+
+static void
+chatview_conv_clear(struct tui *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_conv; i++)
+		free(t->conv[i].text);
+	t->n_conv = 0;
+}
+
+static void
+chatview_conv_truncate(struct tui *t, size_t n)
+{
+	while (t->n_conv > n)
+		free(t->conv[--t->n_conv].text);
+}
+
+static void
+chatview_conv_push(struct tui *t, enum db_role role, const char *text,
+    int64_t id, size_t entry)
+{
+	struct tui_msg *m;
+
+	if (t->n_conv == t->cap_conv) {
+		t->cap_conv = t->cap_conv ? t->cap_conv * 2 : 16;
+		t->conv = xreallocarray(t->conv, t->cap_conv, sizeof(*m));
+	}
+	m = &t->conv[t->n_conv++];
+	m->role = role;
+	m->text = xstrdup(text);
+	m->id = id;
+	m->entry = entry;
+}
+
+void
+chatview_release(struct tui *t)
+{
+	chatview_conv_clear(t);
+	free(t->conv);
+	t->conv = NULL;
+	params_release(&t->params);
+	free(t->preset);
+	t->preset = NULL;
+	free(t->pending_line);
+	t->pending_line = NULL;
+}
+
+static const char *
+chatview_base(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s != NULL ? s + 1 : path;
+}
+
+void
+chatview_engine_start(struct tui *t)
+{
+	struct worker_load_opts opts;
+	struct err err;
+	struct stat st;
+	sigset_t all, old;
+	int rc;
+
+	if (t->model_path == NULL) {
+		t->engine = TUI_ENGINE_NOMODEL;
+		tui_notice(t, 0,
+		    "no model: start vkchat with -m MODEL.gguf to chat; "
+		    "sessions (Ctrl-O), presets (Ctrl-P) and templates "
+		    "(Ctrl-T) work without one");
+		return;
+	}
+	free(t->model_name);
+	t->model_name = xstrdup(chatview_base(t->model_path));
+	free(t->model.path);
+	t->model.path = xstrdup(t->model_path);
+	if (stat(t->model_path, &st) == 0)
+		t->model.size = (int64_t)st.st_size;
+	err_clear(&err);
+	/*
+	 * The engine thread inherits a mask that blocks every signal: the
+	 * terminal's signals are the UI thread's (tui.c), and must neither
+	 * run their handler nor interrupt a wait on the engine's thread.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = worker_new(&t->worker, &err);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc < 0) {
+		t->engine = TUI_ENGINE_FAILED;
+		tui_notice(t, 1, "cannot start the engine: %s", err.msg);
+		return;
+	}
+	memset(&opts, 0, sizeof(opts));
+	opts.model_path = t->model_path;
+	opts.device = t->opt_device;
+	opts.n_ctx = t->opt_ctx;
+	opts.chat_format = t->opt_format;
+	if (worker_load(t->worker, &opts, &err) < 0) {
+		t->engine = TUI_ENGINE_FAILED;
+		tui_notice(
+		    t, 1, "cannot load '%s': %s", t->model_path, err.msg);
+		return;
+	}
+	t->engine = TUI_ENGINE_LOADING;
+	t->progress = 0;
+}
+
+int
+chatview_engine_fd(const struct tui *t)
+{
+	return t->worker != NULL ? worker_fd(t->worker) : -1;
+}
+
+static enum db_finish
+chatview_finish_code(enum gen_finish f)
+{
+	switch (f) {
+	case GEN_FINISH_STOP:
+		return DB_FINISH_STOP;
+	case GEN_FINISH_LENGTH:
+		return DB_FINISH_LENGTH;
+	case GEN_FINISH_CANCELLED:
+		return DB_FINISH_CANCELLED;
+	case GEN_FINISH_ERROR:
+		return DB_FINISH_ERROR;
+	default:
+		return DB_FINISH_NONE;
+	}
+}
+
+/* The line under an answer: how it ended and how fast it was. */
+static void
+chatview_meta(struct sbuf *sb, const struct db_gen_stats *st, int partial,
+    const char *error, int64_t pos, int64_t n)
+{
+	const char *sep = "";
+
+	if (partial) {
+		sbuf_adds(sb, "incomplete (vkchat stopped while generating)");
+		sep = " · ";
+	} else if (st->finish == DB_FINISH_CANCELLED) {
+		sbuf_adds(sb, "[stopped]");
+		sep = " · ";
+	} else if (st->finish == DB_FINISH_LENGTH) {
+		sbuf_adds(sb, "[length limit]");
+		sep = " · ";
+	} else if (st->finish == DB_FINISH_ERROR) {
+		sbuf_addf(sb, "[error: %s]", error ? error : "unknown");
+		sep = " · ";
+	}
+	if (st->completion_tokens >= 0) {
+		sbuf_addf(
+		    sb, "%s%lld tokens", sep, (long long)st->completion_tokens);
+		sep = " · ";
+	}
+	if (st->tokens_per_s > 0) {
+		sbuf_addf(sb, "%s%.1f tok/s", sep, st->tokens_per_s);
+		sep = " · ";
+	}
+	if (st->ttft_ms >= 0) {
+		sbuf_addf(sb, "%s%.0f ms to first token", sep, st->ttft_ms);
+		sep = " · ";
+	}
+	if (n > 1)
+		sbuf_addf(sb, "%sanswer %lld of %lld", sep, (long long)pos,
+		    (long long)n);
+}
+
+/*
+ * The answer being generated ended with FINISH and statistics GS (NULL:
+ * none, the engine failed or did not answer); ERROR says what failed.
+ */
+static void
+chatview_finish(struct tui *t, enum gen_finish finish,
+    const struct gen_stats *gs, const char *error)
+{
+	struct db_gen_stats st;
+	struct sbuf meta;
+	struct err err;
+	int64_t id = 0, *sib = NULL;
+	size_t n_sib = 0, pos = 0, i;
+
+	st.prompt_tokens = gs != NULL ? (int64_t)gs->n_prompt : -1;
+	st.completion_tokens = gs != NULL ? (int64_t)gs->n_gen : -1;
+	st.ttft_ms = gs != NULL ? gs->t_first * 1000 : -1;
+	st.tokens_per_s = gs != NULL && gs->n_gen > 1 ? gs->gen_tps : -1;
+	st.finish = chatview_finish_code(finish);
+	transcript_finish(t->tr, t->gen_entry);
+	if (t->stream != NULL) {
+		id = db_stream_id(t->stream);
+		if (db_stream_finish(t->stream, &st, error, &err) < 0)
+			tui_notice(t, 1,
+			    "the answer could not be saved completely: %s",
+			    err.msg);
+		db_stream_free(t->stream);
+		t->stream = NULL;
+	}
+	if (id > 0 && db_messages_siblings(t->db, id, &sib, &n_sib, NULL) == 0)
+		for (i = 0; i < n_sib; i++)
+			if (sib[i] == id)
+				pos = i + 1;
+	free(sib);
+	sbuf_init(&meta);
+	chatview_meta(&meta, &st, 0, error, (int64_t)pos, (int64_t)n_sib);
+	transcript_set_meta(t->tr, t->gen_entry, meta.len ? meta.buf : NULL);
+	sbuf_release(&meta);
+	chatview_conv_push(t, DB_ROLE_ASSISTANT,
+	    transcript_text(t->tr, t->gen_entry), id, t->gen_entry);
+	if (id > 0)
+		t->leaf = id;
+	if (st.tokens_per_s > 0)
+		t->tps = st.tokens_per_s;
+	t->generating = t->cancelling = t->prefilling = 0;
+}
+
+static void
+chatview_loaded(struct tui *t, const struct worker_model_info *info)
+{
+	t->engine = TUI_ENGINE_READY;
+	free(t->model_name);
+	t->model_name = xstrdup(info->name ? info->name : "model");
+	free(t->chat_format);
+	t->chat_format = info->chat_format ? xstrdup(info->chat_format) : NULL;
+	free(t->device);
+	t->device = info->device ? xstrdup(info->device) : NULL;
+	t->n_ctx = info->n_ctx;
+	if (info->identity != NULL)
+		snprintf(
+		    t->model.hash, sizeof(t->model.hash), "%s", info->identity);
+	if (info->file_size > 0)
+		t->model.size = (int64_t)info->file_size;
+	tui_notice(t, 0, "loaded %s (%s, context %d) on %s", t->model_name,
+	    t->chat_format ? t->chat_format : "no chat format", t->n_ctx,
+	    t->device ? t->device : "the device");
+}
+
+static void
+chatview_event(struct tui *t, const struct worker_event *ev)
+{
+	struct err err;
+
+	switch (ev->type) {
+	case WORKER_EV_LOADING:
+		t->progress = ev->progress;
+		break;
+	case WORKER_EV_LOADED:
+		chatview_loaded(t, &ev->info);
+		break;
+	case WORKER_EV_PREFILL:
+		t->prefilling = ev->progress < 1.0;
+		t->progress = ev->progress;
+		break;
+	case WORKER_EV_TOKEN:
+		t->prefilling = 0;
+		if (!t->generating)
+			break;
+		transcript_append(t->tr, t->gen_entry, ev->text, ev->len);
+		if (t->stream != NULL &&
+		    db_stream_add(t->stream, ev->text, ev->len, &err) < 0 &&
+		    !t->stream_failed) {
+			t->stream_failed = 1;
+			tui_notice(
+			    t, 1, "saving the answer: %s (retrying)", err.msg);
+		}
+		break;
+	case WORKER_EV_CONTEXT:
+		t->n_used = ev->n_ctx_used;
+		break;
+	case WORKER_EV_DONE:
+		if (t->generating)
+			chatview_finish(t, ev->stats.finish, &ev->stats,
+			    ev->stats.finish == GEN_FINISH_ERROR ? ev->err.msg
+								 : NULL);
+		break;
+	case WORKER_EV_ERROR:
+		if (t->engine == TUI_ENGINE_LOADING) {
+			t->engine = TUI_ENGINE_FAILED;
+			tui_notice(
+			    t, 1, "loading the model failed: %s", ev->err.msg);
+		} else if (t->generating) {
+			chatview_finish(t, GEN_FINISH_ERROR, NULL, ev->err.msg);
+			tui_notice(t, 1, "generation failed: %s", ev->err.msg);
+		} else {
+			tui_notice(t, 1, "engine: %s", ev->err.msg);
+		}
+		break;
+	}
+}
+
+void
+chatview_events(struct tui *t)
+{
+	struct worker_event ev;
+
+	if (t->worker == NULL)
+		return;
+	while (worker_poll(t->worker, &ev) == 1) {
+		chatview_event(t, &ev);
+		worker_event_release(&ev);
+	}
+}
+
+void
+chatview_cancel(struct tui *t)
+{
+	if (!t->generating || t->cancelling)
+		return;
+	worker_cancel(t->worker, -1);
+	t->cancelling = 1;
+}
+
+void
+chatview_engine_stop(struct tui *t)
+{
+	struct pollfd pfd;
+	double end = util_now() + CHAT_STOP_WAIT;
+
+	if (t->worker == NULL)
+		return;
+	chatview_cancel(t);
+	while (t->generating && util_now() < end) {
+		pfd.fd = worker_fd(t->worker);
+		pfd.events = POLLIN;
+		poll(&pfd, 1, 100);
+		chatview_events(t);
+	}
+	if (t->generating) {
+		/* The engine did not answer: store what came as stopped. */
+		chatview_finish(t, GEN_FINISH_CANCELLED, NULL, NULL);
+	}
+	worker_free(t->worker);
+	t->worker = NULL;
+}
+
+/* A seed for an answer whose parameters ask for a random one. */
+static uint64_t
+chatview_seed(const struct gen_params *p)
+{
+	uint64_t s = 0;
+
+	if (p->seed != 0)
+		return p->seed;
+	if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != (ssize_t)sizeof(s))
+		s = (uint64_t)util_wall_ms() * 0x9e3779b97f4a7c15ull ^
+		    (uint64_t)getpid();
+	return s != 0 ? s : 1;
+}
+
+/* Whether a new answer can start now; if not, say why and return 0. */
+static int
+chatview_can_generate(struct tui *t)
+{
+	switch (t->engine) {
+	case TUI_ENGINE_NOMODEL:
+		tui_notice(t, 1,
+		    "cannot send: no model (start vkchat with -m MODEL.gguf)");
+		return 0;
+	case TUI_ENGINE_LOADING:
+		tui_notice(t, 1,
+		    "the model is still loading (%d%%): send again when it is "
+		    "ready",
+		    (int)(t->progress * 100));
+		return 0;
+	case TUI_ENGINE_FAILED:
+		tui_notice(t, 1, "cannot send: the model did not load");
+		return 0;
+	case TUI_ENGINE_READY:
+		break;
+	}
+	if (t->generating) {
+		tui_notice(t, 1,
+		    "an answer is still being generated: Ctrl-C or Esc stops "
+		    "it");
+		return 0;
+	}
+	return 1;
+}
+
+static int
+chatview_ensure_session(struct tui *t, struct err *err)
+{
+	struct db_session s;
+	int64_t id;
+	int rc;
+
+	if (t->session != 0)
+		return 0;
+	/* Every pointer below is borrowed: s is not released. */
+	db_sessions_init(&s);
+	s.model = t->model;
+	s.chat_format = t->chat_format;
+	s.system_prompt = t->params.system_prompt;
+	s.preset = t->preset;
+	s.has_params = 1;
+	s.params = t->params;
+	rc = db_sessions_create(t->db, &s, &id, err);
+	if (rc < 0)
+		return rc;
+	t->session = id;
+	tui_save_last(t);
+	return 0;
+}
+
+/* Generate an answer to the conversation, which ends with prompt PARENT. */
+static void
+chatview_generate(struct tui *t, int64_t parent)
+{
+	struct worker_gen_request req;
+	struct chat_turn *turns;
+	struct db_message m;
+	struct err err;
+	size_t i, k = 0;
+
+	t->gen_seed = chatview_seed(&t->params);
+	/* Borrowed pointers again: m is not released. */
+	db_messages_init(&m);
+	m.session_id = t->session;
+	m.parent_id = parent;
+	m.role = DB_ROLE_ASSISTANT;
+	m.content = (char *)"";
+	m.partial = 1;
+	m.preset = t->preset;
+	m.has_params = 1;
+	m.params = t->params;
+	m.params.seed = t->gen_seed;
+	m.seed = t->gen_seed;
+	m.model = t->model;
+	if (db_stream_message(t->db, &m, &t->stream, &err) < 0) {
+		tui_notice(t, 1, "cannot store the answer, not generating: %s",
+		    err.msg);
+		return;
+	}
+	t->leaf = db_stream_id(t->stream);
+	t->stream_failed = 0;
+	t->gen_entry =
+	    transcript_add(t->tr, TRANSCRIPT_ASSISTANT, t->model_name, "", 0);
+	turns = xcalloc(t->n_conv + 1, sizeof(*turns));
+	for (i = 0; i < t->n_conv; i++) {
+		/* Stored system messages are shown, the prompt is req.system. */
+		if (t->conv[i].role == DB_ROLE_SYSTEM)
+			continue;
+		turns[k].role = t->conv[i].role == DB_ROLE_USER
+		    ? CHAT_USER
+		    : CHAT_ASSISTANT;
+		turns[k++].text = t->conv[i].text;
+	}
+	memset(&req, 0, sizeof(req));
+	if (t->params.system_prompt != NULL &&
+	    t->params.system_prompt[0] != '\0')
+		req.system = t->params.system_prompt;
+	req.turns = turns;
+	req.n_turns = k;
+	req.n_columns = 1;
+	req.params[0] = t->params;
+	req.params[0].seed = t->gen_seed;
+	/* The system prompt travels as req.system. */
+	req.params[0].system_prompt = NULL;
+	t->generating = 1;
+	t->cancelling = 0;
+	transcript_bottom(t->tr);
+	if (worker_generate(t->worker, &req, &err) < 0) {
+		chatview_finish(t, GEN_FINISH_ERROR, NULL, err.msg);
+		tui_notice(t, 1, "cannot generate: %s", err.msg);
+	}
+	free(turns);
+}
+
+void
+chatview_send(struct tui *t, const char *text)
+{
+	struct db_message m;
+	struct err err;
+	int64_t parent, id;
+	size_t entry;
+
+	if (!chatview_can_generate(t)) {
+		prompt_set(t, text);
+		return;
+	}
+	if (chatview_ensure_session(t, &err) < 0) {
+		tui_notice(t, 1, "cannot create the session: %s", err.msg);
+		prompt_set(t, text);
+		return;
+	}
+	parent = t->leaf;
+	if (t->editing && t->edit_at < t->n_conv)
+		parent = t->edit_at > 0 ? t->conv[t->edit_at - 1].id : 0;
+	db_messages_init(&m);
+	m.session_id = t->session;
+	m.parent_id = parent;
+	m.role = DB_ROLE_USER;
+	m.content = (char *)text;
+	if (db_messages_add(t->db, &m, &id, &err) < 0) {
+		tui_notice(
+		    t, 1, "cannot store the prompt, not sent: %s", err.msg);
+		prompt_set(t, text);
+		return;
+	}
+	if (t->editing && t->edit_at < t->n_conv) {
+		transcript_truncate(t->tr, t->conv[t->edit_at].entry);
+		chatview_conv_truncate(t, t->edit_at);
+	}
+	t->editing = 0;
+	t->leaf = id;
+	entry =
+	    transcript_add(t->tr, TRANSCRIPT_USER, "you", text, strlen(text));
+	chatview_conv_push(t, DB_ROLE_USER, text, id, entry);
+	chatview_generate(t, id);
+}
+
+static void
+chatview_regen(struct tui *t)
+{
+	size_t n = t->n_conv;
+
+	if (!chatview_can_generate(t))
+		return;
+	if (n == 0) {
+		tui_notice(t, 1, "nothing to regenerate: send a prompt first");
+		return;
+	}
+	if (t->conv[n - 1].role == DB_ROLE_ASSISTANT) {
+		if (n < 2 || t->conv[n - 2].role != DB_ROLE_USER) {
+			tui_notice(t, 1, "the last answer has no prompt");
+			return;
+		}
+		transcript_truncate(t->tr, t->conv[n - 1].entry);
+		chatview_conv_truncate(t, n - 1);
+	}
+	t->leaf = t->conv[t->n_conv - 1].id;
+	chatview_generate(t, t->leaf);
+}
+
+/* The index of the last prompt in the conversation, or -1. */
+static long
+chatview_last_prompt(struct tui *t)
+{
+	size_t i = t->n_conv;
+
+	while (i > 0)
+		if (t->conv[--i].role == DB_ROLE_USER)
+			return (long)i;
+	return -1;
+}
+
+static void
+chatview_edit(struct tui *t, int external)
+{
+	long u = chatview_last_prompt(t);
+	char *path = NULL, *text = NULL, *dir;
+	char *argv[] = { (char *)"sh", (char *)"-c",
+		(char *)"exec ${VISUAL:-${EDITOR:-vi}} \"$1\"", (char *)"sh",
+		NULL, NULL };
+	struct err err;
+	size_t len;
+	int fd;
+
+	if (t->generating) {
+		tui_notice(t, 1, "stop the answer first (Ctrl-C)");
+		return;
+	}
+	if (u < 0) {
+		tui_notice(t, 1, "no prompt to edit yet");
+		return;
+	}
+	if (!external) {
+		t->editing = 1;
+		t->edit_at = (size_t)u;
+		prompt_set(t, t->conv[u].text);
+		tui_hint(t,
+		    "editing your last prompt: Enter sends it as a new "
+		    "branch, Ctrl-C cancels");
+		return;
+	}
+	dir = xstrdup(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	path = xasprintf("%s/vkchat-edit-XXXXXX", dir);
+	free(dir);
+	fd = mkstemp(path);
+	if (fd < 0) {
+		tui_notice(t, 1, "cannot create a temporary file: %s",
+		    strerror(errno));
+		free(path);
+		return;
+	}
+	len = strlen(t->conv[u].text);
+	if (write(fd, t->conv[u].text, len) != (ssize_t)len) {
+		tui_notice(
+		    t, 1, "cannot write '%s': %s", path, strerror(errno));
+		close(fd);
+		goto out;
+	}
+	close(fd);
+	argv[4] = path;
+	err_clear(&err);
+	if (tui_run_program(t, argv, &err) != 0) {
+		tui_notice(t, 1, "the editor failed%s%s",
+		    err.msg[0] ? ": " : "", err.msg);
+		goto out;
+	}
+	if (util_read_file(path, &text, &len, &err) < 0) {
+		tui_notice(t, 1, "%s", err.msg);
+		goto out;
+	}
+	while (len > 0 && text[len - 1] == '\n')
+		text[--len] = '\0';
+	t->editing = 1;
+	t->edit_at = (size_t)u;
+	prompt_set(t, text);
+	tui_hint(t,
+	    "the edited prompt is in the prompt line: Enter sends it "
+	    "as a new branch, Ctrl-C cancels");
+out:
+	unlink(path);
+	free(path);
+	free(text);
+}
+
+void
+chatview_edit_cancel(struct tui *t)
+{
+	t->editing = 0;
+}
+
+void
+chatview_new_session(struct tui *t)
+{
+	transcript_clear(t->tr);
+	chatview_conv_clear(t);
+	t->session = 0;
+	t->leaf = 0;
+	t->editing = 0;
+	t->n_used = 0;
+	tui_save_last(t);
+}
+
+int
+chatview_load_session(struct tui *t, int64_t id, struct err *err)
+{
+	struct db_session s;
+	struct db_message *msgs = NULL;
+	struct sbuf meta;
+	size_t n = 0, i, entry;
+	const struct gen_params *p = NULL;
+	const char *preset = NULL;
+	int rc;
+
+	if (t->generating)
+		return err_set(err, ERR_USAGE, "stop the answer first");
+	if ((rc = db_sessions_get(t->db, id, &s, err)) < 0)
+		return rc;
+	if ((rc = db_messages_branch(t->db, id, 0, &msgs, &n, err)) < 0) {
+		db_sessions_release(&s);
+		return rc;
+	}
+	chatview_new_session(t);
+	t->session = id;
+	/* Continue with the settings of the last answer, or the session's. */
+	for (i = n; i > 0 && p == NULL; i--)
+		if (msgs[i - 1].role == DB_ROLE_ASSISTANT &&
+		    msgs[i - 1].has_params) {
+			p = &msgs[i - 1].params;
+			preset = msgs[i - 1].preset;
+		}
+	if (p == NULL && s.has_params)
+		p = &s.params;
+	if (preset == NULL)
+		preset = s.preset;
+	if (p != NULL)
+		chatview_use_params(t, preset ? preset : "session", p, 0);
+	if (t->params.system_prompt == NULL && s.system_prompt != NULL)
+		params_set(&t->params, "system", s.system_prompt, NULL);
+	tui_notice(t, 0, "session %lld: %s", (long long)id, s.title);
+	for (i = 0; i < n; i++) {
+		struct db_message *m = &msgs[i];
+
+		switch (m->role) {
+		case DB_ROLE_SYSTEM:
+			entry = transcript_add(t->tr, TRANSCRIPT_SYSTEM,
+			    "system", m->content, strlen(m->content));
+			chatview_conv_push(
+			    t, DB_ROLE_SYSTEM, m->content, m->id, entry);
+			break;
+		case DB_ROLE_USER:
+			entry = transcript_add(t->tr, TRANSCRIPT_USER, "you",
+			    m->content, strlen(m->content));
+			chatview_conv_push(
+			    t, DB_ROLE_USER, m->content, m->id, entry);
+			break;
+		case DB_ROLE_ASSISTANT:
+			entry = transcript_add(t->tr, TRANSCRIPT_ASSISTANT,
+			    m->model.path ? chatview_base(m->model.path)
+					  : "assistant",
+			    m->content, strlen(m->content));
+			transcript_finish(t->tr, entry);
+			sbuf_init(&meta);
+			chatview_meta(&meta, &m->stats, m->partial, m->error,
+			    m->sibling_pos, m->n_siblings);
+			if (meta.len > 0)
+				transcript_set_meta(t->tr, entry, meta.buf);
+			sbuf_release(&meta);
+			chatview_conv_push(
+			    t, DB_ROLE_ASSISTANT, m->content, m->id, entry);
+			break;
+		}
+		t->leaf = m->id;
+	}
+	if (s.model.hash[0] != '\0' && t->model.hash[0] != '\0' &&
+	    strcmp(s.model.hash, t->model.hash) != 0)
+		tui_notice(t, 0,
+		    "this session was started with '%s'; answers now come "
+		    "from '%s'",
+		    s.model.path ? chatview_base(s.model.path)
+				 : "another model",
+		    t->model_name ? t->model_name : "the current model");
+	db_messages_free(msgs, n);
+	db_sessions_release(&s);
+	tui_save_last(t);
+	return 0;
+}
+
+void
+chatview_use_params(
+    struct tui *t, const char *name, const struct gen_params *p, int changed)
+{
+	char *system =
+	    t->params.system_prompt ? xstrdup(t->params.system_prompt) : NULL;
+
+	params_release(&t->params);
+	params_copy(&t->params, p);
+	/* A preset without a system prompt keeps the chat's. */
+	if (t->params.system_prompt == NULL && system != NULL)
+		params_set(&t->params, "system", system, NULL);
+	free(system);
+	free(t->preset);
+	t->preset = xstrdup(name);
+	t->preset_changed = changed;
+}
+
+int
+chatview_use_preset(struct tui *t, const char *name, struct err *err)
+{
+	struct db_preset p;
+	int rc;
+
+	if ((rc = db_presets_get(t->db, name, &p, err)) < 0)
+		return rc;
+	chatview_use_params(t, p.name, &p.params, 0);
+	db_presets_release(&p);
+	return 0;
+}
+
+static void
+chatview_show_params(struct tui *t)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb);
+	if (params_diff(&t->params, NULL, "  ", &sb) == 0)
+		sbuf_adds(&sb, "all at their defaults");
+	tui_notice(t, 0, "preset %s%s: %s", t->preset,
+	    t->preset_changed ? " (changed)" : "", sb.buf);
+	sbuf_release(&sb);
+}
+
+static void
+chatview_list_presets(struct tui *t)
+{
+	struct db_preset *list;
+	struct sbuf sb;
+	struct err err;
+	size_t n, i;
+
+	if (db_presets_list(t->db, &list, &n, &err) < 0) {
+		tui_notice(t, 1, "%s", err.msg);
+		return;
+	}
+	sbuf_init(&sb);
+	for (i = 0; i < n; i++)
+		sbuf_addf(&sb, "%s%s", i ? ", " : "", list[i].name);
+	tui_notice(t, 0, "presets: %s (use: /preset NAME, or Ctrl-P)", sb.buf);
+	sbuf_release(&sb);
+	db_presets_free(list, n);
+}
+
+int
+chatview_send_template(struct tui *t, const char *name,
+    const struct db_template_var *vars, size_t n, struct err *err)
+{
+	struct db_template tpl;
+	struct sbuf out;
+	int rc;
+
+	if ((rc = db_templates_get(t->db, name, &tpl, err)) < 0)
+		return rc;
+	sbuf_init(&out);
+	rc = db_templates_render(tpl.name, tpl.body, vars, n, &out, err);
+	if (rc == 0 && tpl.preset != NULL)
+		rc = chatview_use_preset(t, tpl.preset, err);
+	if (rc == 0 && tpl.system_prompt != NULL)
+		rc = params_set(&t->params, "system", tpl.system_prompt, err);
+	if (rc == 0)
+		chatview_send(t, out.buf);
+	sbuf_release(&out);
+	db_templates_release(&tpl);
+	return rc;
+}
+
+static void
+chatview_template(struct tui *t, const char *args)
+{
+	struct db_template_var *vars;
+	struct err err;
+	char **w, *eq;
+	size_t n, i;
+
+	if (args[0] == '\0') {
+		picker_open(t, TUI_TEMPLATES);
+		return;
+	}
+	if (slash_split(args, &w, &n, &err) < 0) {
+		tui_notice(t, 1, "%s", err.msg);
+		return;
+	}
+	vars = xcalloc(n, sizeof(*vars));
+	for (i = 1; i < n; i++) {
+		eq = strchr(w[i], '=');
+		if (eq == NULL) {
+			tui_notice(t, 1,
+			    "template variables are NAME=VALUE, not '%s'",
+			    w[i]);
+			goto out;
+		}
+		*eq = '\0';
+		vars[i - 1].name = w[i];
+		vars[i - 1].value = eq + 1;
+	}
+	if (n == 1) {
+		/* No values given: let the form ask for them. */
+		picker_open_template(t, w[0]);
+		goto out;
+	}
+	if (chatview_send_template(t, w[0], vars, n - 1, &err) < 0)
+		tui_notice(t, 1, "%s", err.msg);
+out:
+	free(vars);
+	slash_words_free(w);
+}
+
+static void
+chatview_export(struct tui *t, const char *args)
+{
+	struct sbuf out;
+	struct err err;
+	char **w, *file;
+	size_t n;
+	int md, rc;
+
+	if (slash_split(args, &w, &n, &err) < 0) {
+		tui_notice(t, 1, "%s", err.msg);
+		return;
+	}
+	if (n < 1 || n > 2 ||
+	    (strcmp(w[0], "md") != 0 && strcmp(w[0], "json") != 0)) {
+		tui_notice(t, 1, "usage: /export md|json [FILE]");
+		slash_words_free(w);
+		return;
+	}
+	if (t->session == 0) {
+		tui_notice(t, 1, "nothing to export yet: send a prompt first");
+		slash_words_free(w);
+		return;
+	}
+	md = strcmp(w[0], "md") == 0;
+	file = n == 2 ? xstrdup(w[1])
+		      : xasprintf("vkchat-session-%lld.%s",
+			    (long long)t->session, md ? "md" : "json");
+	sbuf_init(&out);
+	rc = md ? db_export_markdown(t->db, t->session, &out, &err)
+		: db_export_json(t->db, t->session, 1, 1, &out, &err);
+	if (rc == 0)
+		rc = util_write_file(file, out.buf, out.len, 0600, &err);
+	if (rc < 0)
+		tui_notice(t, 1, "export: %s", err.msg);
+	else
+		tui_notice(t, 0, "exported session %lld to '%s'",
+		    (long long)t->session, file);
+	sbuf_release(&out);
+	free(file);
+	slash_words_free(w);
+}
+
+static void
+chatview_man(struct tui *t, const char *topic)
+{
+	char *page, *argv[3];
+	struct err err;
+	size_t i;
+	int rc;
+
+	for (i = 0; topic[i] != '\0'; i++)
+		if (!((topic[i] >= 'a' && topic[i] <= 'z') ||
+			(topic[i] >= '0' && topic[i] <= '9') ||
+			topic[i] == '-')) {
+			tui_notice(
+			    t, 1, "no manual topic '%s' (try /man)", topic);
+			return;
+		}
+	page = topic[0] ? xasprintf("vkchat-%s", topic) : xstrdup("vkchat");
+	argv[0] = (char *)"man";
+	argv[1] = page;
+	argv[2] = NULL;
+	err_clear(&err);
+	rc = tui_run_program(t, argv, &err);
+	if (rc < 0)
+		tui_notice(t, 1, "cannot run man: %s", err.msg);
+	else if (rc != 0)
+		tui_notice(t, 1,
+		    "man %s failed (status %d): is the page "
+		    "installed?",
+		    page, rc);
+	free(page);
+}
+
+static void
+chatview_fork(struct tui *t)
+{
+	struct err err;
+	int64_t old = t->session, id;
+
+	if (t->session == 0) {
+		tui_notice(t, 1, "nothing to fork yet: send a prompt first");
+		return;
+	}
+	if (t->generating) {
+		tui_notice(t, 1, "stop the answer first (Ctrl-C)");
+		return;
+	}
+	if (db_sessions_fork(t->db, t->session, t->leaf, &id, &err) < 0 ||
+	    chatview_load_session(t, id, &err) < 0) {
+		tui_notice(t, 1, "fork: %s", err.msg);
+		return;
+	}
+	tui_notice(t, 0, "forked session %lld into session %lld",
+	    (long long)old, (long long)id);
+}
+
+/* Run slash command C with ARGS. */
+static void
+chatview_command(
+    struct tui *t, const struct slash_cmd *c, const char *args, int bang)
+{
+	struct err err;
+	const char *name = c->name;
+
+	err_clear(&err);
+	if (strcmp(name, "help") == 0) {
+		help_open(t);
+	} else if (strcmp(name, "preset") == 0) {
+		if (args[0] == '\0')
+			chatview_list_presets(t);
+		else if (chatview_use_preset(t, args, &err) < 0)
+			tui_notice(t, 1, "%s", err.msg);
+		else
+			chatview_show_params(t);
+	} else if (strcmp(name, "set") == 0) {
+		if (args[0] == '\0') {
+			chatview_show_params(t);
+		} else if (params_set_list(&t->params, args, &err) < 0) {
+			tui_notice(t, 1, "%s", err.msg);
+		} else {
+			t->preset_changed = 1;
+			chatview_show_params(t);
+		}
+	} else if (strcmp(name, "params") == 0) {
+		chatview_show_params(t);
+	} else if (strcmp(name, "system") == 0) {
+		params_set(&t->params, "system", args, NULL);
+		tui_notice(t, 0,
+		    args[0] ? "system prompt set for the next "
+			      "answers"
+			    : "system prompt cleared");
+	} else if (strcmp(name, "template") == 0) {
+		chatview_template(t, args);
+	} else if (strcmp(name, "regen") == 0) {
+		chatview_regen(t);
+	} else if (strcmp(name, "edit") == 0) {
+		chatview_edit(t, bang);
+	} else if (strcmp(name, "fork") == 0) {
+		chatview_fork(t);
+	} else if (strcmp(name, "new") == 0) {
+		if (t->generating) {
+			tui_notice(t, 1, "stop the answer first (Ctrl-C)");
+			return;
+		}
+		chatview_new_session(t);
+		tui_notice(t, 0,
+		    "new session: it is saved when you send the "
+		    "first prompt");
+	} else if (strcmp(name, "sessions") == 0) {
+		browser_open(t);
+	} else if (strcmp(name, "export") == 0) {
+		chatview_export(t, args);
+	} else if (strcmp(name, "compare") == 0) {
+		tui_notice(t, 1,
+		    "compare mode is not available yet in the "
+		    "chat screen; on the command line, 'vkchat "
+		    "compare -m MODEL --preset A --preset B -p "
+		    "PROMPT' runs presets side by side");
+	} else if (strcmp(name, "man") == 0) {
+		chatview_man(t, args);
+	} else if (strcmp(name, "quit") == 0) {
+		t->quit = 1;
+	}
+}
+
+void
+chatview_submit(struct tui *t, const char *line)
+{
+	const struct slash_cmd *c;
+	const char *args, *p = line;
+	char *cmd;
+	size_t n;
+	int bang = 0;
+
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	if (*p == '\0') {
+		t->editing = 0;
+		return;
+	}
+	if (line[0] == '/' && line[1] != '/') {
+		/* Completion leaves a space after the last word. */
+		cmd = xstrdup(line);
+		n = strlen(cmd);
+		while (n > 0 &&
+		    (cmd[n - 1] == ' ' || cmd[n - 1] == '\t' ||
+			cmd[n - 1] == '\n'))
+			cmd[--n] = '\0';
+		c = slash_find(cmd, &args, &bang);
+		if (c == NULL) {
+			tui_notice(t, 1,
+			    "unknown command '%.40s' (/help lists "
+			    "them; start with // to send a /)",
+			    cmd);
+			prompt_set(t, line);
+		} else {
+			chatview_command(t, c, args, bang);
+		}
+		free(cmd);
+		return;
+	}
+	chatview_send(t, line[0] == '/' ? line + 1 : line);
+}
+
+char **
+chatview_names(void *ctx, enum slash_names kind, const char *arg)
+{
+	struct tui *t = ctx;
+	struct db_preset *pl;
+	struct db_template *tl, tpl;
+	char **v = NULL;
+	size_t n, i;
+
+	switch (kind) {
+	case SLASH_NAMES_PRESETS:
+		if (db_presets_list(t->db, &pl, &n, NULL) < 0)
+			return NULL;
+		v = xcalloc(n + 1, sizeof(*v));
+		for (i = 0; i < n; i++)
+			v[i] = xstrdup(pl[i].name);
+		db_presets_free(pl, n);
+		break;
+	case SLASH_NAMES_TEMPLATES:
+		if (db_templates_list(t->db, &tl, &n, NULL) < 0)
+			return NULL;
+		v = xcalloc(n + 1, sizeof(*v));
+		for (i = 0; i < n; i++)
+			v[i] = xstrdup(tl[i].name);
+		db_templates_free(tl, n);
+		break;
+	case SLASH_NAMES_TEMPLATE_VARS:
+		if (db_templates_get(t->db, arg, &tpl, NULL) < 0)
+			return NULL;
+		db_templates_vars(tpl.body, &v, &n);
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		v[n] = NULL;
+		db_templates_release(&tpl);
+		break;
+	}
+	return v;
+}

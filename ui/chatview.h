@@ -1,0 +1,60 @@
+/*
+ * chatview: the chat view's logic, between the prompt, the engine (the
+ * worker's requests and events) and the database.  Every prompt and
+ * every answer is stored as it happens: the session when the first
+ * prompt is sent, the prompt before generation starts, the answer as a
+ * streaming row (storage/db-stream.h) finished when the engine says
+ * DONE, cancelled or not.
+ */
+#ifndef VKCHAT_CHATVIEW_H
+#define VKCHAT_CHATVIEW_H
+
+#include <stdint.h>
+
+#include "storage/db-templates.h"
+#include "slash.h"
+#include "tui.h"
+
+/* Set the parameters from preset NAME (NULL: "default"). */
+int chatview_init(struct tui *t, const char *preset, struct err *err);
+/* Free the conversation and the parameters. */
+void chatview_release(struct tui *t);
+
+/* Start the engine thread and load the model (errors become notices). */
+void chatview_engine_start(struct tui *t);
+/*
+ * Stop: cancel a running answer, wait a little for its end and store
+ * it (as stopped), free the worker.
+ */
+void chatview_engine_stop(struct tui *t);
+/* The worker's wakeup descriptor, or -1 when there is no worker. */
+int chatview_engine_fd(const struct tui *t);
+/* Handle every pending engine event. */
+void chatview_events(struct tui *t);
+
+/* A line from the prompt: a slash command or a message to send. */
+void chatview_submit(struct tui *t, const char *line);
+/* Send TEXT as the user's next message. */
+void chatview_send(struct tui *t, const char *text);
+/* Stop the running answer (it is kept). */
+void chatview_cancel(struct tui *t);
+/* Leave /edit without sending. */
+void chatview_edit_cancel(struct tui *t);
+
+/* Show session ID (its shown branch) and continue it. */
+int chatview_load_session(struct tui *t, int64_t id, struct err *err);
+/* Start an empty session (stored when the first prompt is sent). */
+void chatview_new_session(struct tui *t);
+/* Use preset NAME's parameters (the chat's system prompt stays). */
+int chatview_use_preset(struct tui *t, const char *name, struct err *err);
+/* Use parameters P under the name NAME (changed: marked with '*'). */
+void chatview_use_params(
+    struct tui *t, const char *name, const struct gen_params *p, int changed);
+/* Send template NAME with variables VARS (N of them). */
+int chatview_send_template(struct tui *t, const char *name,
+    const struct db_template_var *vars, size_t n, struct err *err);
+
+/* Names for slash-command completion (slash_names_fn; CTX is the tui). */
+char **chatview_names(void *ctx, enum slash_names kind, const char *arg);
+
+#endif

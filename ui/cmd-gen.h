@@ -1,0 +1,173 @@
+/*
+ * cmd-gen: what `vkchat run` and `vkchat chat` share: the generation
+ * options (the sampling flags, --set, --preset with the user's presets
+ * from the database, --system), the output of model text, the -v report
+ * of one answer, and saving exchanges as sessions in the database with
+ * the answer streamed into its row (storage/db-stream.h).
+ */
+#ifndef VKCHAT_CMD_GEN_H
+#define VKCHAT_CMD_GEN_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gen.h"
+#include "llm.h"
+#include "params.h"
+#include "storage/db-stream.h"
+#include "storage/db.h"
+
+/* getopt_long values of the shared options. */
+enum {
+	CMD_GEN_OPT_PARAM = 400, /* a parameter named by the option */
+	CMD_GEN_OPT_SET,
+	CMD_GEN_OPT_PRESET,
+	CMD_GEN_OPT_DB,
+};
+
+/*
+ * OWN (a command's options, ended by a NULL name) followed by the shared
+ * options, in a new array (free it).
+ */
+struct option *cmd_gen_longopts(const struct option *own);
+
+/* Their lines for a usage text. */
+#define CMD_GEN_USAGE \
+	"  -n, --max-tokens N     stop after N tokens (-1: until the " \
+	"context is full)\n" \
+	"      --temp X           temperature (0: greedy)\n" \
+	"      --top-k N, --top-p X, --min-p X, --typical-p X\n" \
+	"      --repeat-penalty X, --repeat-last-n N\n" \
+	"      --frequency-penalty X, --presence-penalty X\n" \
+	"      --mirostat N, --mirostat-tau X, --mirostat-eta X\n" \
+	"      --seed N           random seed (0: a random one)\n" \
+	"      --stop TEXT        stop before TEXT (repeatable)\n" \
+	"      --logit-bias ID:B  add B to token ID's logit (repeatable)\n" \
+	"      --set LIST         key=value,... generation parameters\n" \
+	"      --preset NAME      start from a preset (built-in or saved)\n" \
+	"      --system TEXT      the system prompt (chat formats)\n" \
+	"      --db PATH          the database (presets, saved sessions)\n"
+
+/* Parameter settings in command-line order, applied after the preset. */
+struct cmd_gen_opts {
+	struct {
+		char *key; /* a params key, or NULL: VALUE is a --set list */
+		const char *value;
+	} * sets;
+	size_t n_sets;
+	const char *preset; /* NULL: the defaults */
+	const char *db;	    /* --db, or NULL */
+};
+
+void cmd_gen_opts_init(struct cmd_gen_opts *o, int argc);
+void cmd_gen_opts_release(struct cmd_gen_opts *o);
+
+/*
+ * Take getopt_long's result C for the option NAME with VALUE: returns 1
+ * when it was one of the shared options (CMD_GEN_OPT_*), else 0.
+ */
+int cmd_gen_opts_take(
+    struct cmd_gen_opts *o, int c, const char *name, const char *value);
+
+/* Apply O's settings to *p in order (not the preset); errors name them. */
+int cmd_gen_apply(
+    const struct cmd_gen_opts *o, struct gen_params *p, struct err *err);
+
+/*
+ * The parameters O describes into *p (initialised here): the preset (see
+ * cmd_gen_preset), then every setting in order.  Errors are printed with
+ * CMD first; returns 0 or the exit status.
+ */
+int cmd_gen_params(
+    const char *cmd, const struct cmd_gen_opts *o, struct gen_params *p);
+
+/*
+ * Preset NAME into *p (not initialised): a built-in without touching the
+ * database, else a saved preset from the database DB_OPT (--db, or the
+ * default), which is not created if it does not exist.  ERR_NOTFOUND
+ * names both places.
+ */
+int cmd_gen_preset(const char *name, const char *db_opt, struct gen_params *p,
+    struct err *err);
+
+/*
+ * Model text to stdout, flushed: when stdout is a terminal, control
+ * characters other than newline and tab are shown as U+FFFD.
+ */
+struct cmd_gen_out {
+	int tty;
+	struct sbuf buf;
+};
+
+void cmd_gen_out_init(struct cmd_gen_out *o);
+void cmd_gen_out_release(struct cmd_gen_out *o);
+void cmd_gen_out_write(struct cmd_gen_out *o, const char *text, size_t len);
+
+/*
+ * The -v lines for one answer on stderr: the sampler chain of P (with
+ * the seed used), prompt and generation statistics.
+ */
+void cmd_gen_report(
+    const struct gen_params *p, int32_t n_vocab, const struct gen_stats *st);
+
+/*
+ * A conversation being saved: the session (created with the first
+ * exchange), the last user message and the answer being streamed.
+ */
+struct cmd_gen_save {
+	struct db *db;
+	int64_t session;	      /* 0 until the first exchange */
+	int64_t user_id;	      /* the last user message */
+	int64_t leaf;		      /* the last message */
+	int64_t prev_user, prev_leaf; /* before the last cmd_gen_save_begin */
+	struct db_stream *stream;
+	struct db_model model;
+	char *chat_format; /* NULL: a raw completion */
+	char *preset;
+	int warned; /* a failed streaming write was reported */
+};
+
+/*
+ * Open the database DB_OPT for saving a conversation with the model
+ * (PATH, SIZE, IDENTITY), the chat format FORMAT (NULL: raw) and the
+ * preset PRESET (NULL: none).  Errors are printed; returns 0 or the exit
+ * status.
+ */
+int cmd_gen_save_open(struct cmd_gen_save *s, const char *db_opt,
+    const char *path, uint64_t size, const char *identity, const char *format,
+    const char *preset);
+
+/* Start the next exchange in a new session (/new). */
+void cmd_gen_save_restart(struct cmd_gen_save *s);
+
+/*
+ * Store a new answer before it is generated: USER (not NULL) is a new
+ * prompt added after the last message; USER NULL regenerates the answer
+ * to the last prompt (a sibling of the old answer).  The session is
+ * created first when there is none, with P's settings (whose system
+ * prompt is the session's).  SEED is the seed the answer uses.
+ */
+int cmd_gen_save_begin(struct cmd_gen_save *s, const char *user,
+    const struct gen_params *p, uint64_t seed, struct err *err);
+
+/*
+ * Leave the last exchange out of the conversation (its answer failed
+ * before any text): the next prompt follows what came before it.  The
+ * rows stay in the database, a branch of their own.
+ */
+void cmd_gen_save_forget(struct cmd_gen_save *s);
+
+/* Append answer text; the first failed write is printed as a warning. */
+void cmd_gen_save_text(struct cmd_gen_save *s, const char *text, size_t len);
+
+/*
+ * Finish the answer with ST (NULL: unknown, it failed) and ERROR (NULL
+ * unless it failed).  Errors are printed; returns 0 or -1.
+ */
+int cmd_gen_save_finish(
+    struct cmd_gen_save *s, const struct gen_stats *st, const char *error);
+
+void cmd_gen_save_close(struct cmd_gen_save *s);
+
+#endif

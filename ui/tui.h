@@ -1,0 +1,140 @@
+/*
+ * tui: the full-screen interface.  tui_main() is the entry for
+ * "vkchat [-m MODEL.gguf] [OPTIONS]"; struct tui is the state every part
+ * of the TUI works on (screen.c draws it, prompt.c bridges readline,
+ * chatview.c talks to the engine and the database, browser.c, picker.c and
+ * help.c are the overlays).
+ *
+ * Threads: all of it runs on the UI thread; the engine is reached only
+ * through the worker's queue (src/worker.h).
+ */
+#ifndef VKCHAT_TUI_H
+#define VKCHAT_TUI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "storage/db-messages.h"
+#include "storage/db.h"
+#include "keys.h"
+#include "params.h"
+#include "transcript.h"
+#include "worker.h"
+
+enum tui_mode {
+	TUI_CHAT,
+	TUI_HELP,
+	TUI_BROWSER,
+	TUI_PRESETS,
+	TUI_TEMPLATES,
+};
+
+/* A yes/no question shown in place of the prompt. */
+enum tui_ask {
+	TUI_ASK_NONE,
+	TUI_ASK_QUIT,
+};
+
+enum tui_engine {
+	TUI_ENGINE_NOMODEL, /* no model given */
+	TUI_ENGINE_LOADING,
+	TUI_ENGINE_READY,
+	TUI_ENGINE_FAILED,
+};
+
+/* One message of the conversation shown (the session's branch). */
+struct tui_msg {
+	enum db_role role;
+	char *text;
+	int64_t id;   /* message id in the database; 0 = not stored */
+	size_t entry; /* its transcript entry */
+};
+
+struct browser;
+struct picker;
+
+struct tui {
+	/* Options. */
+	const char *opt_db;
+	const char *opt_format;
+	int opt_ctx;
+	int opt_device;
+	char *model_path; /* NULL = none */
+
+	/* Terminal. */
+	int sig_fd[2]; /* self-pipe: signal numbers as bytes */
+	int rows, cols;
+	int colour;
+	int utf8; /* the locale's encoding is UTF-8 */
+	int quit;
+	int curses_on;
+	struct keys keys;
+	enum tui_mode mode;
+	enum tui_ask ask;
+	char *hint; /* one line over the status line, until the next key */
+	unsigned spin;
+
+	/* Engine. */
+	struct worker *worker;
+	enum tui_engine engine;
+	double progress; /* loading or prefill, 0..1 */
+	int prefilling;
+	char *model_name, *chat_format, *device;
+	int n_ctx, n_used;
+	double tps; /* of the last answer; < 0 unknown */
+	struct db_model model;
+
+	/* Storage and the conversation. */
+	struct db *db;
+	struct transcript *tr;
+	int64_t session; /* 0 = not created yet (no prompt sent) */
+	int64_t leaf;	 /* last message of the branch shown */
+	struct tui_msg *conv;
+	size_t n_conv, cap_conv;
+	char *preset;
+	int preset_changed;	  /* /set changed it */
+	struct gen_params params; /* system_prompt is the chat's */
+
+	/* The running generation. */
+	int generating;
+	int cancelling;
+	struct db_stream *stream;
+	size_t gen_entry;
+	uint64_t gen_seed;
+	int stream_failed; /* a write failed and was reported */
+
+	/* /edit: the next prompt replaces conv[edit_at] as a new branch. */
+	int editing;
+	size_t edit_at;
+	char *pending_line; /* text for the prompt line when it restarts */
+
+	/* Overlays. */
+	struct browser *browser;
+	struct picker *picker;
+	size_t help_top;
+};
+
+/*
+ * The TUI entry: parse ARGV (options only), open the database and the
+ * model, run until the user quits.  Returns the exit status.
+ */
+int tui_main(int argc, char **argv);
+
+/* Add a notice (or an error, ERROR set) to the transcript. */
+void tui_notice(struct tui *t, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Show a one-line hint over the status line until the next key. */
+void tui_hint(struct tui *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Leave curses for a program that needs the terminal (man, $EDITOR):
+ * run ARGV[0] with ARGV and come back; returns its exit status, or -1
+ * when it could not run (*err says why).
+ */
+int tui_run_program(struct tui *t, char *const argv[], struct err *err);
+
+/* Remember the model and session for the next "vkchat" with no model. */
+void tui_save_last(struct tui *t);
+
+#endif
