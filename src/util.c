@@ -87,8 +87,7 @@ xasprintf(const char *fmt, ...)
 	va_start(ap, fmt);
 	sbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
-	/* The string itself is handed over: nothing else to release. */
-	return sb.buf;
+	return sbuf_detach(&sb);
 }
 
 void
@@ -113,7 +112,8 @@ sbuf_detach(struct sbuf *sb)
 {
 	char *s = sb->buf;
 
-	sbuf_init(sb);
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
 	return s;
 }
 

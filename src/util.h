@@ -39,7 +39,10 @@ struct sbuf {
 
 void sbuf_init(struct sbuf *sb);
 void sbuf_release(struct sbuf *sb);
-/* Take the string; the sbuf is left empty and initialised. */
+/*
+ * Take the string (the caller frees it).  The sbuf is left released:
+ * sbuf_release is then a no-op, and sbuf_init makes it usable again.
+ */
 char *sbuf_detach(struct sbuf *sb);
 void sbuf_reset(struct sbuf *sb);
 void sbuf_grow(struct sbuf *sb, size_t extra);

@@ -401,20 +401,30 @@ cmd_compare_columns(struct cmd_compare *r)
 	struct gen_params pre[GEN_MAX_COLS];
 	size_t n = cmd_compare_count(r), c, i, rest, n_pre = 0;
 	struct err err;
+	char why[64];
 	int status = EXIT_OK;
 
 	if (n > GEN_MAX_COLS || n < 2) {
-		cmd_error("compare: %s%zu column%s (%zu preset%s%s): give "
-			  "2 to %d",
-		    n > GEN_MAX_COLS ? "more than " : "",
-		    n > GEN_MAX_COLS ? (size_t)GEN_MAX_COLS : n,
-		    n == 1 ? "" : "s", r->n_presets,
-		    r->n_presets == 1 ? "" : "s",
-		    r->n_sweeps > 0 ? " times the --sweep values" : "",
-		    GEN_MAX_COLS);
-		if (n < 2)
-			cmd_error("hint: --preset A --preset B, or --sweep "
-				  "KEY=V1,V2");
+		if (r->n_presets > 0 && r->n_sweeps > 0)
+			snprintf(why, sizeof why,
+			    "%zu preset%s times the --sweep values",
+			    r->n_presets, r->n_presets == 1 ? "" : "s");
+		else if (r->n_presets > 0)
+			snprintf(why, sizeof why, "%zu preset%s", r->n_presets,
+			    r->n_presets == 1 ? "" : "s");
+		else
+			snprintf(why, sizeof why, "%s",
+			    r->n_sweeps > 0 ? "the --sweep values"
+					    : "no --preset or --sweep");
+		if (n > GEN_MAX_COLS)
+			cmd_error("compare: more than %d columns (%s): give 2 "
+				  "to %d",
+			    GEN_MAX_COLS, why, GEN_MAX_COLS);
+		else
+			cmd_error("compare: 1 column (%s): give 2 to %d, "
+				  "with --preset A --preset B or --sweep "
+				  "KEY=V1,V2",
+			    why, GEN_MAX_COLS);
 		return EXIT_USAGE;
 	}
 	for (; n_pre < r->n_presets; n_pre++)
@@ -642,8 +652,7 @@ cmd_compare_save_begin(struct cmd_compare *r)
 		return EXIT_USAGE;
 	}
 	title = db_sessions_auto_title(r->text);
-	/* Borrowed pointers: sess and run's borrowed fields are cleared
-	 * before they are released. */
+	/* Borrowed pointers: sess is not released. */
 	db_sessions_init(&sess);
 	sess.title = title;
 	sess.model.path = r->l->m->path;
