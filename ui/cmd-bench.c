@@ -22,6 +22,8 @@
 #include "cmd-load.h"
 #include "cmd.h"
 #include "json.h"
+#include "sampler.h"
+#include "tokenizer.h"
 #include "util.h"
 
 static const char cmd_bench_usage[] =
@@ -175,9 +177,55 @@ cmd_bench_bandwidth(struct cmd_bench *b)
 	return gbps;
 }
 
+/*
+ * Microseconds per token that the default sampler chain (the "default"
+ * preset: penalties, top-k, top-p, min-p, temperature, draw) costs on
+ * this model's vocabulary, over the real logits of one evaluated token.
+ * Returns -1 and fills b->err on failure.
+ */
+static double
+cmd_bench_sampler(struct cmd_bench *b)
+{
+	struct engine_tok t = { 0, 0, 0, 1 };
+	const uint32_t reps = 200;
+	struct gen_params p;
+	struct sampler *s;
+	double t0, secs;
+	int32_t tok;
+	uint32_t i;
+
+	if (tokenizer_bos(b->l->tok) >= 0)
+		t.token = tokenizer_bos(b->l->tok);
+	engine_seq_clear(b->l->e, 0);
+	if (engine_eval(b->l->e, &t, 1, &b->err) < 0)
+		return -1;
+	params_init(&p);
+	p.seed = 1;
+	p.repeat_penalty = 1.1f;
+	if (sampler_new(&p, (int32_t)engine_n_vocab(b->l->e), &s, &b->err) <
+	    0) {
+		params_release(&p);
+		return -1;
+	}
+	t0 = util_now();
+	for (i = 0; i < reps; i++) {
+		if (sampler_sample(
+			s, engine_logits(b->l->e, 0), &tok, &b->err) < 0 ||
+		    sampler_accept(s, tok, &b->err) < 0) {
+			sampler_free(s);
+			params_release(&p);
+			return -1;
+		}
+	}
+	secs = util_now() - t0;
+	sampler_free(s);
+	params_release(&p);
+	return secs / reps * 1e6;
+}
+
 static void
 cmd_bench_print(struct cmd_bench *b, int json, double pp, double tg, double par,
-    double dev_gbps)
+    double dev_gbps, double sampler_us)
 {
 	const struct model *m = b->l->m;
 	double pp_tps = pp > 0 ? b->n_prompt / pp : 0;
@@ -213,6 +261,10 @@ cmd_bench_print(struct cmd_bench *b, int json, double pp, double tg, double par,
 			    "sequence)\n",
 			    b->n_par, par_tps,
 			    tg_tps > 0 ? par_tps / tg_tps : 0);
+		printf("sampler      %10.1f us/token (default chain, %u "
+		       "tokens: %.2f%% of a decode step)\n",
+		    sampler_us, engine_n_vocab(b->l->e),
+		    tg > 0 ? 100 * sampler_us / (tg / b->n_gen * 1e6) : 0);
 		printf("graph        %u dispatches, %u barriers per decode "
 		       "step%s\n",
 		    disp, barriers, b->n_par > 1 ? " (parallel)" : "");
@@ -251,6 +303,8 @@ cmd_bench_print(struct cmd_bench *b, int json, double pp, double tg, double par,
 	json_num(&w, par_tps);
 	json_key(&w, "parallel_ratio");
 	json_num(&w, tg_tps > 0 && par_tps > 0 ? par_tps / tg_tps : 0);
+	json_key(&w, "sampler_us_per_token");
+	json_num(&w, sampler_us);
 	json_key(&w, "dispatches_per_step");
 	json_int(&w, disp);
 	json_key(&w, "barriers_per_step");
@@ -285,7 +339,7 @@ cmd_bench(int argc, char **argv)
 	uint32_t reps = 3, ctx = 0, i;
 	struct cmd_bench_run *runs = NULL;
 	struct llm_opts o;
-	double *pp, *tg, *par, dev_gbps;
+	double *pp, *tg, *par, dev_gbps, sampler_us;
 	int device = -1, json = 0, c, status = EXIT_OK;
 
 	memset(&b, 0, sizeof b);
@@ -381,8 +435,13 @@ cmd_bench(int argc, char **argv)
 		tg[i] = runs[i + 1].tg_s;
 		par[i] = runs[i + 1].par_s;
 	}
+	if ((sampler_us = cmd_bench_sampler(&b)) < 0) {
+		status = cmd_fail(&b.err);
+		goto out;
+	}
 	cmd_bench_print(&b, json, cmd_bench_median(pp, reps),
-	    cmd_bench_median(tg, reps), cmd_bench_median(par, reps), dev_gbps);
+	    cmd_bench_median(tg, reps), cmd_bench_median(par, reps), dev_gbps,
+	    sampler_us);
 out:
 	free(par);
 	free(tg);

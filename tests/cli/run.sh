@@ -81,4 +81,9 @@ t_expect "bench: JSON report" 0 '"tg_tok_s":[0-9.]+.*"device_read_gb_s"' \
 	"$VKCHAT" bench -m "$model" -p 16 -n 8 -r 1 --json
 t_expect "bench: parallel decode" 0 "parallel 2 .* tok/s aggregate" \
 	"$VKCHAT" bench -m "$model" -p 16 -n 8 -r 1 --parallel 2
+t_expect "bench: sampler chain overhead" 0 \
+	"sampler +[0-9.]+ us/token \\(default chain, 512 tokens" \
+	"$VKCHAT" bench -m "$model" -p 16 -n 8 -r 1
+t_expect "bench: sampler overhead in JSON" 0 '"sampler_us_per_token":[0-9.]+' \
+	"$VKCHAT" bench -m "$model" -p 16 -n 8 -r 1 --json
 t_end
