@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "browser.h"
+#include "compareview.h"
 #include "storage/db-export.h"
 #include "storage/db-messages.h"
 #include "storage/db-presets.h"
@@ -94,6 +95,7 @@ chatview_conv_push(struct tui *t, enum db_role role, const char *text,
 void
 chatview_release(struct tui *t)
 {
+	compareview_close(t);
 	chatview_conv_clear(t);
 	free(t->conv);
 	t->conv = NULL;
@@ -171,7 +173,7 @@ chatview_engine_fd(const struct tui *t)
 	return t->worker != NULL ? worker_fd(t->worker) : -1;
 }
 
-static enum db_finish
+enum db_finish
 chatview_finish_code(enum gen_finish f)
 {
 	switch (f) {
@@ -299,6 +301,8 @@ chatview_event(struct tui *t, const struct worker_event *ev)
 {
 	struct err err;
 
+	if (compareview_event(t, ev))
+		return;
 	switch (ev->type) {
 	case WORKER_EV_LOADING:
 		t->progress = ev->progress;
@@ -384,7 +388,9 @@ chatview_engine_stop(struct tui *t)
 		poll(&pfd, 1, 100);
 		chatview_events(t);
 	}
-	if (t->generating) {
+	if (t->generating && t->cmp != NULL) {
+		compareview_abort(t);
+	} else if (t->generating) {
 		/* The engine did not answer: store what came as stopped. */
 		chatview_finish(t, GEN_FINISH_CANCELLED, NULL, NULL);
 	}
@@ -525,8 +531,8 @@ chatview_generate(struct tui *t, int64_t parent)
 	free(turns);
 }
 
-void
-chatview_send(struct tui *t, const char *text)
+int
+chatview_start_prompt(struct tui *t, const char *text, int64_t *out)
 {
 	struct db_message m;
 	struct err err;
@@ -535,12 +541,12 @@ chatview_send(struct tui *t, const char *text)
 
 	if (!chatview_can_generate(t)) {
 		prompt_set(t, text);
-		return;
+		return -1;
 	}
 	if (chatview_ensure_session(t, &err) < 0) {
 		tui_notice(t, 1, "cannot create the session: %s", err.msg);
 		prompt_set(t, text);
-		return;
+		return -1;
 	}
 	parent = t->leaf;
 	if (t->editing && t->edit_at < t->n_conv)
@@ -554,7 +560,7 @@ chatview_send(struct tui *t, const char *text)
 		tui_notice(
 		    t, 1, "cannot store the prompt, not sent: %s", err.msg);
 		prompt_set(t, text);
-		return;
+		return -1;
 	}
 	if (t->editing && t->edit_at < t->n_conv) {
 		transcript_truncate(t->tr, t->conv[t->edit_at].entry);
@@ -565,7 +571,36 @@ chatview_send(struct tui *t, const char *text)
 	entry =
 	    transcript_add(t->tr, TRANSCRIPT_USER, "you", text, strlen(text));
 	chatview_conv_push(t, DB_ROLE_USER, text, id, entry);
-	chatview_generate(t, id);
+	*out = id;
+	return 0;
+}
+
+size_t
+chatview_add_reply(struct tui *t, const char *text, size_t len, int64_t id)
+{
+	size_t entry;
+
+	entry = transcript_add(
+	    t->tr, TRANSCRIPT_ASSISTANT, t->model_name, text, len);
+	transcript_finish(t->tr, entry);
+	chatview_conv_push(
+	    t, DB_ROLE_ASSISTANT, transcript_text(t->tr, entry), id, entry);
+	if (id > 0)
+		t->leaf = id;
+	return entry;
+}
+
+void
+chatview_send(struct tui *t, const char *text)
+{
+	int64_t id;
+
+	if (t->cmp != NULL) {
+		compareview_send(t, text);
+		return;
+	}
+	if (chatview_start_prompt(t, text, &id) == 0)
+		chatview_generate(t, id);
 }
 
 static void
@@ -684,6 +719,7 @@ chatview_edit_cancel(struct tui *t)
 void
 chatview_new_session(struct tui *t)
 {
+	compareview_close(t);
 	transcript_clear(t->tr);
 	chatview_conv_clear(t);
 	t->session = 0;
@@ -706,6 +742,7 @@ chatview_load_session(struct tui *t, int64_t id, struct err *err)
 
 	if (t->generating)
 		return err_set(err, ERR_USAGE, "stop the answer first");
+	compareview_close(t);
 	if ((rc = db_sessions_get(t->db, id, &s, err)) < 0)
 		return rc;
 	if ((rc = db_messages_branch(t->db, id, 0, &msgs, &n, err)) < 0) {
@@ -1061,11 +1098,7 @@ chatview_command(
 	} else if (strcmp(name, "export") == 0) {
 		chatview_export(t, args);
 	} else if (strcmp(name, "compare") == 0) {
-		tui_notice(t, 1,
-		    "compare mode is not available yet in the "
-		    "chat screen; on the command line, 'vkchat "
-		    "compare -m MODEL --preset A --preset B -p "
-		    "PROMPT' runs presets side by side");
+		compareview_command(t, args);
 	} else if (strcmp(name, "man") == 0) {
 		chatview_man(t, args);
 	} else if (strcmp(name, "quit") == 0) {

@@ -36,6 +36,17 @@ void chatview_events(struct tui *t);
 void chatview_submit(struct tui *t, const char *line);
 /* Send TEXT as the user's next message. */
 void chatview_send(struct tui *t, const char *text);
+/*
+ * Check that a prompt can be sent, store TEXT as the user's next
+ * message and show it; its id to *OUT.  -1 (a notice says why, the text
+ * goes back to the prompt line) when it cannot.
+ */
+int chatview_start_prompt(struct tui *t, const char *text, int64_t *out);
+/* Show stored reply TEXT (message ID) as the conversation's next answer. */
+size_t chatview_add_reply(
+    struct tui *t, const char *text, size_t len, int64_t id);
+/* The database's finish code for an engine's finish reason. */
+enum db_finish chatview_finish_code(enum gen_finish f);
 /* Stop the running answer (it is kept). */
 void chatview_cancel(struct tui *t);
 /* Leave /edit without sending. */

@@ -27,6 +27,8 @@ static const char *const help_keys[] = {
 	"Ctrl-T           templates: pick, fill in, send",
 	"F1, ?            this help (? on an empty prompt)",
 	"Ctrl-L           redraw the screen;  Ctrl-Z suspends",
+	"Compare mode (/compare): Ctrl-C stops all columns, Alt-1..8 one;",
+	"  1-8 picks the winner (it becomes the answer), Esc leaves",
 	NULL,
 };
 

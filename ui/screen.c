@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "browser.h"
+#include "compareview.h"
 #include "help.h"
 #include "picker.h"
 #include "prompt.h"
@@ -356,7 +357,15 @@ screen_chat(struct tui *t)
 	h = t->rows - rows - 1 - (t->hint != NULL);
 	if (h < 1)
 		h = 1;
-	screen_transcript(t->tr, 0, 0, h, t->cols);
+	if (t->cmp != NULL) {
+		/* The last notices over the columns, when there is room. */
+		y = h >= 14 ? 4 : 0;
+		if (y > 0)
+			screen_transcript(t->tr, 0, 0, y, t->cols);
+		compareview_draw(t, y, h - y);
+	} else {
+		screen_transcript(t->tr, 0, 0, h, t->cols);
+	}
 	y = h;
 	if (t->hint != NULL) {
 		screen_puts(y, 0, t->hint, t->cols, screen_attrs[SCREEN_HINT]);

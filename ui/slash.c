@@ -30,7 +30,9 @@ const struct slash_cmd slash_table[] = {
 	{ "new", "", "start a new session" },
 	{ "sessions", "", "browse, search and resume sessions (Ctrl-O)" },
 	{ "export", "md|json [FILE]", "write this session to FILE" },
-	{ "compare", "PRESET PRESET ...", "compare presets side by side" },
+	{ "compare", "[--same-seed] P1,P2,...|KEY=V1,V2,...|off",
+	    "answer the next prompt with 2-8 presets or values side by "
+	    "side" },
 	{ "params", "", "show the parameters in use" },
 	{ "man", "[TOPIC]", "open manual page vkchat-TOPIC (or vkchat)" },
 	{ "quit", "", "leave vkchat (Ctrl-D)" },

@@ -37,6 +37,7 @@
 #include "browser.h"
 #include "chatview.h"
 #include "cmd.h"
+#include "compareview.h"
 #include "config.h"
 #include "help.h"
 #include "picker.h"
@@ -237,6 +238,8 @@ tui_usage(FILE *f)
 	    "| --new]\n"
 	    "              [--temp X] [-n N] [--system TEXT] [--set "
 	    "KEY=VALUE,...] ...\n"
+	    "              [--compare PRESET,PRESET,...|KEY=V1,V2,... "
+	    "[--same-seed]]\n"
 	    "With no model, vkchat reopens the model and session of last "
 	    "time.\n"
 	    "Run 'vkchat --help' for the commands; 'man vkchat-tui' explains "
@@ -279,6 +282,8 @@ tui_int(const char *opt, const char *s, int64_t min, int64_t max, int *out)
 
 struct tui_opts {
 	const char *model, *preset, *session;
+	const char *compare; /* --compare SPEC */
+	int same_seed;
 	char *last_db; /* the database of last time, when reopening */
 	int fresh, help;
 	/* Parameter KEY (NULL: a --set list) and its VALUE, in order. */
@@ -345,6 +350,11 @@ tui_parse(struct tui *t, struct tui_opts *o, int argc, char **argv)
 			o->help = 1;
 		} else if (strcmp(a, "--new") == 0) {
 			o->fresh = 1;
+		} else if (strcmp(a, "--same-seed") == 0) {
+			o->same_seed = 1;
+		} else if ((v = tui_optval(argc, argv, &i, "--compare")) !=
+		    NULL) {
+			o->compare = v;
 		} else if ((v = tui_optval(argc, argv, &i, "-m")) != NULL ||
 		    (v = tui_optval(argc, argv, &i, "--model")) != NULL) {
 			o->model = v;
@@ -441,6 +451,8 @@ tui_chat_key(struct tui *t, const struct keys_event *ev)
 			t->quit = 1;
 		return;
 	}
+	if (t->cmp != NULL && compareview_key(t, ev))
+		return;
 	switch (ev->code) {
 	case KEYS_PGUP:
 		transcript_scroll(t->tr, page);
@@ -702,6 +714,8 @@ tui_main(int argc, char **argv)
 	    db_open(path, &t.db, &err) < 0 ||
 	    chatview_init(&t, o.preset, &err) < 0 ||
 	    tui_set_params(&t, &o, &err) < 0 ||
+	    (o.compare != NULL &&
+		compareview_open(&t, o.compare, o.same_seed, &err) < 0) ||
 	    tui_signals_init(&t, &err) < 0) {
 		rc = cmd_fail(&err);
 		goto out;

@@ -51,6 +51,7 @@ struct tui_msg {
 };
 
 struct browser;
+struct compareview;
 struct picker;
 
 struct tui {
@@ -107,6 +108,9 @@ struct tui {
 	int editing;
 	size_t edit_at;
 	char *pending_line; /* text for the prompt line when it restarts */
+
+	/* Compare mode (ui/compareview.h); NULL outside it. */
+	struct compareview *cmp;
 
 	/* Overlays. */
 	struct browser *browser;

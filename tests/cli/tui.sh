@@ -189,7 +189,7 @@ keys '/bogus' Enter
 check "unknown commands are named" "unknown command '/bogus'"
 keys C-c
 keys '/compare' Enter
-check "/compare says it is not available" "compare mode is not available yet"
+check "/compare alone says how to use it" "usage: /compare \\[--same-seed\\]"
 
 # Preset picker: pick one; edit a copy and save it.
 keys C-p

@@ -1,0 +1,110 @@
+# Compare mode in the full-screen interface, end to end: vkchat runs in a
+# tmux pane (its own tmux server, a 120x30 window); a 3-column sweep
+# streams, a number key picks the winner, the chat shows it and the run
+# is stored with the winner marked.  Every wait polls the screen with a
+# bounded timeout; the tmux server is killed at the end, failed or not.
+#
+# Needs the shared stories260K model; skips without it (or without tmux).
+. "$TOP_SRCDIR/tests/lib.sh"
+
+TM=${TMUX_BIN:-$(command -v tmux)}
+if [ -z "$TM" ] || [ ! -x "$TM" ]; then
+	t_skip "tui compare" "tmux not installed (Debian package tmux)"
+	t_end
+	exit
+fi
+MODEL=$(t_shared models/stories260K.gguf) || {
+	t_skip "tui compare" "shared model stories260K.gguf not found"
+	t_end
+	exit
+}
+V=$VKCHAT
+SOCK="vkchat-cmp-$$"
+HOME_T="$T_TMP/home"
+mkdir -p "$HOME_T"
+tm() { "$TM" -L "$SOCK" "$@"; }
+cleanup() {
+	tm kill-server > /dev/null 2>&1
+	rm -rf "$T_TMP" 2> /dev/null || { sleep 1; rm -rf "$T_TMP"; }
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+LOC=$(locale -a 2> /dev/null | grep -i -m 1 '^c\.utf-\?8$')
+[ -n "$LOC" ] || LOC=C.UTF-8
+
+screen() { tm capture-pane -p -t tui 2> /dev/null; }
+wait_for() {
+	n=${2:-100}
+	while [ "$n" -gt 0 ]; do
+		screen | grep -Eq -- "$1" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+check() {
+	if wait_for "$2" "${3:-100}"; then
+		t_ok "$1"
+	else
+		t_fail "$1" "the screen never showed /$2/:"
+		screen | sed 's/^/#   |/'
+	fi
+}
+keys() { tm send-keys -t tui "$@"; }
+
+tm -f /dev/null new-session -d -s tui -x 120 -y 30 \
+	"env -i PATH='$PATH' HOME='$HOME_T' TERM=\"\$TERM\" LANG='$LOC' \
+	VKCHAT_DB='$T_DB' '$V' -m '$MODEL' --db '$T_DB' --new -n 24; \
+	echo EXIT=\$?; sleep 30"
+check "the screen opens" " ctx " 100
+check "model is loaded" " ctx [0-9]+/[0-9]+ " 600
+keys '/compare temp=0.5' Enter
+check "one column is refused" "needs 2 to 8 columns"
+keys '/compare temp=0.5,bogus' Enter
+check "bad values are named" "bogus"
+keys '/compare temp=0.2,0.7,1.2' Enter
+check "/compare arms three columns" "compare mode: 3 columns"
+check "headers show only what differs" \
+	"1 default temperature=0\.2 .*2 default temperature=0\.7 .*3 default temperature=1\.2"
+keys 'Once upon a time' Enter
+check "all three columns end with speed and reason" \
+	"tok/s \[length\] .*tok/s \[length\] .*tok/s \[length\]" 600
+# Every column has text: the first text row under the headers.
+row=$(screen | grep -n "1 default temperature=0\.2" | head -n 1 | cut -d: -f1)
+text=$(screen | sed -n "$((row + 1))p")
+if [ -n "$row" ] && [ "$(echo "$text" | tr -d ' │|' | wc -c)" -gt 3 ] &&
+	echo "$text" | grep -Eq '[[:alpha:]].*│ *[^ ].*│ *[^ ]'; then
+	t_ok "every column streamed text"
+else
+	t_fail "every column streamed text" "row under the headers: '$text'"
+	screen | sed 's/^/#   |/'
+fi
+check "asks for the winner" "pick the winner with 1-3"
+# A narrow terminal says so instead of drawing the columns.
+tm resize-window -t tui -x 30 -y 30
+check "narrow terminal: says so" "compare: 3 columns need"
+tm resize-window -t tui -x 120 -y 30
+check "wide again: columns are back" "3 default temperature=1\.2"
+winner=$(screen | grep -A1 "2 default temperature=0\.7" | tail -n 1 |
+	awk -F'│' '{print $2}' | sed 's/^ *//; s/ *$//')
+keys 2
+check "the winner is the answer" "column 2 \(default\) is the answer"
+check "the chat shows its text" "^ *$(echo "$winner" | cut -c1-12 |
+	sed 's/[].[*^$()+?{}|\\]/\\&/g')"
+out=$("$V" sessions show --db "$T_DB" 1 2>&1)
+if echo "$out" | grep -q "=== compare run 1" &&
+	echo "$out" | grep -q "column 2: default (winner)" &&
+	echo "$out" | grep -q "settings: temperature=1.2"; then
+	t_ok "sessions show lists the run with the winner"
+else
+	t_fail "sessions show lists the run with the winner" "$out"
+fi
+if echo "$out" | grep -q "version 3 of 3"; then
+	t_ok "the other columns are kept as branches"
+else
+	t_fail "the other columns are kept as branches" "$out"
+fi
+keys C-d
+check "Ctrl-D quits" "EXIT=0" 100
+t_end
