@@ -49,7 +49,8 @@ main()
 	}
 	float m = subgroupMax(best);
 	uint mi = subgroupMin(best == m ? bi : p.n);
-	if (gl_NumSubgroups > 1) {
+	/* A spec-constant test first: see reduce.glsl. */
+	if (NSUB > 1 && gl_NumSubgroups > 1) {
 		if (subgroupElect()) {
 			argmax_v[gl_SubgroupID] = m;
 			argmax_i[gl_SubgroupID] = mi;

@@ -40,10 +40,12 @@ weights_scale(uint blk, uint nblk)
 
 /*
  * The 32 values of block BLK of a chunk of NBLK blocks as 8 vec4s
- * (values 4i..4i+3 in v[i]), decoded one 16-byte word at a time.
+ * (values 4i..4i+3 in v[i]), decoded one 16-byte word at a time,
+ * without the block's scale, which is returned (1 for float types):
+ * the caller multiplies its dot product by it once per block.
  */
-void
-weights_block(uint blk, uint nblk, out vec4 v[8])
+float
+weights_block_raw(uint blk, uint nblk, out vec4 v[8])
 {
 	if (WTYPE == WEIGHTS_F32) {
 		for (uint i = 0; i < 8; i++)
@@ -67,26 +69,26 @@ weights_block(uint blk, uint nblk, out vec4 v[8])
 			    uintBitsToFloat(uvec4(lo.z, hi.z, lo.w, hi.w));
 		}
 	} else if (WTYPE == WEIGHTS_Q8_0) {
-		const float d = weights_scale(blk, nblk);
-
 		for (uint i = 0; i < 2; i++) {
 			const ivec4 q = ivec4(w128[blk * 2 + i]);
 
 			for (uint k = 0; k < 4; k++)
-				v[4 * i + k] = d *
+				v[4 * i + k] =
 				    vec4((ivec4(q[k]) << ivec4(24, 16, 8, 0)) >> 24);
 		}
+		return weights_scale(blk, nblk);
 	} else {
-		const float d = weights_scale(blk, nblk);
 		const uvec4 q = w128[blk];
 
 		for (uint k = 0; k < 4; k++) {
 			const uvec4 b = uvec4(q[k]) >> uvec4(0, 8, 16, 24);
 
-			v[k] = d * (vec4(b & 15u) - 8.0);
-			v[4 + k] = d * (vec4((b >> 4) & 15u) - 8.0);
+			v[k] = vec4(b & 15u) - 8.0;
+			v[4 + k] = vec4((b >> 4) & 15u) - 8.0;
 		}
+		return weights_scale(blk, nblk);
 	}
+	return 1.0;
 }
 
 /* Element E (< 32) of block BLK of a chunk of NBLK blocks. */

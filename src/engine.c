@@ -308,6 +308,156 @@ engine_group(struct engine *e, struct vk_graph *g, const struct model_group *gr,
 	return 0;
 }
 
+/*
+ * Whether layer LY runs fused for N tokens: Q|K|V and gate|up are one
+ * matrix each and the matrix-vector kernel takes them (kern_fusable).
+ */
+static int
+engine_fusable(const struct engine *e, const struct model_layer *ly, uint32_t n)
+{
+	return ly->qkv.n_parts == 1 && ly->gu.n_parts == 1 &&
+	    e->m->hp.head_dim % 2 == 0 &&
+	    kern_fusable(e->k, &ly->qkv.parts[0].w, n) &&
+	    kern_fusable(e->k, &ly->gu.parts[0].w, n);
+}
+
+/*
+ * Record layer L for N tokens, fused into five dispatches: Q|K|V product
+ * of the normed x with rope and the KV store in its epilogue, attention,
+ * output product accumulated into x, gate|up product of the normed x
+ * with silu * up in its epilogue, down product accumulated into x.
+ */
+static int
+engine_record_fused(struct engine *e, struct vk_graph *g, uint32_t l,
+    uint32_t n, const struct kern_rope *rope, struct err *err)
+{
+	const struct model_hparams *hp = &e->m->hp;
+	const struct model_layer *ly = &e->m->layers[l];
+	struct vk_view tokv =
+	    vk_buf_view(e->step, 0, n * sizeof(struct kern_tok));
+	struct vk_view an = vk_buf_all(ly->attn_norm);
+	struct vk_view fn = vk_buf_all(ly->ffn_norm);
+	struct kern_mat x = engine_mat(e->x, 0, hp->embd_pad);
+	struct kern_mat qkv = engine_mat(e->qkv, 0, e->qkv_w);
+	struct kern_mat att = engine_mat(e->att, 0, hp->q_pad);
+	struct kern_mat gate = engine_mat(e->gu, 0, e->gu_w);
+	struct kern_attn attn = { hp->n_head, hp->n_head_kv, hp->head_dim };
+	struct kern_fuse fq = {
+		.norm = &an,
+		.n_norm = hp->n_embd,
+		.eps = hp->rms_eps,
+		.epi = KERN_EPI_ROPE_KV,
+		.tok = tokv,
+		.kc = vk_buf_all(e->kc[l]),
+		.vc = vk_buf_all(e->vc[l]),
+		.rope = rope,
+		.q_dim = hp->q_dim,
+		.kv_dim = hp->kv_dim,
+	};
+	struct kern_fuse fg = {
+		.norm = &fn,
+		.n_norm = hp->n_embd,
+		.eps = hp->rms_eps,
+		.epi = KERN_EPI_SILU,
+	};
+	int rc;
+
+	if ((rc = kern_mul_mat_fused(
+		 e->k, g, &ly->qkv.parts[0].w, x, qkv, n, 0, &fq, err)) < 0 ||
+	    (rc = kern_attention(
+		 e->k, g, tokv, qkv, fq.kc, fq.vc, att, &attn, n, err)) < 0 ||
+	    (rc = kern_mul_mat(e->k, g, &ly->wo, att, x, n, 1, err)) < 0 ||
+	    (rc = kern_mul_mat_fused(
+		 e->k, g, &ly->gu.parts[0].w, x, gate, n, 0, &fg, err)) < 0)
+		return rc;
+	return kern_mul_mat(e->k, g, &ly->down, gate, x, n, 1, err);
+}
+
+/* Record layer L for N tokens step by step (10 dispatches). */
+static int
+engine_record_layer(struct engine *e, struct vk_graph *g, uint32_t l,
+    uint32_t n, const struct kern_rope *rope, struct err *err)
+{
+	const struct model_hparams *hp = &e->m->hp;
+	const struct model_layer *ly = &e->m->layers[l];
+	struct vk_view tokv =
+	    vk_buf_view(e->step, 0, n * sizeof(struct kern_tok));
+	struct vk_view an = vk_buf_all(ly->attn_norm);
+	struct vk_view fn = vk_buf_all(ly->ffn_norm);
+	struct kern_mat x = engine_mat(e->x, 0, hp->embd_pad);
+	struct kern_mat xn = engine_mat(e->xn, 0, hp->embd_pad);
+	struct kern_mat att = engine_mat(e->att, 0, hp->q_pad);
+	struct kern_mat gate = engine_mat(e->gu, 0, e->gu_w);
+	struct kern_mat up = engine_mat(e->gu, hp->ff_pad, e->gu_w);
+	struct kern_attn attn = { hp->n_head, hp->n_head_kv, hp->head_dim };
+	int rc;
+
+	if ((rc = kern_rmsnorm(
+		 e->k, g, x, &an, xn, hp->n_embd, n, hp->rms_eps, err)) < 0 ||
+	    (rc = engine_group(e, g, &ly->qkv, xn, e->qkv, n, err)) < 0 ||
+	    (rc = kern_rope(e->k, g, tokv, engine_mat(e->qkv, 0, e->qkv_w),
+		 rope, n, err)) < 0 ||
+	    (rc = kern_kv_store(e->k, g, tokv,
+		 engine_mat(e->qkv, hp->q_dim, e->qkv_w),
+		 engine_mat(e->qkv, hp->q_dim + hp->kv_dim, e->qkv_w),
+		 vk_buf_all(e->kc[l]), vk_buf_all(e->vc[l]), hp->kv_dim, n,
+		 err)) < 0 ||
+	    (rc = kern_attention(e->k, g, tokv, engine_mat(e->qkv, 0, e->qkv_w),
+		 vk_buf_all(e->kc[l]), vk_buf_all(e->vc[l]), att, &attn, n,
+		 err)) < 0 ||
+	    (rc = kern_mul_mat(e->k, g, &ly->wo, att, x, n, 1, err)) < 0 ||
+	    (rc = kern_rmsnorm(
+		 e->k, g, x, &fn, xn, hp->n_embd, n, hp->rms_eps, err)) < 0 ||
+	    (rc = engine_group(e, g, &ly->gu, xn, e->gu, n, err)) < 0 ||
+	    (rc = kern_silu_mul(e->k, g, gate, up, gate, hp->n_ff, n, err)) < 0)
+		return rc;
+	return kern_mul_mat(e->k, g, &ly->down, gate, x, n, 1, err);
+}
+
+/*
+ * Record the logits of N_OUT rows of the N tokens: when every token
+ * wants them (N_OUT == N: the output records are then 0..N-1 in order)
+ * the head product norms x itself; otherwise the rows are gathered
+ * (get_rows over x viewed as an f32 matrix) and normed first.  Then
+ * the device argmax.
+ */
+static int
+engine_record_head(struct engine *e, struct vk_graph *g, uint32_t n,
+    uint32_t n_out, struct err *err)
+{
+	const struct model *m = e->m;
+	const struct model_hparams *hp = &m->hp;
+	struct vk_view outv =
+	    vk_buf_view(e->step, e->out_off, n_out * sizeof(struct kern_tok));
+	struct kern_mat x = engine_mat(e->x, 0, hp->embd_pad);
+	struct kern_mat xo = engine_mat(e->xo, 0, hp->embd_pad);
+	struct kern_mat lg = engine_mat(e->logits, 0, hp->n_vocab);
+	struct vk_view on = vk_buf_all(m->output_norm);
+	int rc;
+
+	if (n_out == n && kern_fusable(e->k, model_head(m), n_out)) {
+		struct kern_fuse f = {
+			.norm = &on,
+			.n_norm = hp->n_embd,
+			.eps = hp->rms_eps,
+			.epi = KERN_EPI_STORE,
+		};
+
+		rc = kern_mul_mat_fused(
+		    e->k, g, model_head(m), x, lg, n_out, 0, &f, err);
+	} else if ((rc = kern_get_rows(
+			e->k, g, &e->xw, outv, xo, n_out, err)) == 0 &&
+	    (rc = kern_rmsnorm(e->k, g, xo, &on, xo, hp->n_embd, n_out,
+		 hp->rms_eps, err)) == 0) {
+		rc =
+		    kern_mul_mat(e->k, g, model_head(m), xo, lg, n_out, 0, err);
+	}
+	if (rc < 0)
+		return rc;
+	return kern_argmax(
+	    e->k, g, lg, hp->n_vocab, vk_buf_all(e->ids), 0, n_out, err);
+}
+
 /* Record the step graph for N tokens and N_OUT logit rows into G. */
 static int
 engine_record(struct engine *e, struct vk_graph *g, uint32_t n, uint32_t n_out,
@@ -318,11 +468,6 @@ engine_record(struct engine *e, struct vk_graph *g, uint32_t n, uint32_t n_out,
 	struct vk_view tokv =
 	    vk_buf_view(e->step, 0, n * sizeof(struct kern_tok));
 	struct kern_mat x = engine_mat(e->x, 0, hp->embd_pad);
-	struct kern_mat xn = engine_mat(e->xn, 0, hp->embd_pad);
-	struct kern_mat att = engine_mat(e->att, 0, hp->q_pad);
-	struct kern_mat gate = engine_mat(e->gu, 0, e->gu_w);
-	struct kern_mat up = engine_mat(e->gu, hp->ff_pad, e->gu_w);
-	struct kern_attn attn = { hp->n_head, hp->n_head_kv, hp->head_dim };
 	struct vk_view ff;
 	struct kern_rope rope = { hp->n_head + hp->n_head_kv, hp->head_dim,
 		hp->n_rot, hp->freq_base, hp->freq_scale, NULL };
@@ -337,52 +482,14 @@ engine_record(struct engine *e, struct vk_graph *g, uint32_t n, uint32_t n_out,
 	    (rc = kern_get_rows(e->k, g, &m->tok_embd, tokv, x, n, err)) < 0)
 		return rc;
 	for (l = 0; l < hp->n_layer; l++) {
-		const struct model_layer *ly = &m->layers[l];
-		struct vk_view an = vk_buf_all(ly->attn_norm);
-		struct vk_view fn = vk_buf_all(ly->ffn_norm);
-
-		if ((rc = kern_rmsnorm(e->k, g, x, &an, xn, hp->n_embd, n,
-			 hp->rms_eps, err)) < 0 ||
-		    (rc = engine_group(e, g, &ly->qkv, xn, e->qkv, n, err)) <
-			0 ||
-		    (rc = kern_rope(e->k, g, tokv,
-			 engine_mat(e->qkv, 0, e->qkv_w), &rope, n, err)) < 0 ||
-		    (rc = kern_kv_store(e->k, g, tokv,
-			 engine_mat(e->qkv, hp->q_dim, e->qkv_w),
-			 engine_mat(e->qkv, hp->q_dim + hp->kv_dim, e->qkv_w),
-			 vk_buf_all(e->kc[l]), vk_buf_all(e->vc[l]), hp->kv_dim,
-			 n, err)) < 0 ||
-		    (rc = kern_attention(e->k, g, tokv,
-			 engine_mat(e->qkv, 0, e->qkv_w), vk_buf_all(e->kc[l]),
-			 vk_buf_all(e->vc[l]), att, &attn, n, err)) < 0 ||
-		    (rc = kern_mul_mat(e->k, g, &ly->wo, att, x, n, 1, err)) <
-			0 ||
-		    (rc = kern_rmsnorm(e->k, g, x, &fn, xn, hp->n_embd, n,
-			 hp->rms_eps, err)) < 0 ||
-		    (rc = engine_group(e, g, &ly->gu, xn, e->gu, n, err)) < 0 ||
-		    (rc = kern_silu_mul(
-			 e->k, g, gate, up, gate, hp->n_ff, n, err)) < 0 ||
-		    (rc = kern_mul_mat(
-			 e->k, g, &ly->down, gate, x, n, 1, err)) < 0)
+		rc = engine_fusable(e, &m->layers[l], n)
+		    ? engine_record_fused(e, g, l, n, &rope, err)
+		    : engine_record_layer(e, g, l, n, &rope, err);
+		if (rc < 0)
 			return rc;
 	}
-	if (n_out > 0) {
-		struct vk_view outv = vk_buf_view(
-		    e->step, e->out_off, n_out * sizeof(struct kern_tok));
-		struct kern_mat xo = engine_mat(e->xo, 0, hp->embd_pad);
-		struct kern_mat lg = engine_mat(e->logits, 0, hp->n_vocab);
-		struct vk_view on = vk_buf_all(m->output_norm);
-
-		if ((rc = kern_get_rows(
-			 e->k, g, &e->xw, outv, xo, n_out, err)) < 0 ||
-		    (rc = kern_rmsnorm(e->k, g, xo, &on, xo, hp->n_embd, n_out,
-			 hp->rms_eps, err)) < 0 ||
-		    (rc = kern_mul_mat(
-			 e->k, g, model_head(m), xo, lg, n_out, 0, err)) < 0 ||
-		    (rc = kern_argmax(e->k, g, lg, hp->n_vocab,
-			 vk_buf_all(e->ids), 0, n_out, err)) < 0)
-			return rc;
-	}
+	if (n_out > 0 && (rc = engine_record_head(e, g, n, n_out, err)) < 0)
+		return rc;
 	return vk_graph_end(g, err);
 }
 

@@ -17,6 +17,7 @@
 #include "kern.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,8 @@
 
 #define KERN_MV_MAX_COLS 8
 #define KERN_MV_ROWS 2
+#define KERN_MV_CPU_ROWS 64
+#define KERN_MV_MAX_CACHE 64
 #define KERN_EW_WG 64
 #define KERN_MM_BM 32
 #define KERN_MM_BN 32
@@ -35,6 +38,7 @@
 
 enum kern_op {
 	KERN_MUL_MV,
+	KERN_MUL_MV_KV,
 	KERN_MUL_MM,
 	KERN_GET_ROWS,
 	KERN_RMSNORM,
@@ -54,7 +58,9 @@ static const struct kern_def {
 	uint32_t write_mask;
 	uint32_t push_size;
 } kern_defs[KERN_N_OPS] = {
-	[KERN_MUL_MV] = { "mul_mv", 3, 1u << 2, 7 * 4 },
+	[KERN_MUL_MV] = { "mul_mv", 8, 1u << 2, 17 * 4 },
+	[KERN_MUL_MV_KV] = { "mul_mv", 8, (1u << 2) | (1u << 5) | (1u << 6),
+	    17 * 4 },
 	[KERN_MUL_MM] = { "mul_mm", 3, 1u << 2, 8 * 4 },
 	[KERN_GET_ROWS] = { "get_rows", 3, 1u << 2, 5 * 4 },
 	[KERN_RMSNORM] = { "rmsnorm", 3, 1u << 2, 8 * 4 },
@@ -163,7 +169,16 @@ kern_pipe(struct kern *k, enum kern_op op, const uint32_t *spec,
 		}
 	}
 	k->pipes = xreallocarray(k->pipes, k->n_pipes + 1, sizeof *k->pipes);
-	rc = vk_pipe_new(k->dev, &d, &k->pipes[k->n_pipes], err);
+	{
+		double t0 = util_now();
+		rc = vk_pipe_new(k->dev, &d, &k->pipes[k->n_pipes], err);
+		if (getenv("KB_PIPE"))
+			fprintf(stderr,
+			    "PIPE %s %.0f ms spec %u %u %u %u %u %u %u %u\n",
+			    d.shader, (util_now() - t0) * 1e3, d.spec[0],
+			    d.spec[1], d.spec[2], d.spec[3], d.spec[4],
+			    d.spec[5], d.spec[6], d.spec[7]);
+	}
 	if (rc < 0)
 		return rc;
 	*out = k->pipes[k->n_pipes++];
@@ -345,6 +360,122 @@ kern_weight_release(struct kern_weight *w)
 	memset(w, 0, sizeof *w);
 }
 
+/* Whether N columns go through the matrix-vector kernel. */
+static int
+kern_mv_takes(const struct kern *k, uint32_t n)
+{
+	return n <= KERN_MV_MAX_COLS || k->lane_rows;
+}
+
+int
+kern_fusable(const struct kern *k, const struct kern_weight *w, uint32_t n)
+{
+	return kern_mv_takes(k, n) && w->n_chunks == 1;
+}
+
+/*
+ * Record mul_mv over chunk C of W (rows C->rows) for N columns, with F's
+ * fused steps (NULL: none); Y's offset is already the chunk's.
+ */
+static int
+kern_mv_record(struct kern *k, struct vk_graph *g, const struct kern_weight *w,
+    const struct kern_weight_chunk *c, struct kern_mat x, struct kern_mat y,
+    uint32_t n, int accumulate, const struct kern_fuse *f, struct err *err)
+{
+	/* 1, 2, 4 or 8 columns per dispatch: fewer pipelines to make. */
+	uint32_t ncols = n <= 1 ? 1
+	    : n <= 2		? 2
+	    : n <= 4		? 4
+				: KERN_MV_MAX_COLS;
+	uint32_t nb = w->cols / 32, nbl = 0, rows_wg = KERN_MV_ROWS;
+	enum kern_epi epi = f != NULL ? f->epi : KERN_EPI_STORE;
+	struct vk_view views[8] = { c->view, x.view, y.view, x.view, x.view,
+		y.view, y.view, x.view };
+	uint32_t push[17] = { w->cols, c->rows, x.off, x.stride, y.off,
+		y.stride, (uint32_t)(accumulate != 0), w->cols, 0, n };
+	uint32_t pairs, gx, gy;
+	struct vk_pipe *p;
+	float one = 1.0f;
+	int rc;
+
+	if (k->lane_rows) {
+		/*
+		 * Slots of LB invocations (the least power of two covering a
+		 * row's blocks) each take a row pair, so short rows keep
+		 * every lane busy.  Workgroups of 8 WG rows (64 on lavapipe;
+		 * a multiple of two rows per slot), 2 WG rows for matrices
+		 * under 512 rows so that several workgroups share the work:
+		 * two sizes, few pipelines.
+		 */
+		uint32_t lb = 1;
+
+		while (lb < nb && lb < k->wg)
+			lb *= 2;
+		nbl = kern_div_up(nb, lb);
+		if (nbl * ncols > KERN_MV_MAX_CACHE)
+			nbl = lb = 0;
+		rows_wg =
+		    c->rows >= 8 * KERN_MV_CPU_ROWS ? 8 * k->wg : 2 * k->wg;
+		nbl |= lb << 8;
+	}
+	memcpy(&push[8], &one, 4);
+	if (f != NULL && f->norm != NULL) {
+		views[3] = *f->norm;
+		push[7] = f->n_norm;
+		memcpy(&push[8], &f->eps, 4);
+	}
+	if (epi == KERN_EPI_ROPE_KV) {
+		const struct kern_rope *r = f->rope;
+		float theta_scale = powf(r->freq_base, -2.0f / (float)r->n_rot);
+
+		views[4] = f->tok;
+		views[5] = f->kc;
+		views[6] = f->vc;
+		if (r->freq_factors != NULL)
+			views[7] = *r->freq_factors;
+		push[10] = r->head_dim;
+		push[11] = r->n_rot;
+		push[12] = f->q_dim;
+		push[13] = f->kv_dim;
+		memcpy(&push[14], &theta_scale, 4);
+		memcpy(&push[15], &r->freq_scale, 4);
+		push[16] = r->freq_factors != NULL;
+	}
+	{
+		uint32_t spec[] = { k->wg, w->type, ncols, rows_wg, k->nsub,
+			nbl, (uint32_t)epi, f != NULL && f->norm != NULL };
+
+		rc = kern_pipe(k,
+		    epi == KERN_EPI_ROPE_KV ? KERN_MUL_MV_KV : KERN_MUL_MV,
+		    spec, ARRAY_LEN(spec), &p, err);
+	}
+	if (rc < 0)
+		return rc;
+	pairs = epi == KERN_EPI_SILU ? c->rows / 2 : kern_div_up(c->rows, 2);
+	kern_groups(k, kern_div_up(pairs, rows_wg / 2), &gx, &gy);
+	return vk_graph_dispatch(
+	    g, p, views, push, gx, gy, kern_div_up(n, ncols), err);
+}
+
+/* The checks shared by kern_mul_mat and kern_mul_mat_fused. */
+static int
+kern_mul_mat_check(const struct kern_weight *w, const struct kern_mat *x,
+    const struct kern_mat *y, uint32_t n, uint32_t y_cols, struct err *err)
+{
+	int rc;
+
+	if ((rc = kern_weight_check("mul_mat", w, err)) < 0 ||
+	    (rc = kern_mat_check("mul_mat", "x", x, n, w->cols, err)) < 0 ||
+	    (rc = kern_mat_check("mul_mat", "y", y, n, y_cols, err)) < 0)
+		return rc;
+	/* The matrix-vector kernel reads x as vec4. */
+	if (x->off % 4 != 0 || x->stride % 4 != 0)
+		return err_set(err, ERR_UNSUPPORTED,
+		    "mul_mat: x offset %u and stride %u must be multiples of 4",
+		    x->off, x->stride);
+	return 0;
+}
+
 int
 kern_mul_mat(struct kern *k, struct vk_graph *g, const struct kern_weight *w,
     struct kern_mat x, struct kern_mat y, uint32_t n, int accumulate,
@@ -354,37 +485,18 @@ kern_mul_mat(struct kern *k, struct vk_graph *g, const struct kern_weight *w,
 	size_t i;
 	int rc;
 
-	if ((rc = kern_weight_check("mul_mat", w, err)) < 0 ||
-	    (rc = kern_mat_check("mul_mat", "x", &x, n, w->cols, err)) < 0 ||
-	    (rc = kern_mat_check("mul_mat", "y", &y, n, w->rows, err)) < 0)
+	if ((rc = kern_mul_mat_check(w, &x, &y, n, w->rows, err)) < 0)
 		return rc;
-	/* The matrix-vector kernel reads x as vec4. */
-	if (x.off % 4 != 0 || x.stride % 4 != 0)
-		return err_set(err, ERR_UNSUPPORTED,
-		    "mul_mat: x offset %u and stride %u must be multiples of 4",
-		    x.off, x.stride);
 	for (i = 0; i < w->n_chunks; i++) {
 		const struct kern_weight_chunk *c = &w->chunks[i];
 		struct vk_view views[3] = { c->view, x.view, y.view };
 
-		if (n <= KERN_MV_MAX_COLS) {
-			uint32_t spec[] = { k->wg, w->type, n, KERN_MV_ROWS,
-				k->nsub, (uint32_t)k->lane_rows };
-			uint32_t per_group =
-			    k->lane_rows ? k->wg : KERN_MV_ROWS;
-			uint32_t push[] = { w->cols, c->rows, x.off, x.stride,
-				y.off + c->row0, y.stride,
-				(uint32_t)(accumulate != 0) };
-			uint32_t gx, gy;
+		if (kern_mv_takes(k, n)) {
+			struct kern_mat yc = y;
 
-			rc = kern_pipe(
-			    k, KERN_MUL_MV, spec, ARRAY_LEN(spec), &p, err);
-			if (rc < 0)
-				return rc;
-			kern_groups(
-			    k, kern_div_up(c->rows, per_group), &gx, &gy);
-			rc = vk_graph_dispatch(
-			    g, p, views, push, gx, gy, 1, err);
+			yc.off += c->row0;
+			rc = kern_mv_record(
+			    k, g, w, c, x, yc, n, accumulate, NULL, err);
 		} else {
 			uint32_t spec[] = { (KERN_MM_BM / KERN_MM_TM) *
 				    (KERN_MM_BN / KERN_MM_TN),
@@ -406,6 +518,68 @@ kern_mul_mat(struct kern *k, struct vk_graph *g, const struct kern_weight *w,
 			return rc;
 	}
 	return 0;
+}
+
+int
+kern_mul_mat_fused(struct kern *k, struct vk_graph *g,
+    const struct kern_weight *w, struct kern_mat x, struct kern_mat y,
+    uint32_t n, int accumulate, const struct kern_fuse *f, struct err *err)
+{
+	uint32_t y_cols = w->rows;
+	int rc;
+
+	if (!kern_fusable(k, w, n))
+		return err_set(err, ERR_UNSUPPORTED,
+		    "mul_mat: %u columns of a weight in %zu chunks cannot be "
+		    "fused",
+		    n, w->n_chunks);
+	if (f->norm != NULL &&
+	    (f->n_norm == 0 || f->n_norm > w->cols ||
+		f->norm->size < (uint64_t)f->n_norm * 4))
+		return err_set(err, ERR_RANGE,
+		    "mul_mat: norm of %u values (view of %llu bytes) for rows "
+		    "of %u",
+		    f->n_norm, (unsigned long long)f->norm->size, w->cols);
+	if (f->epi == KERN_EPI_SILU) {
+		if (w->rows % 2 != 0 || accumulate)
+			return err_set(err, ERR_UNSUPPORTED,
+			    "mul_mat: silu epilogue over %u rows", w->rows);
+		y_cols = w->rows / 2;
+	} else if (f->epi == KERN_EPI_ROPE_KV) {
+		const struct kern_rope *r = f->rope;
+		uint64_t kv_bytes;
+		int rc2;
+
+		if (accumulate || r == NULL || r->head_dim % 2 != 0 ||
+		    r->n_rot % 2 != 0 || r->n_rot == 0 ||
+		    r->n_rot > r->head_dim || f->q_dim % r->head_dim != 0 ||
+		    f->kv_dim % r->head_dim != 0 ||
+		    w->rows != f->q_dim + 2 * f->kv_dim)
+			return err_set(err, ERR_UNSUPPORTED,
+			    "mul_mat: rope epilogue over %u rows (q %u, kv %u, "
+			    "head size %u)",
+			    w->rows, f->q_dim, f->kv_dim,
+			    r != NULL ? r->head_dim : 0);
+		if ((rc2 = kern_tok_check("mul_mat", f->tok, n, err)) < 0)
+			return rc2;
+		if (r->freq_factors != NULL &&
+		    r->freq_factors->size < (uint64_t)r->n_rot / 2 * 4)
+			return err_set(err, ERR_RANGE,
+			    "mul_mat: frequency factors need %u values",
+			    r->n_rot / 2);
+		/* The caches are checked per slot by the host (engine). */
+		kv_bytes = (uint64_t)f->kv_dim * 2;
+		if (f->kc.buf == NULL || f->vc.buf == NULL ||
+		    f->kc.size < kv_bytes || f->vc.size < kv_bytes)
+			return err_set(err, ERR_RANGE,
+			    "mul_mat: KV caches too small for rows of %u",
+			    f->kv_dim);
+		y_cols = f->q_dim;
+	}
+	if ((rc = kern_mul_mat_check(w, &x, &y, n, y_cols, err)) < 0)
+		return rc;
+	return kern_mv_record(
+	    k, g, w, &w->chunks[0], x, y, n, accumulate, f, err);
 }
 
 int

@@ -93,10 +93,13 @@ void kern_free(struct kern *k);
 void kern_limit_view(struct kern *k, uint64_t bytes);
 
 /*
- * Choose the matrix-vector layout: ON, one row per invocation (the
- * default on CPU devices: llvmpipe then broadcasts the activations);
- * off, the invocations of a workgroup share a row's blocks (coalesced
- * loads, the default on GPUs).  Tests run both.
+ * Choose the matrix-vector strategy: ON, the CPU one (the default on CPU
+ * devices): each workgroup keeps its invocations' slices of x in
+ * registers for many rows, and products of more than 8 columns run the
+ * same kernel over groups of 8 columns instead of the tiled kernel;
+ * off, the GPU one: a workgroup per 2 rows, x read per row, the tiled
+ * kernel above 8 columns.  Both are exact to the same bound; tests run
+ * both.
  */
 void kern_mv_lane_rows(struct kern *k, int on);
 
@@ -121,12 +124,58 @@ void kern_weight_release(struct kern_weight *w);
 /*
  * y[t] = W x[t] for t < N (y[t] += W x[t] when ACCUMULATE): the
  * matrix-vector kernel for N <= 8 (each weight read once for all
- * columns), the tiled matrix-matrix kernel above.  x's offset and stride
+ * columns), above that the tiled matrix-matrix kernel (GPU strategy) or
+ * the matrix-vector kernel over groups of 8 columns (CPU strategy, see
+ * kern_mv_lane_rows).  x's offset and stride
  * must be multiples of 4 (ERR_UNSUPPORTED otherwise).
  */
 int kern_mul_mat(struct kern *k, struct vk_graph *g,
     const struct kern_weight *w, struct kern_mat x, struct kern_mat y,
     uint32_t n, int accumulate, struct err *err);
+
+/* What runs around a fused product (kern_mul_mat_fused). */
+enum kern_epi {
+	KERN_EPI_STORE, /* y = W x' (+ y when accumulating) */
+	KERN_EPI_ROPE_KV, /* rows [Q | K | V]: rope Q, K; Q to y, K, V to caches */
+	KERN_EPI_SILU,	  /* rows [gate | up]: y = silu(gate) * up, rows/2 */
+};
+
+/*
+ * The fused steps: NORM (n_norm f32 weights, NULL: none) normalizes x
+ * first (x' = x / rms(x) * norm over its first n_norm values, eps
+ * added to the mean square); EPI picks the epilogue.  For
+ * KERN_EPI_ROPE_KV: TOK is the step buffer (positions, KV slots), KC and
+ * VC the f16 caches of rows of KV_DIM, ROPE the rotation (its n_heads is
+ * not used: the Q heads are the first Q_DIM rows, the K heads the next
+ * KV_DIM, the V rows the last KV_DIM).
+ */
+struct kern_fuse {
+	const struct vk_view *norm;
+	uint32_t n_norm;
+	float eps;
+	enum kern_epi epi;
+	struct vk_view tok, kc, vc;
+	const struct kern_rope *rope;
+	uint32_t q_dim, kv_dim;
+};
+
+/*
+ * Whether kern_mul_mat_fused runs W over N columns: the matrix-vector
+ * kernel takes them (N <= 8, or any N with the CPU strategy) and W is
+ * one chunk.  Otherwise the caller records the steps one by one.
+ */
+int kern_fusable(const struct kern *k, const struct kern_weight *w, uint32_t n);
+
+/*
+ * kern_mul_mat with the steps of F fused into one dispatch (see
+ * struct kern_fuse): y[t] = W x'[t] (+= when ACCUMULATE, KERN_EPI_STORE
+ * only), or the epilogue's outputs.  ERR_UNSUPPORTED when
+ * kern_fusable is false or the shapes do not fit the epilogue (odd head
+ * size, Q|K|V or gate|up rows that do not add up).
+ */
+int kern_mul_mat_fused(struct kern *k, struct vk_graph *g,
+    const struct kern_weight *w, struct kern_mat x, struct kern_mat y,
+    uint32_t n, int accumulate, const struct kern_fuse *f, struct err *err);
 
 /* y[t] = row tok[t].token of W (f32) for t < N: embedding lookup. */
 int kern_get_rows(struct kern *k, struct vk_graph *g,

@@ -410,6 +410,27 @@ model_upload_stack(struct model *m, const struct gguf_tensor **t, size_t n,
 	return rc;
 }
 
+/*
+ * Upload N tensors as one matrix of ROWS rows of COLS_PAD values, tensor
+ * I at row OFFS[I]; rows no tensor covers are zero.
+ */
+static int
+model_upload_placed(struct model *m, const struct gguf_tensor **t, size_t n,
+    const uint32_t *offs, uint32_t rows, uint32_t cols_pad, const char *name,
+    struct kern_weight *w, struct err *err)
+{
+	size_t row = model_row_bytes(t[0]->type, cols_pad), i;
+	unsigned char *buf = xcalloc(rows, row);
+	int rc;
+
+	for (i = 0; i < n; i++)
+		model_copy_rows(t[i], cols_pad, buf + (size_t)offs[i] * row);
+	rc = kern_weight_upload(
+	    m->kern, t[0]->type, rows, cols_pad, buf, name, w, err);
+	free(buf);
+	return rc;
+}
+
 /* A vector tensor as f32 in a new device buffer. */
 static int
 model_upload_vec(struct model *m, const struct gguf_tensor *t,
@@ -452,8 +473,10 @@ model_progress(struct model_upload *u, uint64_t bytes)
 
 /*
  * Fill group GR from tensors T[0..N) written side by side: one stacked
- * matrix when all have TYPE and the stacked row offsets match OFFS, else
- * one part per tensor at OFFS[i].
+ * matrix of WIDTH rows when all have one type (tensor i at row OFFS[i],
+ * zero rows in the gaps: gate|up of a feed-forward length padded to a
+ * multiple of 32, so the product's epilogue finds up row i at gate row
+ * i + WIDTH/2), else one part per tensor at OFFS[i].
  */
 static int
 model_group_load(struct model *m, struct model_group *gr,
@@ -462,20 +485,24 @@ model_group_load(struct model *m, struct model_group *gr,
 {
 	uint32_t cols_pad = model_pad32((uint32_t)t[0]->ne[0]);
 	uint64_t row = 0;
-	int stack = 1, rc;
+	int stack = 1, packed = 1, rc;
 	size_t i;
 
 	gr->width = width;
 	for (i = 0; i < n; i++) {
-		if (t[i]->type != t[0]->type || offs[i] != row)
+		if (t[i]->type != t[0]->type)
 			stack = 0;
+		if (offs[i] != row)
+			packed = 0;
 		row += t[i]->ne[1];
 	}
 	if (stack) {
 		gr->n_parts = 1;
 		gr->parts[0].off = 0;
-		rc = model_upload_stack(
-		    m, t, n, cols_pad, name, &gr->parts[0].w, err);
+		rc = packed ? model_upload_stack(
+				  m, t, n, cols_pad, name, &gr->parts[0].w, err)
+			    : model_upload_placed(m, t, n, offs, width,
+				  cols_pad, name, &gr->parts[0].w, err);
 		if (rc < 0)
 			return rc;
 		for (i = 0; i < n; i++)

@@ -9,7 +9,8 @@
  * then uploads the weights: matrices through kern_weight_upload (split
  * into bindings the device allows), Q/K/V and gate/up concatenated into
  * one matrix each when their types agree (one product per group in the
- * step graph), norm vectors as f32.  Float matrices whose rows are not a
+ * step graph; gate and up each padded with zero rows to ff_pad, so up
+ * row i is row ff_pad + i), norm vectors as f32.  Float matrices whose rows are not a
  * multiple of 32 values (stories260K's feed-forward of 172) are padded
  * with zero columns; the engine's activation rows are padded to match
  * (model_hparams.*_pad).

@@ -16,6 +16,14 @@
  *   position 4095 is only good to ~5e-4 rad; f16 KV storage loses more.
  * - attention: 2e-5 absolute on outputs of size ~1 (exp, summation
  *   order; both sides read the same f16-rounded keys and values).
+ * - fused products (kern_mul_mat_fused) against the steps done one by
+ *   one in double: the product bound above, widened by the norm's
+ *   relative error (a sum of squares of cols f32 values: cols/2 + 8
+ *   eps) for the normed input; the epilogues add what they compute:
+ *   rope 1e-4 of the pair's magnitude (f32 angles at positions <= 40,
+ *   the device's sin/cos), silu the product bounds times its slopes
+ *   (|silu'| < 1.1) plus 1e-6 relative (exp), and the f16 caches one
+ *   f16 step (2^-10 relative) on top.
  * Each test notes the maximum error it saw.
  */
 #include <float.h>
@@ -194,7 +202,8 @@ test_kern_mul_mat_case(struct test_kern_env *e, uint32_t type, uint32_t rows,
 static void
 test_kern_matvec(int lane_rows)
 {
-	static const uint32_t ns[] = { 1, 2, 3, 8 };
+	/* 17: more than 8 columns (the CPU strategy's column groups). */
+	static const uint32_t ns[] = { 1, 2, 3, 8, 17 };
 	struct test_kern_env e;
 	size_t ti, ni;
 
@@ -239,6 +248,8 @@ TEST(kern_mul_mat_tiled)
 	size_t ti, ni;
 
 	test_kern_open(&e);
+	/* The GPU strategy: more than 8 columns take the tiled kernel. */
+	kern_mv_lane_rows(e.k, 0);
 	for (ti = 0; ti < ARRAY_LEN(test_kern_types); ti++) {
 		uint32_t type = test_kern_types[ti];
 		double worst = 0, max_abs = 0;
@@ -277,6 +288,395 @@ TEST(kern_mul_mat_split_weight)
 		test_note("split %s: max abs error %.3g, %.3g of the bound",
 		    test_kern_type_name(type), max_abs, worst);
 		CHECK(worst <= 1.0);
+	}
+	test_kern_close(&e);
+}
+
+/* The reference of a fused product: the steps one by one, in double. */
+struct test_kern_fref {
+	double *y;   /* (n, rows) products of the normed x */
+	double *mag; /* (n, rows) sum_c |W[r][c] x'[c]| */
+	double *rel; /* (n) the norm's relative error bound (0: no norm) */
+};
+
+/*
+ * X (n rows of COLS at stride COLS), normed by NW over its first N_NORM
+ * values when NW is set, times the ROWS x COLS weights DEQ.
+ */
+static void
+test_kern_fref(const float *deq, const float *x, const float *nw,
+    uint32_t n_norm, uint32_t rows, uint32_t cols, uint32_t n,
+    struct test_kern_fref *f)
+{
+	float *xn = xmalloc(cols * 4);
+	uint32_t t, r, c;
+
+	f->y = xcalloc((size_t)n * rows, sizeof *f->y);
+	f->mag = xcalloc((size_t)n * rows, sizeof *f->mag);
+	f->rel = xcalloc(n, sizeof *f->rel);
+	for (t = 0; t < n; t++) {
+		memcpy(xn, x + (size_t)t * cols, cols * 4);
+		if (nw != NULL) {
+			ref_rmsnorm(
+			    x + (size_t)t * cols, nw, xn, n_norm, 1e-5f);
+			f->rel[t] = (n_norm / 2.0 + 8) * FLT_EPSILON;
+		}
+		for (r = 0; r < rows; r++)
+			for (c = 0; c < cols; c++) {
+				double v =
+				    (double)deq[(size_t)r * cols + c] * xn[c];
+
+				f->y[(size_t)t * rows + r] += v;
+				f->mag[(size_t)t * rows + r] += fabs(v);
+			}
+	}
+	free(xn);
+}
+
+static void
+test_kern_fref_free(struct test_kern_fref *f)
+{
+	free(f->y);
+	free(f->mag);
+	free(f->rel);
+}
+
+/* The error bound of product (t, r) of F over COLS. */
+static double
+test_kern_fbound(const struct test_kern_fref *f, uint32_t rows, uint32_t cols,
+    uint32_t t, uint32_t r)
+{
+	double mag = f->mag[(size_t)t * rows + r];
+
+	return (2.0 * cols * FLT_EPSILON + f->rel[t]) * mag + 1e-7;
+}
+
+/*
+ * Norm + product accumulated into y (the head, residual adds) and norm +
+ * gate|up product with silu * up (the feed-forward), for both
+ * strategies, N columns.  Returns the worst error relative to its bound.
+ */
+static double
+test_kern_fused_store_silu(struct test_kern_env *e, uint32_t type, uint32_t n)
+{
+	const uint32_t cols = 96, n_norm = 90, rows = 37, half = 40;
+	float *x = xmalloc((size_t)n * cols * 4), *nw = xmalloc(cols * 4);
+	float *deq, *deq2, *y0 = xmalloc((size_t)n * rows * 4), *y;
+	struct kern_weight w, w2;
+	struct vk_buf *xb, *nb, *yb, *gb;
+	struct test_kern_fref f, f2;
+	void *data, *data2;
+	double worst = 0;
+	uint32_t t, r;
+
+	/* x is zero past n_norm, like an activation row's padding. */
+	vkt_fill(x, (size_t)n * cols, 200 + n, 2.0f);
+	for (t = 0; t < n; t++)
+		for (r = n_norm; r < cols; r++)
+			x[(size_t)t * cols + r] = 0.0f;
+	vkt_fill(nw, cols, 201, 1.0f);
+	vkt_fill(y0, (size_t)n * rows, 202, 1.0f);
+	test_kern_weights(type, rows, cols, 203, &data, &deq);
+	test_kern_weights(type, 2 * half, cols, 204, &data2, &deq2);
+	CHECK_INT(
+	    kern_weight_upload(e->k, type, rows, cols, data, "w", &w, &e->err),
+	    0);
+	CHECK_INT(kern_weight_upload(
+		      e->k, type, 2 * half, cols, data2, "gu", &w2, &e->err),
+	    0);
+	xb = test_kern_floats(e, x, (size_t)n * cols);
+	nb = test_kern_floats(e, nw, n_norm);
+	yb = test_kern_floats(e, y0, (size_t)n * rows);
+	gb = vkt_buf(e->dev, VK_BUF_DEVICE, NULL, (size_t)n * half * 4);
+	test_kern_begin(e);
+	{
+		struct vk_view nv = vk_buf_all(nb);
+		struct kern_mat xm = { vk_buf_all(xb), 0, cols };
+		struct kern_mat ym = { vk_buf_all(yb), 0, rows };
+		struct kern_mat gm = { vk_buf_all(gb), 0, half };
+		struct kern_fuse fs = { .norm = &nv,
+			.n_norm = n_norm,
+			.eps = 1e-5f,
+			.epi = KERN_EPI_STORE };
+		struct kern_fuse fg = fs;
+
+		fg.epi = KERN_EPI_SILU;
+		CHECK_INT(kern_mul_mat_fused(
+			      e->k, e->g, &w, xm, ym, n, 1, &fs, &e->err),
+		    0);
+		CHECK_INT(kern_mul_mat_fused(
+			      e->k, e->g, &w2, xm, gm, n, 0, &fg, &e->err),
+		    0);
+	}
+	test_kern_run(e);
+	test_kern_fref(deq, x, nw, n_norm, rows, cols, n, &f);
+	test_kern_fref(deq2, x, nw, n_norm, 2 * half, cols, n, &f2);
+	y = vkt_read(yb, (size_t)n * rows * 4);
+	for (t = 0; t < n; t++)
+		for (r = 0; r < rows; r++) {
+			double want = f.y[(size_t)t * rows + r] +
+			    y0[(size_t)t * rows + r];
+			double bound = test_kern_fbound(&f, rows, cols, t, r) +
+			    2 * FLT_EPSILON * fabs(want);
+
+			worst = fmax(worst,
+			    fabs(y[(size_t)t * rows + r] - want) / bound);
+		}
+	free(y);
+	y = vkt_read(gb, (size_t)n * half * 4);
+	for (t = 0; t < n; t++)
+		for (r = 0; r < half; r++) {
+			double g = f2.y[(size_t)t * 2 * half + r];
+			double u = f2.y[(size_t)t * 2 * half + half + r];
+			double sg = g / (1.0 + exp(-g)), want = sg * u;
+			double bound = 1.1 *
+				test_kern_fbound(&f2, 2 * half, cols, t, r) *
+				fabs(u) +
+			    (fabs(sg) +
+				1.1 *
+				    test_kern_fbound(
+					&f2, 2 * half, cols, t, r)) *
+				test_kern_fbound(
+				    &f2, 2 * half, cols, t, half + r) +
+			    1e-6 * fabs(want) + 1e-7;
+
+			worst = fmax(worst,
+			    fabs(y[(size_t)t * half + r] - want) / bound);
+		}
+	free(y);
+	test_kern_fref_free(&f);
+	test_kern_fref_free(&f2);
+	vk_buf_free(gb);
+	vk_buf_free(yb);
+	vk_buf_free(nb);
+	vk_buf_free(xb);
+	kern_weight_release(&w);
+	kern_weight_release(&w2);
+	free(data);
+	free(data2);
+	free(deq);
+	free(deq2);
+	free(y0);
+	free(nw);
+	free(x);
+	return worst;
+}
+
+/*
+ * Norm + Q|K|V product with rope and the KV store (4 query heads over 2
+ * KV heads of 16, N_ROT rotated, frequency factors when FF) for N
+ * tokens at positions 5 + 3t, slots 7 + pos.  Returns the worst error
+ * relative to its bound.
+ */
+static double
+test_kern_fused_rope(
+    struct test_kern_env *e, uint32_t type, uint32_t n, uint32_t n_rot, int ff)
+{
+	const uint32_t cols = 256, hd = 16, q_dim = 64, kv_dim = 32;
+	const uint32_t rows = q_dim + 2 * kv_dim, slots = 64;
+	float *x = xmalloc((size_t)n * cols * 4), *nw = xmalloc(cols * 4);
+	float *deq, *rq = xmalloc(rows * 4), *rm = xmalloc(rows * 4), *y;
+	float ffv[8];
+	struct kern_tok tok[16];
+	struct kern_rope rope = { 6, hd, n_rot, 10000.0f, 0.5f, NULL };
+	struct kern_weight w;
+	struct vk_buf *xb, *nb, *yb, *tb, *kb, *vb, *fb;
+	struct test_kern_fref f;
+	uint16_t *kc, *vc;
+	void *data;
+	double worst = 0;
+	uint32_t t, r, i;
+
+	for (i = 0; i < 8; i++)
+		ffv[i] = 1.0f + (float)i / 4.0f;
+	for (t = 0; t < n; t++) {
+		tok[t].token = 0;
+		tok[t].pos = 5 + 3 * (int32_t)t;
+		tok[t].kv_base = 7;
+		tok[t].n_kv = tok[t].pos + 1;
+	}
+	vkt_fill(x, (size_t)n * cols, 210 + n, 2.0f);
+	vkt_fill(nw, cols, 211, 1.0f);
+	test_kern_weights(type, rows, cols, 212, &data, &deq);
+	CHECK_INT(kern_weight_upload(
+		      e->k, type, rows, cols, data, "qkv", &w, &e->err),
+	    0);
+	xb = test_kern_floats(e, x, (size_t)n * cols);
+	nb = test_kern_floats(e, nw, cols);
+	yb = vkt_buf(e->dev, VK_BUF_DEVICE, NULL, (size_t)n * rows * 4);
+	tb = vkt_buf(e->dev, VK_BUF_HOST, tok, n * sizeof *tok);
+	kb = vkt_buf(e->dev, VK_BUF_DEVICE, NULL, slots * kv_dim * 2);
+	vb = vkt_buf(e->dev, VK_BUF_DEVICE, NULL, slots * kv_dim * 2);
+	fb = test_kern_floats(e, ffv, 8);
+	test_kern_begin(e);
+	{
+		struct vk_view nv = vk_buf_all(nb), fv = vk_buf_all(fb);
+		struct kern_mat xm = { vk_buf_all(xb), 0, cols };
+		struct kern_mat ym = { vk_buf_all(yb), 0, rows };
+		struct kern_fuse fq = { .norm = &nv,
+			.n_norm = cols,
+			.eps = 1e-5f,
+			.epi = KERN_EPI_ROPE_KV,
+			.tok = vk_buf_all(tb),
+			.kc = vk_buf_all(kb),
+			.vc = vk_buf_all(vb),
+			.rope = &rope,
+			.q_dim = q_dim,
+			.kv_dim = kv_dim };
+
+		if (ff)
+			rope.freq_factors = &fv;
+		CHECK_INT(kern_mul_mat_fused(
+			      e->k, e->g, &w, xm, ym, n, 0, &fq, &e->err),
+		    0);
+	}
+	test_kern_run(e);
+	test_kern_fref(deq, x, nw, cols, rows, cols, n, &f);
+	y = vkt_read(yb, (size_t)n * rows * 4);
+	kc = vkt_read(kb, slots * kv_dim * 2);
+	vc = vkt_read(vb, slots * kv_dim * 2);
+	for (t = 0; t < n; t++) {
+		const uint32_t slot = 7 + (uint32_t)tok[t].pos;
+
+		for (r = 0; r < rows; r++) {
+			rq[r] = (float)f.y[(size_t)t * rows + r];
+			rm[r] = (float)test_kern_fbound(&f, rows, cols, t, r);
+		}
+		ref_rope_ext(rq, 6, hd, n_rot, tok[t].pos, 10000.0f, 0.5f,
+		    ff ? ffv : NULL);
+		for (r = 0; r < rows; r++) {
+			/* The pair's bounds and magnitude, rotated or not. */
+			uint32_t r0 = r & ~1u;
+			double pm = fabs(f.y[(size_t)t * rows + r0]) +
+			    fabs(f.y[(size_t)t * rows + r0 + 1]);
+			double bound = rm[r0] + rm[r0 + 1] + 1e-4 * pm;
+			double got;
+
+			if (r < q_dim) {
+				got = y[(size_t)t * rows + r];
+			} else {
+				uint16_t h = r < q_dim + kv_dim
+				    ? kc[slot * kv_dim + r - q_dim]
+				    : vc[slot * kv_dim + r - q_dim - kv_dim];
+
+				got = quant_f16_to_f32(h);
+				bound += fabs(rq[r]) / 1024.0 + 1e-7;
+			}
+			worst = fmax(worst, fabs(got - rq[r]) / bound);
+		}
+	}
+	free(kc);
+	free(vc);
+	free(y);
+	test_kern_fref_free(&f);
+	vk_buf_free(fb);
+	vk_buf_free(vb);
+	vk_buf_free(kb);
+	vk_buf_free(tb);
+	vk_buf_free(yb);
+	vk_buf_free(nb);
+	vk_buf_free(xb);
+	kern_weight_release(&w);
+	free(data);
+	free(deq);
+	free(rm);
+	free(rq);
+	free(nw);
+	free(x);
+	return worst;
+}
+
+static const uint32_t test_kern_fused_types[] = { GGML_TYPE_F32, GGML_TYPE_Q8_0,
+	GGML_TYPE_Q4_0 };
+
+TEST(kern_fused_norm_silu)
+{
+	static const uint32_t ns[] = { 1, 3, 11 };
+	struct test_kern_env e;
+	int lane;
+
+	test_kern_open(&e);
+	for (lane = 0; lane < 2; lane++) {
+		double worst = 0;
+		size_t ti, ni;
+
+		kern_mv_lane_rows(e.k, lane);
+		for (ti = 0; ti < ARRAY_LEN(test_kern_fused_types); ti++)
+			for (ni = 0; ni < ARRAY_LEN(ns); ni++) {
+				if (!lane && ns[ni] > 8)
+					continue; /* GPU strategy: not fusable */
+				worst = fmax(worst,
+				    test_kern_fused_store_silu(
+					&e, test_kern_fused_types[ti], ns[ni]));
+			}
+		test_note("fused norm+store, norm+silu (%s): %.3g of the bound",
+		    lane ? "rows" : "blocks", worst);
+		CHECK(worst <= 1.0);
+	}
+	test_kern_close(&e);
+}
+
+TEST(kern_fused_rope_kv)
+{
+	static const uint32_t ns[] = { 1, 3, 11 };
+	struct test_kern_env e;
+	int lane;
+
+	test_kern_open(&e);
+	for (lane = 0; lane < 2; lane++) {
+		double worst = 0;
+		size_t ti, ni;
+
+		kern_mv_lane_rows(e.k, lane);
+		for (ti = 0; ti < ARRAY_LEN(test_kern_fused_types); ti++)
+			for (ni = 0; ni < ARRAY_LEN(ns); ni++) {
+				if (!lane && ns[ni] > 8)
+					continue;
+				worst = fmax(worst,
+				    test_kern_fused_rope(&e,
+					test_kern_fused_types[ti], ns[ni],
+					ni == 1 ? 8 : 16, ni == 2));
+			}
+		test_note("fused norm+rope+kv (%s): %.3g of the bound",
+		    lane ? "rows" : "blocks", worst);
+		CHECK(worst <= 1.0);
+	}
+	{
+		/* Not fusable: the GPU strategy over 9 columns, bad shapes. */
+		struct kern_weight w;
+		struct vk_buf *b = vkt_buf(e.dev, VK_BUF_DEVICE, NULL, 4096);
+		struct kern_mat m = { vk_buf_all(b), 0, 32 };
+		struct kern_rope rope = { 1, 6, 6, 10000.0f, 1.0f, NULL };
+		struct kern_fuse f = { .epi = KERN_EPI_ROPE_KV,
+			.tok = vk_buf_all(b),
+			.kc = vk_buf_all(b),
+			.vc = vk_buf_all(b),
+			.rope = &rope,
+			.q_dim = 6,
+			.kv_dim = 6 };
+		float z[18 * 32] = { 0 };
+
+		CHECK_INT(kern_weight_upload(
+			      e.k, GGML_TYPE_F32, 18, 32, z, "odd", &w, &e.err),
+		    0);
+		kern_mv_lane_rows(e.k, 0);
+		CHECK(!kern_fusable(e.k, &w, 9));
+		CHECK(kern_fusable(e.k, &w, 8));
+		test_kern_begin(&e);
+		rope.head_dim = 3; /* odd head size: pairs would straddle */
+		rope.n_rot = 2;
+		f.q_dim = 6;
+		CHECK_INT(
+		    kern_mul_mat_fused(e.k, e.g, &w, m, m, 1, 0, &f, &e.err),
+		    ERR_UNSUPPORTED);
+		CHECK_CONTAINS(e.err.msg, "rope epilogue");
+		f.epi = KERN_EPI_SILU;
+		CHECK_INT(
+		    kern_mul_mat_fused(e.k, e.g, &w, m, m, 9, 0, &f, &e.err),
+		    ERR_UNSUPPORTED);
+		CHECK_INT(vk_graph_end(e.g, &e.err), 0);
+		kern_weight_release(&w);
+		vk_buf_free(b);
 	}
 	test_kern_close(&e);
 }
