@@ -51,7 +51,6 @@
  * ref_silu_mul(); tests: kern_mul_mat_*, kern_fused_* in
  * tests/test-kern.c.
  */
-#extension GL_EXT_control_flow_attributes : require
 #include "common.glsl"
 #include "tok.glsl"
 

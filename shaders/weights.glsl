@@ -48,10 +48,10 @@ float
 weights_block_raw(uint blk, uint nblk, out vec4 v[8])
 {
 	if (WTYPE == WEIGHTS_F32) {
-		for (uint i = 0; i < 8; i++)
+		[[unroll]] for (uint i = 0; i < 8; i++)
 			v[i] = uintBitsToFloat(w128[blk * 8 + i]);
 	} else if (WTYPE == WEIGHTS_F16) {
-		for (uint i = 0; i < 4; i++) {
+		[[unroll]] for (uint i = 0; i < 4; i++) {
 			const uvec4 q = w128[blk * 4 + i];
 
 			v[2 * i] = vec4(unpackHalf2x16(q.x), unpackHalf2x16(q.y));
@@ -59,7 +59,7 @@ weights_block_raw(uint blk, uint nblk, out vec4 v[8])
 			    vec4(unpackHalf2x16(q.z), unpackHalf2x16(q.w));
 		}
 	} else if (WTYPE == WEIGHTS_BF16) {
-		for (uint i = 0; i < 4; i++) {
+		[[unroll]] for (uint i = 0; i < 4; i++) {
 			const uvec4 q = w128[blk * 4 + i];
 			const uvec4 lo = q << 16;
 			const uvec4 hi = q & 0xffff0000u;
@@ -69,10 +69,10 @@ weights_block_raw(uint blk, uint nblk, out vec4 v[8])
 			    uintBitsToFloat(uvec4(lo.z, hi.z, lo.w, hi.w));
 		}
 	} else if (WTYPE == WEIGHTS_Q8_0) {
-		for (uint i = 0; i < 2; i++) {
+		[[unroll]] for (uint i = 0; i < 2; i++) {
 			const ivec4 q = ivec4(w128[blk * 2 + i]);
 
-			for (uint k = 0; k < 4; k++)
+			[[unroll]] for (uint k = 0; k < 4; k++)
 				v[4 * i + k] =
 				    vec4((ivec4(q[k]) << ivec4(24, 16, 8, 0)) >> 24);
 		}
@@ -80,11 +80,16 @@ weights_block_raw(uint blk, uint nblk, out vec4 v[8])
 	} else {
 		const uvec4 q = w128[blk];
 
-		for (uint k = 0; k < 4; k++) {
-			const uvec4 b = uvec4(q[k]) >> uvec4(0, 8, 16, 24);
+		/*
+		 * Signed conversions: x86 before AVX-512 has no unsigned
+		 * int to float instruction, and llvmpipe's emulation makes
+		 * this kernel three times slower.
+		 */
+		[[unroll]] for (uint k = 0; k < 4; k++) {
+			const ivec4 b = ivec4(uvec4(q[k]) >> uvec4(0, 8, 16, 24));
 
-			v[k] = vec4(b & 15u) - 8.0;
-			v[4 + k] = vec4((b >> 4) & 15u) - 8.0;
+			v[k] = vec4((b & 15) - 8);
+			v[4 + k] = vec4(((b >> 4) & 15) - 8);
 		}
 		return weights_scale(blk, nblk);
 	}
@@ -110,5 +115,5 @@ weights_get(uint blk, uint nblk, uint e)
 	}
 	const uint j = e & 15;
 	const uint b = uint(w16[blk * 8 + j / 2]) >> ((j & 1) * 8);
-	return d * (float(e < 16 ? b & 15u : (b >> 4) & 15u) - 8.0);
+	return d * float(int(e < 16 ? b & 15u : (b >> 4) & 15u) - 8);
 }

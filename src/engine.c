@@ -17,13 +17,19 @@
  * row stay zero because no kernel writes them, so padded (zero) weight
  * columns multiply zeros.
  *
- * A step graph, per layer: rmsnorm, Q|K|V product, rope over the Q and K
- * heads at once, kv_store, attention, output product accumulated into
- * x, rmsnorm, gate|up product, silu_mul, down product accumulated into x
- * (10 dispatches; residual adds ride on the products).  Then the wanted
- * rows of x are gathered (get_rows over x viewed as an f32 matrix),
- * normed, multiplied by the head into the readback logits, and reduced
- * to argmax ids.
+ * A step graph, per layer, fused (kern_mul_mat_fused, whenever the
+ * matrix-vector kernel takes the step: decode everywhere, prefill too on
+ * CPU devices): Q|K|V product of the normed x with rope and the KV store
+ * in its epilogue, attention, output product accumulated into x,
+ * gate|up product of the normed x with silu * up in its epilogue, down
+ * product accumulated into x (5 dispatches).  Otherwise step by step:
+ * rmsnorm, Q|K|V product, rope over the Q and K heads at once, kv_store,
+ * attention, output product accumulated into x, rmsnorm, gate|up
+ * product, silu_mul, down product accumulated into x (10 dispatches).
+ * Then the logits: when every token of the step wants them the head
+ * product norms x itself; otherwise the wanted rows of x are gathered
+ * (get_rows over x viewed as an f32 matrix) and normed first; the
+ * products go to the readback logits, reduced to argmax ids.
  */
 #include "engine.h"
 
@@ -310,13 +316,14 @@ engine_group(struct engine *e, struct vk_graph *g, const struct model_group *gr,
 
 /*
  * Whether layer LY runs fused for N tokens: Q|K|V and gate|up are one
- * matrix each and the matrix-vector kernel takes them (kern_fusable).
+ * matrix each, the matrix-vector kernel takes them (kern_fusable), and
+ * the shapes fit the epilogues (even head size, norm of a multiple of 4).
  */
 static int
 engine_fusable(const struct engine *e, const struct model_layer *ly, uint32_t n)
 {
 	return ly->qkv.n_parts == 1 && ly->gu.n_parts == 1 &&
-	    e->m->hp.head_dim % 2 == 0 &&
+	    e->m->hp.head_dim % 2 == 0 && e->m->hp.n_embd % 4 == 0 &&
 	    kern_fusable(e->k, &ly->qkv.parts[0].w, n) &&
 	    kern_fusable(e->k, &ly->gu.parts[0].w, n);
 }
@@ -435,7 +442,8 @@ engine_record_head(struct engine *e, struct vk_graph *g, uint32_t n,
 	struct vk_view on = vk_buf_all(m->output_norm);
 	int rc;
 
-	if (n_out == n && kern_fusable(e->k, model_head(m), n_out)) {
+	if (n_out == n && hp->n_embd % 4 == 0 &&
+	    kern_fusable(e->k, model_head(m), n_out)) {
 		struct kern_fuse f = {
 			.norm = &on,
 			.n_norm = hp->n_embd,

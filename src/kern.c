@@ -3,8 +3,8 @@
  *
  * Pipelines are made on first use and kept in a small list keyed by the
  * shader and its specialization constants (a handful per model: each op,
- * and mul_mv per weight type and column count), through the device's
- * pipeline cache file, which kern_new opens.
+ * and mul_mv per weight type, column count, row length and epilogue),
+ * through the device's pipeline cache file, which kern_new opens.
  *
  * Workgroup sizes: reductions (mul_mv, rmsnorm, attention, argmax) use
  * one subgroup per workgroup where the subgroup has at most 64
@@ -12,12 +12,18 @@
  * NSUB, the most subgroups a workgroup may hold, sizes their shared
  * scratch for devices that pick smaller subgroups.  Element-wise kernels
  * use 64 invocations; mul_mm 32 x 32 tiles of 4 x 4 per invocation.
- * Performance tuning per device is still to come.
+ *
+ * Matrix-vector strategies (kern_mv_lane_rows): on GPUs a workgroup per
+ * 2 rows, the tiled kernel above 8 columns; on CPU devices (llvmpipe,
+ * where every buffer load is a loop over the SIMD lanes, see
+ * shaders/mul_mv.comp) workgroups of 2 or 8 subgroups' worth of rows
+ * with x cached in registers, row slots for short rows, and the same
+ * kernel over groups of up to KERN_MV_CPU_COLS columns for prefill
+ * (llvmpipe's first-use compile time grows with the columns cached).
  */
 #include "kern.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +34,7 @@
 #define KERN_MV_MAX_COLS 8
 #define KERN_MV_ROWS 2
 #define KERN_MV_CPU_ROWS 64
+#define KERN_MV_CPU_COLS 2
 #define KERN_MV_MAX_CACHE 64
 #define KERN_EW_WG 64
 #define KERN_MM_BM 32
@@ -169,16 +176,7 @@ kern_pipe(struct kern *k, enum kern_op op, const uint32_t *spec,
 		}
 	}
 	k->pipes = xreallocarray(k->pipes, k->n_pipes + 1, sizeof *k->pipes);
-	{
-		double t0 = util_now();
-		rc = vk_pipe_new(k->dev, &d, &k->pipes[k->n_pipes], err);
-		if (getenv("KB_PIPE"))
-			fprintf(stderr,
-			    "PIPE %s %.0f ms spec %u %u %u %u %u %u %u %u\n",
-			    d.shader, (util_now() - t0) * 1e3, d.spec[0],
-			    d.spec[1], d.spec[2], d.spec[3], d.spec[4],
-			    d.spec[5], d.spec[6], d.spec[7]);
-	}
+	rc = vk_pipe_new(k->dev, &d, &k->pipes[k->n_pipes], err);
 	if (rc < 0)
 		return rc;
 	*out = k->pipes[k->n_pipes++];
@@ -382,7 +380,13 @@ kern_mv_record(struct kern *k, struct vk_graph *g, const struct kern_weight *w,
     const struct kern_weight_chunk *c, struct kern_mat x, struct kern_mat y,
     uint32_t n, int accumulate, const struct kern_fuse *f, struct err *err)
 {
-	/* 1, 2, 4 or 8 columns per dispatch: fewer pipelines to make. */
+	/*
+	 * Columns per dispatch: 1, 2, 4 or 8 (fewer pipelines to make);
+	 * the CPU strategy at most KERN_MV_CPU_COLS: llvmpipe's compile
+	 * time grows with the unrolled loads of cached x (0.5 s for one
+	 * column, 4 s for eight, on first use).
+	 */
+	uint32_t cap = k->lane_rows ? KERN_MV_CPU_COLS : KERN_MV_MAX_COLS;
 	uint32_t ncols = n <= 1 ? 1
 	    : n <= 2		? 2
 	    : n <= 4		? 4
@@ -398,6 +402,8 @@ kern_mv_record(struct kern *k, struct vk_graph *g, const struct kern_weight *w,
 	float one = 1.0f;
 	int rc;
 
+	if (ncols > cap)
+		ncols = cap;
 	if (k->lane_rows) {
 		/*
 		 * Slots of LB invocations (the least power of two covering a
@@ -534,11 +540,11 @@ kern_mul_mat_fused(struct kern *k, struct vk_graph *g,
 		    "fused",
 		    n, w->n_chunks);
 	if (f->norm != NULL &&
-	    (f->n_norm == 0 || f->n_norm > w->cols ||
+	    (f->n_norm == 0 || f->n_norm % 4 != 0 || f->n_norm > w->cols ||
 		f->norm->size < (uint64_t)f->n_norm * 4))
 		return err_set(err, ERR_RANGE,
-		    "mul_mat: norm of %u values (view of %llu bytes) for rows "
-		    "of %u",
+		    "mul_mat: norm of %u values (a multiple of 4; view of %llu "
+		    "bytes) for rows of %u",
 		    f->n_norm, (unsigned long long)f->norm->size, w->cols);
 	if (f->epi == KERN_EPI_SILU) {
 		if (w->rows % 2 != 0 || accumulate)

@@ -141,7 +141,8 @@ enum kern_epi {
 };
 
 /*
- * The fused steps: NORM (n_norm f32 weights, NULL: none) normalizes x
+ * The fused steps: NORM (n_norm f32 weights, n_norm a multiple of 4;
+ * NULL: none) normalizes x
  * first (x' = x / rms(x) * norm over its first n_norm values, eps
  * added to the mean square); EPI picks the epilogue.  For
  * KERN_EPI_ROPE_KV: TOK is the step buffer (positions, KV slots), KC and
