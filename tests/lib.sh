@@ -8,7 +8,8 @@
 #   t_shared FILE               prints the path of a shared data file, or
 #                               returns 1 when it is absent
 #   t_end                       exit status: 1 if anything failed
-# Each script gets a private temporary directory $T_TMP and database $T_DB.
+# Each script gets a private temporary directory $T_TMP and database $T_DB,
+# and no pocket model ($VKCHAT_DATADIR names an empty place).
 
 T_N=0
 T_FAILED=0
@@ -16,6 +17,11 @@ T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/vkchat-cli-XXXXXX")
 T_OUT="$T_TMP/.out"
 T_DB="$T_TMP/test.db"
 export VKCHAT_DB="$T_DB"
+# No pocket model unless a script provides one: VKCHAT_DATADIR, when set, is
+# the only place vkchat looks for it (ui/pocket.c), so an installed one or a
+# data/pocket.gguf in the source tree never changes what a command given no
+# -m does in a test.
+export VKCHAT_DATADIR="$T_TMP/no-pocket"
 trap 'rm -rf "$T_TMP"' EXIT
 
 t_ok() {

@@ -126,7 +126,8 @@ chatview_engine_start(struct tui *t)
 	if (t->model_path == NULL) {
 		t->engine = TUI_ENGINE_NOMODEL;
 		tui_notice(t, 0,
-		    "no model: start vkchat with -m MODEL.gguf to chat; "
+		    "no model: start vkchat with -m MODEL.gguf to chat (no "
+		    "pocket model is installed: 'man vkchat', FILES); "
 		    "sessions (Ctrl-O), presets (Ctrl-P) and templates "
 		    "(Ctrl-T) work without one");
 		return;

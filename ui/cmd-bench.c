@@ -21,16 +21,17 @@
 
 #include "cmd-load.h"
 #include "cmd.h"
+#include "pocket.h"
 #include "json.h"
 #include "sampler.h"
 #include "tokenizer.h"
 #include "util.h"
 
 static const char cmd_bench_usage[] =
-    "usage: vkchat bench -m MODEL.gguf [-p N] [-n N] [-r N] [--parallel N]\n"
+    "usage: vkchat bench [-m MODEL.gguf] [-p N] [-n N] [-r N] [--parallel N]\n"
     "                    [--ctx N] [--device N] [--json]\n"
     "Measure prompt processing and generation speed.\n"
-    "  -m, --model FILE     the GGUF model\n"
+    "  -m, --model FILE     the GGUF model (default: the pocket model)\n"
     "  -p, --prompt N       prompt tokens (default 512; 0: skip pp)\n"
     "  -n, --gen N          generated tokens (default 128)\n"
     "  -r, --repeat N       repeats, the median is reported (default 3)\n"
@@ -384,9 +385,8 @@ cmd_bench(int argc, char **argv)
 			fputs(cmd_bench_usage, stdout);
 			return EXIT_OK;
 		default:
-			cmd_error("bench: bad option or missing argument '%s'",
-			    argv[optind - 1]);
-			status = EXIT_USAGE;
+			/* As typed, also for a long option's letter. */
+			status = cmd_bad_optarg("bench", 0, argv, optind);
 			break;
 		}
 		if (status != EXIT_OK) {
@@ -394,12 +394,11 @@ cmd_bench(int argc, char **argv)
 			return status;
 		}
 	}
-	if (optind < argc || model == NULL) {
+	if (optind < argc ||
+	    (model == NULL && pocket_default("bench", &model) != 0)) {
 		if (optind < argc)
 			cmd_error(
 			    "bench: unexpected argument '%s'", argv[optind]);
-		else
-			cmd_error("bench: no model (-m MODEL.gguf)");
 		fputs(cmd_bench_usage, stderr);
 		return EXIT_USAGE;
 	}

@@ -32,7 +32,6 @@
  * (2 and 3 when the model cannot be loaded, as for run).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -50,13 +49,13 @@
 #include "worker.h"
 
 static const char cmd_chat_usage[] =
-    "usage: vkchat chat -m MODEL.gguf [--plain] [OPTIONS]\n"
+    "usage: vkchat chat [-m MODEL.gguf] [--plain] [OPTIONS]\n"
     "Chat with the model.  On a terminal this opens the chat screen (its\n"
     "options: 'vkchat --help'); with --plain, or when standard input or\n"
     "output is not a terminal, each input line is a user turn (end a line\n"
     "with \\ to continue the turn) and the answers stream to stdout.\n"
     "Type /help in the chat for its commands.\n"
-    "  -m, --model FILE       the GGUF model\n"
+    "  -m, --model FILE       the GGUF model (default: the pocket model)\n"
     "      --plain            line-oriented chat even on a terminal\n"
     "      --chat-format NAME the chat format (default: detected)\n"
     "      --ctx N            context length (default: the model's, at "
@@ -82,38 +81,13 @@ static const char cmd_chat_help[] =
     "A line ending in \\ continues on the next line; //TEXT sends /TEXT.\n"
     "Parameters: man vkchat-sampling.\n";
 
-enum {
-	CMD_CHAT_OPT_PLAIN = 256,
-	CMD_CHAT_OPT_FORMAT,
-	CMD_CHAT_OPT_CTX,
-	CMD_CHAT_OPT_SHIFT,
-	CMD_CHAT_OPT_DEVICE,
-	CMD_CHAT_OPT_NO_SAVE,
-};
-
-static const struct option cmd_chat_options[] = {
-	{ "model", required_argument, NULL, 'm' },
-	{ "plain", no_argument, NULL, CMD_CHAT_OPT_PLAIN },
-	{ "chat-format", required_argument, NULL, CMD_CHAT_OPT_FORMAT },
-	{ "ctx", required_argument, NULL, CMD_CHAT_OPT_CTX },
-	{ "ctx-shift", no_argument, NULL, CMD_CHAT_OPT_SHIFT },
-	{ "device", required_argument, NULL, CMD_CHAT_OPT_DEVICE },
-	{ "no-save", no_argument, NULL, CMD_CHAT_OPT_NO_SAVE },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
 struct cmd_chat_turn {
 	enum chat_role role;
 	char *text;
 };
 
 struct cmd_chat {
-	const char *model, *format;
-	int device, ctx_shift, no_save, verbose, plain;
-	int64_t ctx;
-	struct cmd_gen_opts gen;
+	struct cmd_gen_args opt;
 	struct gen_params p;
 	char *preset; /* the preset in use, NULL: none */
 	struct worker *w;
@@ -165,90 +139,6 @@ cmd_chat_clear(struct cmd_chat *c)
 		cmd_chat_pop(c);
 }
 
-/* Parse the options; 0, the exit status, or -1 after --help. */
-static int
-cmd_chat_args(struct cmd_chat *c, int argc, char **argv)
-{
-	struct option *opts = cmd_gen_longopts(cmd_chat_options);
-	int o, idx = -1, status = EXIT_OK;
-
-	optind = 0;
-	opterr = 0;
-	while (status == EXIT_OK &&
-	    (o = getopt_long(argc, argv, "m:n:vh", opts, &idx)) != -1) {
-		if (o == 'n') {
-			o = CMD_GEN_OPT_PARAM;
-			idx = -1;
-		}
-		if (cmd_gen_opts_take(&c->gen, o,
-			idx >= 0 ? opts[idx].name : "max-tokens", optarg)) {
-			idx = -1;
-			continue;
-		}
-		idx = -1;
-		switch (o) {
-		case 'm':
-			c->model = optarg;
-			break;
-		case 'v':
-			c->verbose = 1;
-			break;
-		case CMD_CHAT_OPT_PLAIN:
-			c->plain = 1;
-			break;
-		case CMD_CHAT_OPT_FORMAT:
-			c->format = optarg;
-			break;
-		case CMD_CHAT_OPT_CTX:
-			if (util_parse_i64(optarg, 1, 1 << 20, &c->ctx) < 0) {
-				cmd_error("--ctx: '%s' is not a context length "
-					  "(1-1048576)",
-				    optarg);
-				status = EXIT_USAGE;
-			}
-			break;
-		case CMD_CHAT_OPT_SHIFT:
-			c->ctx_shift = 1;
-			break;
-		case CMD_CHAT_OPT_DEVICE:
-			if ((c->device = cmd_load_device(optarg)) < 0)
-				status = EXIT_USAGE;
-			break;
-		case CMD_CHAT_OPT_NO_SAVE:
-			c->no_save = 1;
-			break;
-		case 'h':
-			fputs(cmd_chat_usage, stdout);
-			free(opts);
-			return -1;
-		default:
-			if (optopt != 0 && optopt < 256)
-				cmd_error(
-				    "chat: bad option or missing argument "
-				    "'-%c'",
-				    optopt);
-			else
-				cmd_error(
-				    "chat: bad option or missing argument "
-				    "'%s'",
-				    argv[optind - 1]);
-			status = EXIT_USAGE;
-			break;
-		}
-	}
-	free(opts);
-	if (status == EXIT_OK && optind < argc) {
-		cmd_error("chat: unexpected argument '%s'", argv[optind]);
-		status = EXIT_USAGE;
-	} else if (status == EXIT_OK && c->model == NULL) {
-		cmd_error("chat: no model (-m MODEL.gguf)");
-		status = EXIT_USAGE;
-	}
-	if (status != EXIT_OK)
-		fputs(cmd_chat_usage, stderr);
-	return status;
-}
-
 /* Wait for the worker's next event into *ev. */
 static void
 cmd_chat_next(struct cmd_chat *c, struct worker_event *ev)
@@ -280,11 +170,11 @@ cmd_chat_load(struct cmd_chat *c)
 	if (worker_new(&c->w, &err) < 0)
 		return cmd_fail(&err);
 	memset(&o, 0, sizeof o);
-	o.model_path = c->model;
-	o.device = c->device;
-	o.n_ctx = (int)c->ctx;
-	o.ctx_shift = c->ctx_shift;
-	o.chat_format = c->format;
+	o.model_path = c->opt.model;
+	o.device = c->opt.device;
+	o.n_ctx = (int)c->opt.ctx;
+	o.ctx_shift = c->opt.ctx_shift;
+	o.chat_format = c->opt.format;
 	if (worker_load(c->w, &o, &err) < 0)
 		return cmd_fail(&err);
 	while (status < 0) {
@@ -299,7 +189,7 @@ cmd_chat_load(struct cmd_chat *c)
 		}
 		worker_event_release(&ev);
 	}
-	if (status == 0 && c->verbose)
+	if (status == 0 && c->opt.verbose)
 		fprintf(stderr,
 		    "vkchat: loaded '%s' (%s) on %s, context %d\n"
 		    "vkchat: chat format: %s (%s)\n",
@@ -413,7 +303,7 @@ cmd_chat_answer(struct cmd_chat *c, const char *new_user)
 		added = 0;
 	} else
 		cmd_chat_push(c, CHAT_ASSISTANT, text.buf);
-	if (!failed && c->verbose)
+	if (!failed && c->opt.verbose)
 		cmd_chat_report(c, &st, used, dropped);
 	if (st.finish == GEN_FINISH_CANCELLED)
 		cmd_error("stopped");
@@ -452,14 +342,14 @@ cmd_chat_preset(struct cmd_chat *c, const char *name)
 		cmd_error("/preset: which preset? (vkchat presets list)");
 		return;
 	}
-	if (cmd_gen_preset(name, c->gen.db, &np, &err) < 0) {
+	if (cmd_gen_preset(name, c->opt.gen.db, &np, &err) < 0) {
 		cmd_error("/preset: %s", err.msg);
 		return;
 	}
 	if (np.system_prompt == NULL && c->p.system_prompt != NULL)
 		np.system_prompt = xstrdup(c->p.system_prompt);
 	/* They were accepted at the start, so they still are. */
-	cmd_gen_apply(&c->gen, &np, NULL);
+	cmd_gen_apply(&c->opt.gen, &np, NULL);
 	params_release(&c->p);
 	c->p = np;
 	free(c->preset);
@@ -595,15 +485,15 @@ cmd_chat_plain(struct cmd_chat *c)
 	int status;
 
 	params_release(&c->p);
-	if ((status = cmd_gen_params("chat", &c->gen, &c->p)) != 0)
+	if ((status = cmd_gen_params("chat", &c->opt.gen, &c->p)) != 0)
 		return status;
-	if (c->gen.preset != NULL)
-		c->preset = xstrdup(c->gen.preset);
+	if (c->opt.gen.preset != NULL)
+		c->preset = xstrdup(c->opt.gen.preset);
 	if ((status = cmd_chat_load(c)) != 0)
 		return status;
-	if (!c->no_save) {
-		if ((status = cmd_gen_save_open(&c->save, c->gen.db, c->model,
-			 c->info.file_size, c->info.identity,
+	if (!c->opt.no_save) {
+		if ((status = cmd_gen_save_open(&c->save, c->opt.gen.db,
+			 c->opt.model, c->info.file_size, c->info.identity,
 			 c->info.chat_format, c->preset)) != 0)
 			return status;
 		c->saving = 1;
@@ -650,11 +540,11 @@ cmd_chat(int argc, char **argv)
 	if (cmd_chat_screen(argc, argv))
 		return tui_main(argc, argv);
 	memset(&c, 0, sizeof c);
-	c.device = -1;
-	cmd_gen_opts_init(&c.gen, argc);
+	cmd_gen_args_init(&c.opt, argc);
 	params_init(&c.p);
 	cmd_gen_out_init(&c.out);
-	status = cmd_chat_args(&c, argc, argv);
+	status = cmd_gen_args_parse(
+	    &c.opt, CMD_GEN_CHAT, cmd_chat_usage, argc, argv);
 	if (status == 0)
 		status = cmd_chat_plain(&c);
 	else if (status < 0)
@@ -670,6 +560,6 @@ cmd_chat(int argc, char **argv)
 	free(c.preset);
 	cmd_gen_out_release(&c.out);
 	params_release(&c.p);
-	cmd_gen_opts_release(&c.gen);
+	cmd_gen_args_release(&c.opt);
 	return status;
 }

@@ -36,7 +36,6 @@
  * Ctrl-C stops every column after the current token (the text so far is
  * kept and printed); a second Ctrl-C ends the program.
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -66,13 +65,13 @@
 #define CMD_COMPARE_GAP " | "
 
 static const char cmd_compare_usage[] =
-    "usage: vkchat compare -m MODEL.gguf [-p PROMPT | -f FILE]\n"
+    "usage: vkchat compare [-m MODEL.gguf] [-p PROMPT | -f FILE]\n"
     "                      [--preset NAME]... [--sweep KEY=V1,V2,...]... "
     "[OPTIONS]\n"
     "Complete one prompt with 2-8 settings side by side, decoded as one "
     "batch.\n"
     "The columns are every --preset times every value of every --sweep.\n"
-    "  -m, --model FILE       the GGUF model\n"
+    "  -m, --model FILE       the GGUF model (default: the pocket model)\n"
     "  -p, --prompt TEXT      the prompt (\"\" starts from BOS alone)\n"
     "  -f, --file FILE        read the prompt from FILE (default: "
     "standard input)\n"
@@ -103,43 +102,6 @@ static const char cmd_compare_usage[] =
     "      --device N         Vulkan device (see 'vkchat devices')\n"
     "  -v, --verbose          progress, samplers and speed on stderr\n";
 
-enum {
-	CMD_COMPARE_OPT_SWEEP = 256,
-	CMD_COMPARE_OPT_SAME_SEED,
-	CMD_COMPARE_OPT_CHAT,
-	CMD_COMPARE_OPT_FORMAT,
-	CMD_COMPARE_OPT_JSON,
-	CMD_COMPARE_OPT_SAVE,
-	CMD_COMPARE_OPT_CTX,
-	CMD_COMPARE_OPT_DEVICE,
-};
-
-static const struct option cmd_compare_options[] = {
-	{ "model", required_argument, NULL, 'm' },
-	{ "prompt", required_argument, NULL, 'p' },
-	{ "file", required_argument, NULL, 'f' },
-	{ "sweep", required_argument, NULL, CMD_COMPARE_OPT_SWEEP },
-	{ "same-seed", no_argument, NULL, CMD_COMPARE_OPT_SAME_SEED },
-	{ "chat", no_argument, NULL, CMD_COMPARE_OPT_CHAT },
-	{ "chat-format", required_argument, NULL, CMD_COMPARE_OPT_FORMAT },
-	{ "json", no_argument, NULL, CMD_COMPARE_OPT_JSON },
-	{ "save", no_argument, NULL, CMD_COMPARE_OPT_SAVE },
-	{ "ctx", required_argument, NULL, CMD_COMPARE_OPT_CTX },
-	{ "device", required_argument, NULL, CMD_COMPARE_OPT_DEVICE },
-	{ "width", required_argument, NULL, 'w' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-/* One --sweep: parameter KEY (canonical) and its values. */
-struct cmd_compare_sweep {
-	const char *key;
-	char *buf;     /* the values, NUL-separated */
-	char **values; /* (n) pointers into buf */
-	size_t n;
-};
-
 /* One column: its settings, what it produced, where it is saved. */
 struct cmd_compare_col {
 	const char *name; /* the preset's name */
@@ -149,14 +111,7 @@ struct cmd_compare_col {
 };
 
 struct cmd_compare {
-	const char *model, *prompt, *file, *format;
-	struct cmd_gen_opts gen;
-	const char **presets; /* --preset, in order */
-	size_t n_presets;
-	struct cmd_compare_sweep *sweeps;
-	size_t n_sweeps;
-	int same_seed, chat, json, save, verbose, device;
-	int64_t ctx, width;
+	struct cmd_gen_args opt;
 	char *text; /* the prompt */
 	size_t len;
 	struct cmd_compare_col cols[GEN_MAX_COLS];
@@ -183,200 +138,6 @@ cmd_compare_sigint(int sig)
 		_exit(130);
 }
 
-/* Parse "KEY=V1,V2,..." into a new sweep; 0 or the exit status. */
-static int
-cmd_compare_sweep(struct cmd_compare *r, const char *arg)
-{
-	const char *eq = strchr(arg, '='), *key;
-	struct cmd_compare_sweep *s;
-	struct gen_params scratch;
-	struct err err;
-	char *name, *v;
-	size_t i;
-	int rc;
-
-	if (eq == NULL || eq == arg) {
-		cmd_error(
-		    "compare: --sweep '%s' is not KEY=VALUE,VALUE,...", arg);
-		return EXIT_USAGE;
-	}
-	name = xstrndup(arg, (size_t)(eq - arg));
-	key = params_canonical(name);
-	if (key == NULL) {
-		cmd_error("compare: --sweep: unknown parameter '%s' (see "
-			  "'man vkchat-sampling')",
-		    name);
-		free(name);
-		return EXIT_USAGE;
-	}
-	free(name);
-	for (i = 0; i < r->n_sweeps; i++)
-		if (strcmp(r->sweeps[i].key, key) == 0) {
-			cmd_error("compare: --sweep: '%s' is swept twice", key);
-			return EXIT_USAGE;
-		}
-	r->sweeps = xreallocarray(r->sweeps, r->n_sweeps + 1, sizeof *s);
-	s = &r->sweeps[r->n_sweeps++];
-	memset(s, 0, sizeof *s);
-	s->key = key;
-	s->buf = xstrdup(eq + 1);
-	for (v = s->buf;; v++) {
-		s->values =
-		    xreallocarray(s->values, s->n + 1, sizeof *s->values);
-		s->values[s->n++] = v;
-		if ((v = strchr(v, ',')) == NULL)
-			break;
-		*v = '\0';
-	}
-	/* Check every value now, before any model is loaded. */
-	for (i = 0; i < s->n; i++) {
-		params_init(&scratch);
-		rc = params_set(&scratch, key, s->values[i], &err);
-		params_release(&scratch);
-		if (rc < 0) {
-			cmd_error("compare: --sweep %s, value %zu: %s", key,
-			    i + 1, err.msg);
-			return EXIT_USAGE;
-		}
-	}
-	return 0;
-}
-
-static int cmd_compare_check(
-    const struct cmd_compare *r, int argc, char **argv);
-
-/* Parse the options into *r; 0, or the exit status (-1: --help). */
-static int
-cmd_compare_args(struct cmd_compare *r, int argc, char **argv)
-{
-	struct option *opts = cmd_gen_longopts(cmd_compare_options);
-	int c, idx = -1, status = EXIT_OK;
-
-	optind = 0;
-	opterr = 0;
-	while (status == EXIT_OK &&
-	    (c = getopt_long(argc, argv, "m:p:f:n:w:vh", opts, &idx)) != -1) {
-		if (c == 'n') {
-			c = CMD_GEN_OPT_PARAM;
-			idx = -1;
-		}
-		if (c == CMD_GEN_OPT_PRESET) {
-			r->presets[r->n_presets++] = optarg;
-			idx = -1;
-			continue;
-		}
-		if (cmd_gen_opts_take(&r->gen, c,
-			idx >= 0 ? opts[idx].name : "max-tokens", optarg)) {
-			if (idx >= 0 && strcmp(opts[idx].name, "system") == 0)
-				r->chat = 1;
-			idx = -1;
-			continue;
-		}
-		switch (c) {
-		case 'm':
-			r->model = optarg;
-			break;
-		case 'p':
-			r->prompt = optarg;
-			break;
-		case 'f':
-			r->file = optarg;
-			break;
-		case 'v':
-			r->verbose = 1;
-			break;
-		case 'w':
-			if (util_parse_i64(optarg, 20, 100000, &r->width) < 0) {
-				cmd_error("compare: --width: '%s' is not a "
-					  "width (20-100000)",
-				    optarg);
-				status = EXIT_USAGE;
-			}
-			break;
-		case CMD_COMPARE_OPT_SWEEP:
-			status = cmd_compare_sweep(r, optarg);
-			break;
-		case CMD_COMPARE_OPT_SAME_SEED:
-			r->same_seed = 1;
-			break;
-		case CMD_COMPARE_OPT_CHAT:
-			r->chat = 1;
-			break;
-		case CMD_COMPARE_OPT_FORMAT:
-			r->format = optarg;
-			r->chat = 1;
-			break;
-		case CMD_COMPARE_OPT_JSON:
-			r->json = 1;
-			break;
-		case CMD_COMPARE_OPT_SAVE:
-			r->save = 1;
-			break;
-		case CMD_COMPARE_OPT_CTX:
-			if (util_parse_i64(optarg, 1, 1 << 20, &r->ctx) < 0) {
-				cmd_error("compare: --ctx: '%s' is not a "
-					  "context length (1-1048576)",
-				    optarg);
-				status = EXIT_USAGE;
-			}
-			break;
-		case CMD_COMPARE_OPT_DEVICE:
-			if ((r->device = cmd_load_device(optarg)) < 0)
-				status = EXIT_USAGE;
-			break;
-		case 'h':
-			fputs(cmd_compare_usage, stdout);
-			free(opts);
-			return -1;
-		default:
-			if (optopt != 0 && optopt < 256)
-				cmd_error("compare: bad option or missing "
-					  "argument '-%c'",
-				    optopt);
-			else
-				cmd_error("compare: bad option or missing "
-					  "argument '%s'",
-				    argv[optind - 1]);
-			status = EXIT_USAGE;
-			break;
-		}
-		idx = -1;
-	}
-	free(opts);
-	if (status == EXIT_OK)
-		status = cmd_compare_check(r, argc, argv);
-	if (status != EXIT_OK)
-		fputs(cmd_compare_usage, stderr);
-	return status;
-}
-
-/* The options that must or must not come together. */
-static int
-cmd_compare_check(const struct cmd_compare *r, int argc, char **argv)
-{
-	size_t i;
-
-	if (optind < argc) {
-		cmd_error("compare: unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
-	if (r->model == NULL) {
-		cmd_error("compare: no model (-m MODEL.gguf)");
-		return EXIT_USAGE;
-	}
-	if (r->prompt != NULL && r->file != NULL) {
-		cmd_error("compare: -p and -f exclude each other");
-		return EXIT_USAGE;
-	}
-	for (i = 0; i < r->n_sweeps; i++)
-		if (r->same_seed && strcmp(r->sweeps[i].key, "seed") == 0) {
-			cmd_error("compare: --same-seed and --sweep seed=... "
-				  "exclude each other");
-			return EXIT_USAGE;
-		}
-	return EXIT_OK;
-}
-
 /*
  * The number of columns: presets times sweep values, counted up to one
  * more than GEN_MAX_COLS (enough to refuse).
@@ -384,10 +145,10 @@ cmd_compare_check(const struct cmd_compare *r, int argc, char **argv)
 static size_t
 cmd_compare_count(const struct cmd_compare *r)
 {
-	size_t n = r->n_presets > 0 ? r->n_presets : 1, i;
+	size_t n = r->opt.n_presets > 0 ? r->opt.n_presets : 1, i;
 
-	for (i = 0; i < r->n_sweeps && n <= GEN_MAX_COLS; i++)
-		n *= r->sweeps[i].n;
+	for (i = 0; i < r->opt.n_sweeps && n <= GEN_MAX_COLS; i++)
+		n *= r->opt.sweeps[i].n;
 	return n;
 }
 
@@ -405,17 +166,17 @@ cmd_compare_columns(struct cmd_compare *r)
 	int status = EXIT_OK;
 
 	if (n > GEN_MAX_COLS || n < 2) {
-		if (r->n_presets > 0 && r->n_sweeps > 0)
+		if (r->opt.n_presets > 0 && r->opt.n_sweeps > 0)
 			snprintf(why, sizeof why,
 			    "%zu preset%s times the --sweep values",
-			    r->n_presets, r->n_presets == 1 ? "" : "s");
-		else if (r->n_presets > 0)
-			snprintf(why, sizeof why, "%zu preset%s", r->n_presets,
-			    r->n_presets == 1 ? "" : "s");
+			    r->opt.n_presets, r->opt.n_presets == 1 ? "" : "s");
+		else if (r->opt.n_presets > 0)
+			snprintf(why, sizeof why, "%zu preset%s",
+			    r->opt.n_presets, r->opt.n_presets == 1 ? "" : "s");
 		else
 			snprintf(why, sizeof why, "%s",
-			    r->n_sweeps > 0 ? "the --sweep values"
-					    : "no --preset or --sweep");
+			    r->opt.n_sweeps > 0 ? "the --sweep values"
+						: "no --preset or --sweep");
 		if (n > GEN_MAX_COLS)
 			cmd_error("compare: more than %d columns (%s): give 2 "
 				  "to %d",
@@ -427,9 +188,9 @@ cmd_compare_columns(struct cmd_compare *r)
 			    why, GEN_MAX_COLS);
 		return EXIT_USAGE;
 	}
-	for (; n_pre < r->n_presets; n_pre++)
-		if (cmd_gen_preset(
-			r->presets[n_pre], r->gen.db, &pre[n_pre], &err) < 0) {
+	for (; n_pre < r->opt.n_presets; n_pre++)
+		if (cmd_gen_preset(r->opt.presets[n_pre], r->opt.gen.db,
+			&pre[n_pre], &err) < 0) {
 			cmd_error("compare: %s", err.msg);
 			status = EXIT_USAGE;
 			goto out;
@@ -441,27 +202,27 @@ cmd_compare_columns(struct cmd_compare *r)
 
 		/* The last sweep varies fastest: C in mixed radix. */
 		rest = c;
-		for (i = r->n_sweeps; i-- > 0;)
-			rest /= r->sweeps[i].n;
-		if (r->n_presets > 0) {
-			col->name = r->presets[rest];
+		for (i = r->opt.n_sweeps; i-- > 0;)
+			rest /= r->opt.sweeps[i].n;
+		if (r->opt.n_presets > 0) {
+			col->name = r->opt.presets[rest];
 			params_copy(&col->p, &pre[rest]);
 		} else {
 			col->name = "default";
 			params_init(&col->p);
 		}
 		r->n_params++;
-		if (cmd_gen_apply(&r->gen, &col->p, &err) < 0) {
+		if (cmd_gen_apply(&r->opt.gen, &col->p, &err) < 0) {
 			cmd_error("compare: %s", err.msg);
 			status = EXIT_USAGE;
 			goto out;
 		}
 		rest = c;
-		for (i = r->n_sweeps; i-- > 0;) {
-			k = rest % r->sweeps[i].n;
-			rest /= r->sweeps[i].n;
-			if (params_set(&col->p, r->sweeps[i].key,
-				r->sweeps[i].values[k], &err) < 0) {
+		for (i = r->opt.n_sweeps; i-- > 0;) {
+			k = rest % r->opt.sweeps[i].n;
+			rest /= r->opt.sweeps[i].n;
+			if (params_set(&col->p, r->opt.sweeps[i].key,
+				r->opt.sweeps[i].values[k], &err) < 0) {
 				cmd_error("compare: %s", err.msg);
 				status = EXIT_USAGE;
 				goto out;
@@ -484,7 +245,7 @@ cmd_compare_seeds(struct cmd_compare *r)
 	size_t c;
 
 	params_init(&shared);
-	if (cmd_gen_apply(&r->gen, &shared, &err) < 0) {
+	if (cmd_gen_apply(&r->opt.gen, &shared, &err) < 0) {
 		params_release(&shared);
 		cmd_error("compare: %s", err.msg);
 		return EXIT_USAGE;
@@ -492,7 +253,7 @@ cmd_compare_seeds(struct cmd_compare *r)
 	seed = shared.seed != 0 ? shared.seed : rng_random_seed();
 	params_release(&shared);
 	for (c = 0; c < r->n_cols; c++) {
-		if (r->same_seed)
+		if (r->opt.same_seed)
 			r->cols[c].p.seed = seed;
 		else if (r->cols[c].p.seed == 0)
 			r->cols[c].p.seed = rng_random_seed();
@@ -514,33 +275,10 @@ cmd_compare_differs(struct cmd_compare *r)
 
 	for (c = 0; c < r->n_cols; c++)
 		p[c] = &r->cols[c].p;
-	for (c = 0; c < r->n_sweeps; c++)
-		if (strcmp(r->sweeps[c].key, "seed") == 0)
+	for (c = 0; c < r->opt.n_sweeps; c++)
+		if (strcmp(r->opt.sweeps[c].key, "seed") == 0)
 			skip[0] = NULL;
 	params_diff_n(p, r->n_cols, skip, " ", r->differs);
-}
-
-/* The prompt text: -p, -f FILE or stdin (one trailing newline dropped). */
-static int
-cmd_compare_prompt(struct cmd_compare *r)
-{
-	struct err err;
-
-	if (r->prompt != NULL) {
-		r->text = xstrdup(r->prompt);
-		r->len = strlen(r->prompt);
-		return 0;
-	}
-	if (util_read_file(
-		r->file != NULL ? r->file : "-", &r->text, &r->len, &err) < 0) {
-		cmd_error("compare: %s", err.msg);
-		return EXIT_USAGE;
-	}
-	if (r->len > 0 && r->text[r->len - 1] == '\n')
-		r->text[--r->len] = '\0';
-	if (r->len > 0 && r->text[r->len - 1] == '\r')
-		r->text[--r->len] = '\0';
-	return 0;
 }
 
 /* The prompt's tokens, raw (BOS as the model wants) or as a chat turn. */
@@ -553,7 +291,7 @@ cmd_compare_tokens(struct cmd_compare *r, struct tokenizer_ids *ids)
 	size_t missing = 0, c;
 	struct err err;
 
-	if (r->chat) {
+	if (r->opt.chat) {
 		/* Room for the longest answer (-1: unlimited). */
 		for (c = 0; c < r->n_cols && max >= 0; c++)
 			if (r->cols[c].p.max_tokens < 0 ||
@@ -562,7 +300,7 @@ cmd_compare_tokens(struct cmd_compare *r, struct tokenizer_ids *ids)
 		if (llm_render(l, r->cols[0].p.system_prompt, &turn, 1,
 			llm_reserve(l, max), 0, ids, NULL, &missing, &err) < 0)
 			return cmd_fail(&err);
-		if (r->verbose)
+		if (r->opt.verbose)
 			fprintf(stderr, "vkchat: chat format: %s (%s)\n",
 			    chat_format_name(l->fmt), l->fmt_why);
 		if (missing > 0)
@@ -594,7 +332,7 @@ cmd_compare_system(const struct cmd_compare *r)
 	const char *s0 = r->cols[0].p.system_prompt, *s;
 	size_t c;
 
-	if (!r->chat)
+	if (!r->opt.chat)
 		return 0;
 	for (c = 1; c < r->n_cols; c++) {
 		s = r->cols[c].p.system_prompt;
@@ -608,23 +346,6 @@ cmd_compare_system(const struct cmd_compare *r)
 		}
 	}
 	return 0;
-}
-
-static enum db_finish
-cmd_compare_finish_code(enum gen_finish f)
-{
-	switch (f) {
-	case GEN_FINISH_STOP:
-		return DB_FINISH_STOP;
-	case GEN_FINISH_LENGTH:
-		return DB_FINISH_LENGTH;
-	case GEN_FINISH_CANCELLED:
-		return DB_FINISH_CANCELLED;
-	case GEN_FINISH_ERROR:
-		return DB_FINISH_ERROR;
-	default:
-		return DB_FINISH_NONE;
-	}
 }
 
 /*
@@ -641,7 +362,7 @@ cmd_compare_save_begin(struct cmd_compare *r)
 	size_t c;
 	int rc;
 
-	if (db_path(r->gen.db, &path, &err) < 0) {
+	if (db_path(r->opt.gen.db, &path, &err) < 0) {
 		cmd_error("compare: cannot save: %s", err.msg);
 		return EXIT_USAGE;
 	}
@@ -658,8 +379,9 @@ cmd_compare_save_begin(struct cmd_compare *r)
 	sess.model.path = r->l->m->path;
 	sess.model.size = (int64_t)r->l->file_size;
 	snprintf(sess.model.hash, sizeof sess.model.hash, "%s", r->l->identity);
-	sess.chat_format = r->chat ? (char *)chat_format_name(r->l->fmt) : NULL;
-	sess.system_prompt = r->chat ? r->cols[0].p.system_prompt : NULL;
+	sess.chat_format =
+	    r->opt.chat ? (char *)chat_format_name(r->l->fmt) : NULL;
+	sess.system_prompt = r->opt.chat ? r->cols[0].p.system_prompt : NULL;
 	rc = db_sessions_create(r->db, &sess, &r->session, &err);
 	free(title);
 	if (rc < 0) {
@@ -670,7 +392,7 @@ cmd_compare_save_begin(struct cmd_compare *r)
 	db_compare_columns(&run, r->n_cols);
 	run.session_id = r->session;
 	run.prompt = xstrdup(r->text);
-	if (r->chat && r->cols[0].p.system_prompt != NULL)
+	if (r->opt.chat && r->cols[0].p.system_prompt != NULL)
 		run.system_prompt = xstrdup(r->cols[0].p.system_prompt);
 	run.model = sess.model;
 	run.model.path = xstrdup(r->l->m->path);
@@ -711,7 +433,7 @@ cmd_compare_save_finish(struct cmd_compare *r, const char *error)
 		ds.completion_tokens = (int64_t)st->n_gen;
 		ds.ttft_ms = st->t_first * 1000;
 		ds.tokens_per_s = st->n_gen > 1 ? st->gen_tps : -1;
-		ds.finish = cmd_compare_finish_code(st->finish);
+		ds.finish = cmd_gen_finish_code(st->finish);
 		if (error != NULL || ds.finish == DB_FINISH_ERROR ||
 		    ds.finish == DB_FINISH_NONE) {
 			ds.finish = DB_FINISH_ERROR;
@@ -744,7 +466,7 @@ cmd_compare_on_text(void *ud, size_t c, const char *text, size_t len)
 		cmd_error("warning: saving column %zu: %s (retrying)", c + 1,
 		    err.msg);
 	}
-	if (!r->verbose || (now = util_now()) - r->t_progress < 1.0)
+	if (!r->opt.verbose || (now = util_now()) - r->t_progress < 1.0)
 		return;
 	r->t_progress = now;
 	fprintf(
@@ -762,8 +484,8 @@ cmd_compare_width(const struct cmd_compare *r)
 	const char *env = getenv("COLUMNS");
 	int64_t v;
 
-	if (r->width > 0)
-		return (int)r->width;
+	if (r->opt.width > 0)
+		return (int)r->opt.width;
 	if (isatty(STDOUT_FILENO) &&
 	    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
 		return ws.ws_col;
@@ -960,7 +682,7 @@ cmd_compare_print_json(const struct cmd_compare *r, size_t n_prompt)
 	json_key(&w, "prompt");
 	json_strn(&w, r->text, r->len);
 	json_key(&w, "chat_format");
-	if (r->chat)
+	if (r->opt.chat)
 		json_str(&w, chat_format_name(r->l->fmt));
 	else
 		json_null(&w);
@@ -1089,13 +811,14 @@ cmd_compare_generate(struct cmd_compare *r, const struct tokenizer_ids *ids)
 	req.params = params;
 	/* As `vkchat run`: without prompt text the first piece's space
 	 * prefix is dropped, and a chat answer starts without one. */
-	req.decode_flags = r->len == 0 || r->chat ? TOK_DECODE_STRIP_PREFIX : 0;
+	req.decode_flags =
+	    r->len == 0 || r->opt.chat ? TOK_DECODE_STRIP_PREFIX : 0;
 	req.on_text = cmd_compare_on_text;
 	req.ud = r;
 	req.cancel = &cmd_compare_cancel;
-	if (r->chat)
+	if (r->opt.chat)
 		llm_stop_rules(r->l, &req);
-	if (r->save && (status = cmd_compare_save_begin(r)) != 0)
+	if (r->opt.save && (status = cmd_compare_save_begin(r)) != 0)
 		return status;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = cmd_compare_sigint;
@@ -1109,7 +832,7 @@ cmd_compare_generate(struct cmd_compare *r, const struct tokenizer_ids *ids)
 			status = EXIT_DEVICE;
 	}
 	sigaction(SIGINT, &old, NULL);
-	if (r->save) {
+	if (r->opt.save) {
 		if (cmd_compare_save_finish(
 			r, status == EXIT_OK ? NULL : err.msg) == 0)
 			fprintf(stderr, "vkchat: saved as session %lld\n",
@@ -1131,16 +854,15 @@ cmd_compare(int argc, char **argv)
 	int status;
 
 	memset(&r, 0, sizeof r);
-	r.device = -1;
-	cmd_gen_opts_init(&r.gen, argc);
-	r.presets = xcalloc((size_t)argc + 1, sizeof *r.presets);
+	cmd_gen_args_init(&r.opt, argc);
 	tokenizer_ids_init(&ids);
 	for (c = 0; c < GEN_MAX_COLS; c++) {
 		sbuf_init(&r.differs[c]);
 		sbuf_init(&r.cols[c].text);
 		gen_result_init(&r.res[c]);
 	}
-	if ((status = cmd_compare_args(&r, argc, argv)) != 0) {
+	if ((status = cmd_gen_args_parse(&r.opt, CMD_GEN_COMPARE,
+		 cmd_compare_usage, argc, argv)) != 0) {
 		status = status < 0 ? EXIT_OK : status;
 		goto out;
 	}
@@ -1149,19 +871,20 @@ cmd_compare(int argc, char **argv)
 	    (status = cmd_compare_system(&r)) != 0)
 		goto out;
 	cmd_compare_differs(&r);
-	if ((status = cmd_compare_prompt(&r)) != 0)
+	if ((status = cmd_gen_args_prompt(
+		 &r.opt, "compare: ", &r.text, &r.len)) != 0)
 		goto out;
 	llm_opts_init(&o);
-	o.path = r.model;
-	o.device = r.device;
-	o.cfg.n_ctx = (uint32_t)r.ctx;
+	o.path = r.opt.model;
+	o.device = r.opt.device;
+	o.cfg.n_ctx = (uint32_t)r.opt.ctx;
 	o.cfg.n_seq = (uint32_t)r.n_cols;
-	o.chat_format = r.format;
+	o.chat_format = r.opt.format;
 	if ((status = cmd_load_open(&o, &r.l)) != 0)
 		goto out;
-	if (tokenizer_warning(r.l->tok) != NULL && r.verbose)
+	if (tokenizer_warning(r.l->tok) != NULL && r.opt.verbose)
 		cmd_error("warning: %s", tokenizer_warning(r.l->tok));
-	if (r.verbose)
+	if (r.opt.verbose)
 		fprintf(stderr,
 		    "vkchat: loaded '%s' in %.3f s (%s of weights) on %s, "
 		    "context %u, %zu columns\n",
@@ -1173,11 +896,11 @@ cmd_compare(int argc, char **argv)
 		goto out;
 	status = cmd_compare_generate(&r, &ids);
 	if (status == EXIT_OK) {
-		if (r.json)
+		if (r.opt.json)
 			cmd_compare_print_json(&r, ids.n);
 		else
 			cmd_compare_print(&r);
-		if (r.verbose)
+		if (r.opt.verbose)
 			cmd_compare_report(&r);
 	}
 out:
@@ -1193,13 +916,7 @@ out:
 	db_close(r.db);
 	llm_free(r.l);
 	tokenizer_ids_release(&ids);
-	for (c = 0; c < r.n_sweeps; c++) {
-		free(r.sweeps[c].buf);
-		free(r.sweeps[c].values);
-	}
-	free(r.sweeps);
-	free(r.presets);
-	cmd_gen_opts_release(&r.gen);
+	cmd_gen_args_release(&r.opt);
 	free(r.text);
 	return status;
 }

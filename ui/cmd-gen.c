@@ -1,6 +1,12 @@
 /*
- * cmd-gen: generation options, model text output, the -v report and
- * saved exchanges for `vkchat run` and `vkchat chat`.  See cmd-gen.h.
+ * cmd-gen: the options of the generation commands, model text output,
+ * the -v report and saved exchanges for `vkchat run`, `vkchat compare`
+ * and `vkchat chat`.  See cmd-gen.h.
+ *
+ * The options are one table (cmd_gen_options): each entry says which
+ * commands take it and how it is applied; cmd_gen_args_parse() builds
+ * getopt_long's array and short-option string from the entries of one
+ * command, so a command cannot take an option it does not describe.
  *
  * Saving follows storage/db-stream.h: the user's prompt is committed and
  * the answer's row created (partial, with its settings, seed and model)
@@ -10,13 +16,17 @@
  */
 #include "cmd-gen.h"
 
+#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd-load.h"
 #include "cmd.h"
+#include "pocket.h"
 #include "sampler.h"
 #include "storage/db-messages.h"
 #include "storage/db-presets.h"
@@ -24,59 +34,122 @@
 #include "utf8.h"
 #include "util.h"
 
-static const struct option cmd_gen_shared[] = {
-	{ "temp", required_argument, NULL, CMD_GEN_OPT_PARAM },
-	{ "top-k", required_argument, NULL, CMD_GEN_OPT_PARAM },
-	{ "top-p", required_argument, NULL, CMD_GEN_OPT_PARAM },
-	{ "min-p", required_argument, NULL, CMD_GEN_OPT_PARAM },
-	{ "typical-p", required_argument, NULL, CMD_GEN_OPT_PARAM },
-	{ "repeat-penalty", required_argument, NULL, CMD_GEN_OPT_PARAM },
-	{ "repeat-last-n", required_argument, NULL, CMD_GEN_OPT_PARAM },
-	{ "frequency-penalty", required_argument, NULL, CMD_GEN_OPT_PARAM },
-	{ "presence-penalty", required_argument, NULL, CMD_GEN_OPT_PARAM },
-	{ "mirostat", required_argument, NULL, CMD_GEN_OPT_PARAM },
-	{ "mirostat-tau", required_argument, NULL, CMD_GEN_OPT_PARAM },
-	{ "mirostat-eta", required_argument, NULL, CMD_GEN_OPT_PARAM },
-	{ "seed", required_argument, NULL, CMD_GEN_OPT_PARAM },
-	{ "stop", required_argument, NULL, CMD_GEN_OPT_PARAM },
-	{ "logit-bias", required_argument, NULL, CMD_GEN_OPT_PARAM },
-	{ "system", required_argument, NULL, CMD_GEN_OPT_PARAM },
-	{ "max-tokens", required_argument, NULL, CMD_GEN_OPT_PARAM },
-	{ "set", required_argument, NULL, CMD_GEN_OPT_SET },
-	{ "preset", required_argument, NULL, CMD_GEN_OPT_PRESET },
-	{ "db", required_argument, NULL, CMD_GEN_OPT_DB },
+/* How an option is applied (struct cmd_gen_option). */
+enum cmd_gen_kind {
+	CMD_GEN_FLAG,	/* stores VALUE in the int at FIELD */
+	CMD_GEN_STRING, /* stores its argument in the pointer at FIELD */
+	CMD_GEN_PARAM,	/* a generation parameter named by the option */
+	CMD_GEN_SET,	/* --set key=value,... */
+	CMD_GEN_PRESET,
+	CMD_GEN_SWEEP,
+	CMD_GEN_CTX,
+	CMD_GEN_WIDTH,
+	CMD_GEN_DEVICE,
+	CMD_GEN_HELP,
 };
 
-struct option *
-cmd_gen_longopts(const struct option *own)
-{
-	size_t n = 0, m = ARRAY_LEN(cmd_gen_shared);
-	struct option *all;
+/* The commands that take an option: bits of 1 << enum cmd_gen_cmd. */
+#define CMD_GEN_R (1u << CMD_GEN_RUN)
+#define CMD_GEN_C (1u << CMD_GEN_COMPARE)
+#define CMD_GEN_H (1u << CMD_GEN_CHAT)
+#define CMD_GEN_RC (CMD_GEN_R | CMD_GEN_C)
+#define CMD_GEN_ALL (CMD_GEN_R | CMD_GEN_C | CMD_GEN_H)
+#define CMD_GEN_AT(f) offsetof(struct cmd_gen_args, f)
 
-	while (own[n].name != NULL)
-		n++;
-	all = xcalloc(n + m + 1, sizeof *all);
-	memcpy(all, own, n * sizeof *all);
-	memcpy(all + n, cmd_gen_shared, m * sizeof *all);
-	return all;
+/* getopt_long's value for every CMD_GEN_PARAM option (see below). */
+#define CMD_GEN_VAL_PARAM 1000
+
+struct cmd_gen_option {
+	const char *name;
+	enum cmd_gen_kind kind; /* CMD_GEN_FLAG and _HELP take no argument */
+	unsigned cmds;
+	int letter;   /* the short option, or 0 */
+	size_t field; /* CMD_GEN_FLAG, CMD_GEN_STRING */
+	int value;    /* CMD_GEN_FLAG */
+	int chat;     /* implies --chat */
+};
+
+/*
+ * Every option of the generation commands.  The parameter options keep
+ * this order and share one getopt_long value, so an abbreviation that
+ * matches several of them (--rep) is the first, as it always was, and
+ * one that also matches another option (--pre) is ambiguous.
+ */
+static const struct cmd_gen_option cmd_gen_options[] = {
+	{ "model", CMD_GEN_STRING, CMD_GEN_ALL, 'm', CMD_GEN_AT(model), 0, 0 },
+	{ "prompt", CMD_GEN_STRING, CMD_GEN_RC, 'p', CMD_GEN_AT(prompt), 0, 0 },
+	{ "file", CMD_GEN_STRING, CMD_GEN_RC, 'f', CMD_GEN_AT(file), 0, 0 },
+	{ "sweep", CMD_GEN_SWEEP, CMD_GEN_C, 0, 0, 0, 0 },
+	{ "same-seed", CMD_GEN_FLAG, CMD_GEN_C, 0, CMD_GEN_AT(same_seed), 1,
+	    0 },
+	{ "chat", CMD_GEN_FLAG, CMD_GEN_RC, 0, CMD_GEN_AT(chat), 1, 0 },
+	{ "chat-format", CMD_GEN_STRING, CMD_GEN_ALL, 0, CMD_GEN_AT(format), 0,
+	    1 },
+	{ "plain", CMD_GEN_FLAG, CMD_GEN_H, 0, CMD_GEN_AT(plain), 1, 0 },
+	{ "json", CMD_GEN_FLAG, CMD_GEN_C, 0, CMD_GEN_AT(json), 1, 0 },
+	{ "save", CMD_GEN_FLAG, CMD_GEN_RC, 0, CMD_GEN_AT(save), 1, 0 },
+	{ "no-save", CMD_GEN_FLAG, CMD_GEN_H, 0, CMD_GEN_AT(no_save), 1, 0 },
+	{ "ctx", CMD_GEN_CTX, CMD_GEN_ALL, 0, 0, 0, 0 },
+	{ "ctx-shift", CMD_GEN_FLAG, CMD_GEN_H, 0, CMD_GEN_AT(ctx_shift), 1,
+	    0 },
+	{ "device", CMD_GEN_DEVICE, CMD_GEN_ALL, 0, 0, 0, 0 },
+	{ "echo", CMD_GEN_FLAG, CMD_GEN_R, 0, CMD_GEN_AT(echo), 1, 0 },
+	{ "bos", CMD_GEN_FLAG, CMD_GEN_R, 0, CMD_GEN_AT(bos), 1, 0 },
+	{ "no-bos", CMD_GEN_FLAG, CMD_GEN_R, 0, CMD_GEN_AT(bos), 0, 0 },
+	{ "special", CMD_GEN_FLAG, CMD_GEN_R, 0, CMD_GEN_AT(special), 1, 0 },
+	{ "width", CMD_GEN_WIDTH, CMD_GEN_C, 'w', 0, 0, 0 },
+	{ "verbose", CMD_GEN_FLAG, CMD_GEN_ALL, 'v', CMD_GEN_AT(verbose), 1,
+	    0 },
+	{ "help", CMD_GEN_HELP, CMD_GEN_ALL, 'h', 0, 0, 0 },
+	{ "temp", CMD_GEN_PARAM, CMD_GEN_ALL, 0, 0, 0, 0 },
+	{ "top-k", CMD_GEN_PARAM, CMD_GEN_ALL, 0, 0, 0, 0 },
+	{ "top-p", CMD_GEN_PARAM, CMD_GEN_ALL, 0, 0, 0, 0 },
+	{ "min-p", CMD_GEN_PARAM, CMD_GEN_ALL, 0, 0, 0, 0 },
+	{ "typical-p", CMD_GEN_PARAM, CMD_GEN_ALL, 0, 0, 0, 0 },
+	{ "repeat-penalty", CMD_GEN_PARAM, CMD_GEN_ALL, 0, 0, 0, 0 },
+	{ "repeat-last-n", CMD_GEN_PARAM, CMD_GEN_ALL, 0, 0, 0, 0 },
+	{ "frequency-penalty", CMD_GEN_PARAM, CMD_GEN_ALL, 0, 0, 0, 0 },
+	{ "presence-penalty", CMD_GEN_PARAM, CMD_GEN_ALL, 0, 0, 0, 0 },
+	{ "mirostat", CMD_GEN_PARAM, CMD_GEN_ALL, 0, 0, 0, 0 },
+	{ "mirostat-tau", CMD_GEN_PARAM, CMD_GEN_ALL, 0, 0, 0, 0 },
+	{ "mirostat-eta", CMD_GEN_PARAM, CMD_GEN_ALL, 0, 0, 0, 0 },
+	{ "seed", CMD_GEN_PARAM, CMD_GEN_ALL, 0, 0, 0, 0 },
+	{ "stop", CMD_GEN_PARAM, CMD_GEN_ALL, 0, 0, 0, 0 },
+	{ "logit-bias", CMD_GEN_PARAM, CMD_GEN_ALL, 0, 0, 0, 0 },
+	{ "system", CMD_GEN_PARAM, CMD_GEN_ALL, 0, 0, 0, 1 },
+	{ "max-tokens", CMD_GEN_PARAM, CMD_GEN_ALL, 'n', 0, 0, 0 },
+	{ "set", CMD_GEN_SET, CMD_GEN_ALL, 0, 0, 0, 0 },
+	{ "preset", CMD_GEN_PRESET, CMD_GEN_ALL, 0, 0, 0, 0 },
+	{ "db", CMD_GEN_STRING, CMD_GEN_ALL, 0, CMD_GEN_AT(gen.db), 0, 0 },
+};
+
+static const char *const cmd_gen_names[] = { "run", "compare", "chat" };
+
+void
+cmd_gen_args_init(struct cmd_gen_args *a, int argc)
+{
+	memset(a, 0, sizeof *a);
+	a->gen.sets = xcalloc((size_t)argc + 1, sizeof *a->gen.sets);
+	a->presets = xcalloc((size_t)argc + 1, sizeof *a->presets);
+	a->device = -1;
+	a->bos = -1;
 }
 
 void
-cmd_gen_opts_init(struct cmd_gen_opts *o, int argc)
-{
-	memset(o, 0, sizeof *o);
-	o->sets = xcalloc((size_t)argc + 1, sizeof *o->sets);
-}
-
-void
-cmd_gen_opts_release(struct cmd_gen_opts *o)
+cmd_gen_args_release(struct cmd_gen_args *a)
 {
 	size_t i;
 
-	for (i = 0; i < o->n_sets; i++)
-		free(o->sets[i].key);
-	free(o->sets);
-	o->sets = NULL;
+	for (i = 0; i < a->gen.n_sets; i++)
+		free(a->gen.sets[i].key);
+	free(a->gen.sets);
+	for (i = 0; i < a->n_sweeps; i++) {
+		free(a->sweeps[i].buf);
+		free(a->sweeps[i].values);
+	}
+	free(a->sweeps);
+	free(a->presets);
+	memset(a, 0, sizeof *a);
 }
 
 /* The option's parameter key: its long name with '-' as '_'. */
@@ -95,28 +168,244 @@ cmd_gen_key(const char *opt)
 	return key;
 }
 
-int
-cmd_gen_opts_take(
-    struct cmd_gen_opts *o, int c, const char *name, const char *value)
+/* Parse --sweep "KEY=V1,V2,..." into a new sweep; 0 or the exit status. */
+static int
+cmd_gen_sweep(struct cmd_gen_args *a, const char *arg)
 {
-	switch (c) {
-	case CMD_GEN_OPT_PARAM:
-		o->sets[o->n_sets].key = cmd_gen_key(name);
-		o->sets[o->n_sets++].value = value;
-		return 1;
-	case CMD_GEN_OPT_SET:
-		o->sets[o->n_sets].key = NULL;
-		o->sets[o->n_sets++].value = value;
-		return 1;
-	case CMD_GEN_OPT_PRESET:
-		o->preset = value;
-		return 1;
-	case CMD_GEN_OPT_DB:
-		o->db = value;
-		return 1;
-	default:
+	const char *eq = strchr(arg, '='), *key;
+	struct cmd_gen_sweep *s;
+	struct gen_params scratch;
+	struct err err;
+	char *name, *v;
+	size_t i;
+	int rc;
+
+	if (eq == NULL || eq == arg) {
+		cmd_error(
+		    "compare: --sweep '%s' is not KEY=VALUE,VALUE,...", arg);
+		return EXIT_USAGE;
+	}
+	name = xstrndup(arg, (size_t)(eq - arg));
+	key = params_canonical(name);
+	if (key == NULL) {
+		cmd_error("compare: --sweep: unknown parameter '%s' (see "
+			  "'man vkchat-sampling')",
+		    name);
+		free(name);
+		return EXIT_USAGE;
+	}
+	free(name);
+	for (i = 0; i < a->n_sweeps; i++)
+		if (strcmp(a->sweeps[i].key, key) == 0) {
+			cmd_error("compare: --sweep: '%s' is swept twice", key);
+			return EXIT_USAGE;
+		}
+	a->sweeps = xreallocarray(a->sweeps, a->n_sweeps + 1, sizeof *s);
+	s = &a->sweeps[a->n_sweeps++];
+	memset(s, 0, sizeof *s);
+	s->key = key;
+	s->buf = xstrdup(eq + 1);
+	for (v = s->buf;; v++) {
+		s->values =
+		    xreallocarray(s->values, s->n + 1, sizeof *s->values);
+		s->values[s->n++] = v;
+		if ((v = strchr(v, ',')) == NULL)
+			break;
+		*v = '\0';
+	}
+	/* Check every value now, before any model is loaded. */
+	for (i = 0; i < s->n; i++) {
+		params_init(&scratch);
+		rc = params_set(&scratch, key, s->values[i], &err);
+		params_release(&scratch);
+		if (rc < 0) {
+			cmd_error("compare: --sweep %s, value %zu: %s", key,
+			    i + 1, err.msg);
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+/* Apply option D with argument ARG; 0, the exit status, or -1 (--help). */
+static int
+cmd_gen_take(struct cmd_gen_args *a, enum cmd_gen_cmd cmd,
+    const struct cmd_gen_option *d, const char *arg, const char *usage)
+{
+	struct cmd_gen_opts *g = &a->gen;
+
+	a->chat |= d->chat;
+	switch (d->kind) {
+	case CMD_GEN_FLAG:
+		*(int *)((char *)a + d->field) = d->value;
+		return 0;
+	case CMD_GEN_STRING:
+		*(const char **)((char *)a + d->field) = arg;
+		return 0;
+	case CMD_GEN_PARAM:
+		g->sets[g->n_sets].key = cmd_gen_key(d->name);
+		g->sets[g->n_sets++].value = arg;
+		return 0;
+	case CMD_GEN_SET:
+		g->sets[g->n_sets].key = NULL;
+		g->sets[g->n_sets++].value = arg;
+		return 0;
+	case CMD_GEN_PRESET:
+		a->presets[a->n_presets++] = arg;
+		g->preset = arg;
+		return 0;
+	case CMD_GEN_SWEEP:
+		return cmd_gen_sweep(a, arg);
+	case CMD_GEN_CTX:
+		if (util_parse_i64(arg, 1, 1 << 20, &a->ctx) == 0)
+			return 0;
+		/* Only compare has always named itself here. */
+		cmd_error("%s--ctx: '%s' is not a context length (1-1048576)",
+		    cmd == CMD_GEN_COMPARE ? "compare: " : "", arg);
+		return EXIT_USAGE;
+	case CMD_GEN_WIDTH:
+		if (util_parse_i64(arg, 20, 100000, &a->width) == 0)
+			return 0;
+		cmd_error(
+		    "compare: --width: '%s' is not a width (20-100000)", arg);
+		return EXIT_USAGE;
+	case CMD_GEN_DEVICE:
+		return (a->device = cmd_load_device(arg)) < 0 ? EXIT_USAGE : 0;
+	case CMD_GEN_HELP:
+		fputs(usage, stdout);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cmd_gen_args_prompt(
+    const struct cmd_gen_args *a, const char *prefix, char **text, size_t *len)
+{
+	struct err err;
+
+	if (a->prompt != NULL) {
+		*text = xstrdup(a->prompt);
+		*len = strlen(a->prompt);
 		return 0;
 	}
+	if (util_read_file(a->file != NULL ? a->file : "-", text, len, &err) <
+	    0) {
+		cmd_error("%s%s", prefix, err.msg);
+		return EXIT_USAGE;
+	}
+	if (*len > 0 && (*text)[*len - 1] == '\n')
+		(*text)[--*len] = '\0';
+	if (*len > 0 && (*text)[*len - 1] == '\r')
+		(*text)[--*len] = '\0';
+	return 0;
+}
+
+/*
+ * The options of command CMD: their table entries into DEFS, getopt_long's
+ * array into OPTS (ended by a zero entry), the short ones into SHORTS;
+ * returns how many.
+ */
+static size_t
+cmd_gen_build(enum cmd_gen_cmd cmd, const struct cmd_gen_option **defs,
+    struct option *opts, char *shorts)
+{
+	const struct cmd_gen_option *d;
+	size_t i, n = 0;
+
+	for (i = 0; i < ARRAY_LEN(cmd_gen_options); i++) {
+		d = &cmd_gen_options[i];
+		if ((d->cmds & 1u << cmd) == 0)
+			continue;
+		defs[n] = d;
+		opts[n].name = d->name;
+		opts[n].has_arg =
+		    d->kind == CMD_GEN_FLAG || d->kind == CMD_GEN_HELP
+		    ? no_argument
+		    : required_argument;
+		opts[n].flag = NULL;
+		/* A letter's long form reports as '-L' when it lacks its
+		 * argument; every other value is past the letters. */
+		opts[n].val = d->kind == CMD_GEN_PARAM ? CMD_GEN_VAL_PARAM
+		    : d->letter != 0		       ? d->letter
+						       : 256 + (int)i;
+		if (d->letter != 0) {
+			*shorts++ = (char)d->letter;
+			if (opts[n].has_arg == required_argument)
+				*shorts++ = ':';
+		}
+		n++;
+	}
+	*shorts = '\0';
+	memset(&opts[n], 0, sizeof opts[n]);
+	return n;
+}
+
+/*
+ * After the options: what must or must not come together, then the model
+ * (none given: the pocket model); 0 or the exit status, the error printed.
+ */
+static int
+cmd_gen_check(struct cmd_gen_args *a, const char *name, int argc, char **argv)
+{
+	size_t i;
+
+	if (optind < argc) {
+		cmd_error("%s: unexpected argument '%s'", name, argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (a->prompt != NULL && a->file != NULL) {
+		cmd_error("%s: -p and -f exclude each other", name);
+		return EXIT_USAGE;
+	}
+	/* Run's alone: the others take neither --special nor --bos. */
+	if (a->chat && (a->special || a->bos >= 0)) {
+		cmd_error("%s: --special, --bos and --no-bos are for raw "
+			  "prompts, not --chat",
+		    name);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < a->n_sweeps; i++)
+		if (a->same_seed && strcmp(a->sweeps[i].key, "seed") == 0) {
+			cmd_error("%s: --same-seed and --sweep seed=... "
+				  "exclude each other",
+			    name);
+			return EXIT_USAGE;
+		}
+	return a->model != NULL ? EXIT_OK : pocket_default(name, &a->model);
+}
+
+int
+cmd_gen_args_parse(struct cmd_gen_args *a, enum cmd_gen_cmd cmd,
+    const char *usage, int argc, char **argv)
+{
+	const struct cmd_gen_option *defs[ARRAY_LEN(cmd_gen_options)], *d;
+	struct option opts[ARRAY_LEN(cmd_gen_options) + 1];
+	char shorts[2 * ARRAY_LEN(cmd_gen_options) + 1];
+	const char *name = cmd_gen_names[cmd];
+	size_t i, n = cmd_gen_build(cmd, defs, opts, shorts);
+	int c, idx = -1, status = EXIT_OK;
+
+	optind = 0;
+	opterr = 0;
+	while (status == EXIT_OK &&
+	    (c = getopt_long(argc, argv, shorts, opts, &idx)) != -1) {
+		/* A long option by its index, a short one by its letter. */
+		d = NULL;
+		for (i = 0; c != '?' && d == NULL && i < n; i++)
+			if (idx >= 0 ? i == (size_t)idx : defs[i]->letter == c)
+				d = defs[i];
+		idx = -1;
+		if (d == NULL)
+			status = cmd_bad_optarg(name, optopt, argv, optind);
+		else if ((status = cmd_gen_take(a, cmd, d, optarg, usage)) < 0)
+			return status;
+	}
+	if (status == EXIT_OK)
+		status = cmd_gen_check(a, name, argc, argv);
+	if (status != EXIT_OK)
+		fputs(usage, stderr);
+	return status;
 }
 
 int
@@ -375,7 +664,7 @@ cmd_gen_save_text(struct cmd_gen_save *s, const char *text, size_t len)
 	}
 }
 
-static enum db_finish
+enum db_finish
 cmd_gen_finish_code(enum gen_finish f)
 {
 	switch (f) {

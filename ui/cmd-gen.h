@@ -1,14 +1,14 @@
 /*
- * cmd-gen: what `vkchat run` and `vkchat chat` share: the generation
- * options (the sampling flags, --set, --preset with the user's presets
- * from the database, --system), the output of model text, the -v report
- * of one answer, and saving exchanges as sessions in the database with
- * the answer streamed into its row (storage/db-stream.h).
+ * cmd-gen: what `vkchat run`, `vkchat compare` and `vkchat chat` share:
+ * their command-line options (one table: the sampling flags, --set,
+ * --preset with the user's presets from the database, --system, the
+ * model, context and device), the output of model text, the -v report of
+ * one answer, and saving exchanges as sessions in the database with the
+ * answer streamed into its row (storage/db-stream.h).
  */
 #ifndef VKCHAT_CMD_GEN_H
 #define VKCHAT_CMD_GEN_H
 
-#include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,21 +18,14 @@
 #include "storage/db-stream.h"
 #include "storage/db.h"
 
-/* getopt_long values of the shared options. */
-enum {
-	CMD_GEN_OPT_PARAM = 400, /* a parameter named by the option */
-	CMD_GEN_OPT_SET,
-	CMD_GEN_OPT_PRESET,
-	CMD_GEN_OPT_DB,
+/* The commands whose options cmd_gen_args_parse() reads. */
+enum cmd_gen_cmd {
+	CMD_GEN_RUN,
+	CMD_GEN_COMPARE,
+	CMD_GEN_CHAT,
 };
 
-/*
- * OWN (a command's options, ended by a NULL name) followed by the shared
- * options, in a new array (free it).
- */
-struct option *cmd_gen_longopts(const struct option *own);
-
-/* Their lines for a usage text. */
+/* The generation parameters' lines for a usage text. */
 #define CMD_GEN_USAGE \
 	"  -n, --max-tokens N     stop after N tokens (-1: until the " \
 	"context is full)\n" \
@@ -56,19 +49,65 @@ struct cmd_gen_opts {
 		const char *value;
 	} * sets;
 	size_t n_sets;
-	const char *preset; /* NULL: the defaults */
+	const char *preset; /* the last --preset, NULL: the defaults */
 	const char *db;	    /* --db, or NULL */
 };
 
-void cmd_gen_opts_init(struct cmd_gen_opts *o, int argc);
-void cmd_gen_opts_release(struct cmd_gen_opts *o);
+/* One compare --sweep: parameter KEY (canonical) and its values. */
+struct cmd_gen_sweep {
+	const char *key;
+	char *buf;     /* the values, NUL-separated */
+	char **values; /* (n) pointers into buf */
+	size_t n;
+};
 
 /*
- * Take getopt_long's result C for the option NAME with VALUE: returns 1
- * when it was one of the shared options (CMD_GEN_OPT_*), else 0.
+ * What the options of run, compare and chat set: each command reads the
+ * fields of the options it takes (the table in cmd-gen.c says which).
  */
-int cmd_gen_opts_take(
-    struct cmd_gen_opts *o, int c, const char *name, const char *value);
+struct cmd_gen_args {
+	const char *model, *prompt, *file; /* -m, -p, -f */
+	const char *format;		   /* --chat-format */
+	struct cmd_gen_opts gen;	   /* the parameters, --preset, --db */
+	const char **presets;		   /* every --preset, in order */
+	size_t n_presets;
+	struct cmd_gen_sweep *sweeps; /* compare --sweep, in order */
+	size_t n_sweeps;
+	int64_t ctx;   /* --ctx, 0: the model's */
+	int64_t width; /* compare -w, 0: the terminal's */
+	int device;    /* --device, -1: chosen automatically */
+	int bos;       /* run: --bos 1, --no-bos 0, else -1 */
+	int chat;      /* --chat, or implied by --chat-format or --system */
+	int verbose, save, echo, special;
+	int json, same_seed;	       /* compare */
+	int plain, ctx_shift, no_save; /* chat (--plain: see cmd_chat_screen) */
+};
+
+/* Empty *a for a command line of ARGC arguments (device and bos -1). */
+void cmd_gen_args_init(struct cmd_gen_args *a, int argc);
+/* Free what *a holds (not the strings of argv it points into). */
+void cmd_gen_args_release(struct cmd_gen_args *a);
+
+/*
+ * Parse the options of command CMD into *a (initialised), printing USAGE
+ * for --help (to stdout: returns -1) or after an error (to stderr:
+ * returns the exit status, the error printed first).  Every option is
+ * checked as it comes and the first error stops; then arguments left
+ * over, options that exclude each other, and the model: none given is
+ * the pocket model (pocket_default).  Returns 0 when the command can go
+ * on.
+ */
+int cmd_gen_args_parse(struct cmd_gen_args *a, enum cmd_gen_cmd cmd,
+    const char *usage, int argc, char **argv);
+
+/*
+ * The prompt of -p, else of -f FILE, else of standard input, with one
+ * trailing newline (and a CR before it) dropped, into *text (a new
+ * string of *len bytes, the caller frees it).  Errors are printed after
+ * PREFIX; returns 0 or the exit status.
+ */
+int cmd_gen_args_prompt(
+    const struct cmd_gen_args *a, const char *prefix, char **text, size_t *len);
 
 /* Apply O's settings to *p in order (not the preset); errors name them. */
 int cmd_gen_apply(
@@ -157,6 +196,9 @@ int cmd_gen_save_begin(struct cmd_gen_save *s, const char *user,
  * rows stay in the database, a branch of their own.
  */
 void cmd_gen_save_forget(struct cmd_gen_save *s);
+
+/* The finish reason a message row stores for generation's F. */
+enum db_finish cmd_gen_finish_code(enum gen_finish f);
 
 /* Append answer text; the first failed write is printed as a warning. */
 void cmd_gen_save_text(struct cmd_gen_save *s, const char *text, size_t len);

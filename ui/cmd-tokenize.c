@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "pocket.h"
 #include "gguf.h"
 #include "json.h"
 #include "tokenizer.h"
@@ -18,11 +19,12 @@
 #include "util.h"
 
 static const char cmd_tokenize_usage[] =
-    "usage: vkchat tokenize -m MODEL.gguf [-p TEXT | -f FILE] [--pieces | "
+    "usage: vkchat tokenize [-m MODEL.gguf] [-p TEXT | -f FILE] [--pieces | "
     "--json]\n"
     "                       [--bos | --no-bos] [--special] [--bench N]\n"
     "Tokenize TEXT, FILE or standard input with the model's tokenizer.\n"
-    "  -m, --model FILE   the GGUF file (vocab-only files work)\n"
+    "  -m, --model FILE   the GGUF file (vocab-only files work;\n"
+    "                     default: the pocket model)\n"
     "  -p, --prompt TEXT  the text (default: standard input)\n"
     "  -f, --file FILE    read the text from FILE\n"
     "      --pieces       one token per line: id and its text\n"
@@ -230,24 +232,14 @@ cmd_tokenize(int argc, char **argv)
 			fputs(cmd_tokenize_usage, stdout);
 			return EXIT_OK;
 		default:
-			if (optopt != 0 && optopt < 256)
-				cmd_error("tokenize: bad option or missing "
-					  "argument '-%c'",
-				    optopt);
-			else
-				cmd_error("tokenize: bad option '%s'",
-				    argv[optind - 1]);
+			status =
+			    cmd_bad_optarg("tokenize", optopt, argv, optind);
 			fputs(cmd_tokenize_usage, stderr);
-			return EXIT_USAGE;
+			return status;
 		}
 	}
 	if (optind < argc) {
 		cmd_error("tokenize: unexpected argument '%s'", argv[optind]);
-		fputs(cmd_tokenize_usage, stderr);
-		return EXIT_USAGE;
-	}
-	if (model == NULL) {
-		cmd_error("tokenize: no model (-m MODEL.gguf)");
 		fputs(cmd_tokenize_usage, stderr);
 		return EXIT_USAGE;
 	}
@@ -257,6 +249,10 @@ cmd_tokenize(int argc, char **argv)
 	}
 	if (pieces && json) {
 		cmd_error("tokenize: --pieces and --json exclude each other");
+		return EXIT_USAGE;
+	}
+	if (model == NULL && pocket_default("tokenize", &model) != 0) {
+		fputs(cmd_tokenize_usage, stderr);
 		return EXIT_USAGE;
 	}
 	if (gguf_open(model, &g, &err) < 0 ||

@@ -64,14 +64,29 @@ cmd_fail(const struct err *err)
 	return cmd_status(err->code);
 }
 
+/* "CMD: WHAT 'OPTION'": see cmd_bad_optarg(). */
+static void
+cmd_option_error(
+    const char *cmd, const char *what, int opt, char **argv, int ind)
+{
+	if (opt > 0 && opt < 256)
+		cmd_error("%s: %s '-%c'", cmd, what, opt);
+	else
+		cmd_error("%s: %s '%s'", cmd, what, argv[ind - 1]);
+}
+
 int
 cmd_bad_option(const char *cmd, char **argv, void (*usage)(FILE *f))
 {
-	if (optopt != 0)
-		cmd_error("%s: unknown option '-%c'", cmd, optopt);
-	else
-		cmd_error("%s: unknown option '%s'", cmd, argv[optind - 1]);
+	cmd_option_error(cmd, "unknown option", optopt, argv, optind);
 	usage(stderr);
+	return EXIT_USAGE;
+}
+
+int
+cmd_bad_optarg(const char *cmd, int opt, char **argv, int ind)
+{
+	cmd_option_error(cmd, "bad option or missing argument", opt, argv, ind);
 	return EXIT_USAGE;
 }
 
@@ -85,7 +100,9 @@ cmd_usage(int to_stderr)
 	    "usage: vkchat [-m MODEL.gguf] [OPTIONS]\n"
 	    "       vkchat COMMAND [ARGS...]\n\n"
 	    "The first form opens the chat screen (with no model: the model "
-	    "and session\nof last time).  OPTIONS: --db PATH, --preset NAME, "
+	    "and session\nof last time, or else the pocket model, a tiny "
+	    "demo; commands given no -m\nuse it too).  OPTIONS: --db PATH, "
+	    "--preset NAME, "
 	    "--ctx N, --device N,\n--chat-format NAME, --session ID, --new, "
 	    "and the generation options of\n'vkchat run' (--temp X, -n N, "
 	    "--system TEXT, --set KEY=VALUE,...).\n"

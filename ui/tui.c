@@ -41,6 +41,7 @@
 #include "config.h"
 #include "help.h"
 #include "picker.h"
+#include "pocket.h"
 #include "prompt.h"
 #include "screen.h"
 
@@ -241,7 +242,8 @@ tui_usage(FILE *f)
 	    "              [--compare PRESET,PRESET,...|KEY=V1,V2,... "
 	    "[--same-seed]]\n"
 	    "With no model, vkchat reopens the model and session of last "
-	    "time.\n"
+	    "time, or else\nopens the pocket model, a tiny demo model "
+	    "('man vkchat': FILES).\n"
 	    "Run 'vkchat --help' for the commands; 'man vkchat-tui' explains "
 	    "the screen.\n");
 }
@@ -595,16 +597,33 @@ tui_loop(struct tui *t)
 	}
 }
 
-/* Resolve the model and session to open; 0, or an exit status. */
+/*
+ * Resolve the model and session to open; 0, or an exit status.  With no
+ * model given and none remembered, or the remembered one gone, it is the
+ * pocket model, and *note (a new string) says so for the screen.
+ */
 static int
-tui_choose(struct tui *t, struct tui_opts *o, int64_t *session)
+tui_choose(struct tui *t, struct tui_opts *o, int64_t *session, char **note)
 {
 	const char *env_db = getenv("VKCHAT_DB");
-	char *last_model = NULL, *real;
+	char *last_model = NULL, *real, *gone = NULL;
 	int64_t last_session = 0;
 	struct stat st;
+	struct err err;
 
 	tui_load_last(&last_model, &last_session, &o->last_db);
+	if (o->model == NULL && last_model != NULL &&
+	    stat(last_model, &st) < 0 &&
+	    (errno == ENOENT || errno == ENOTDIR)) {
+		gone = xasprintf("the model of last time, '%s', is gone (%s)",
+		    last_model, strerror(errno));
+		free(last_model);
+		last_model = NULL;
+	}
+	/* With no model given, last time's database holds the sessions. */
+	if (o->model == NULL && t->opt_db == NULL &&
+	    (env_db == NULL || env_db[0] == '\0'))
+		t->opt_db = o->last_db;
 	if (o->model != NULL) {
 		/* A model given: a new session unless one is named. */
 		t->model_path = xstrdup(o->model);
@@ -612,15 +631,25 @@ tui_choose(struct tui *t, struct tui_opts *o, int64_t *session)
 	} else if (last_model != NULL) {
 		t->model_path = last_model;
 		*session = o->fresh ? 0 : last_session;
-		/* The session lives in last time's database. */
-		if (t->opt_db == NULL && (env_db == NULL || env_db[0] == '\0'))
-			t->opt_db = o->last_db;
-	} else {
-		cmd_error("no model to open: start the chat with 'vkchat -m "
-			  "MODEL.gguf' (a GGUF model file); the next plain "
-			  "'vkchat' reopens it with its session");
+	} else if (pocket_find(&t->model_path, &err) < 0) {
+		if (gone != NULL)
+			cmd_error("%s: start the chat with 'vkchat -m "
+				  "MODEL.gguf'; %s",
+			    gone, err.msg);
+		else
+			cmd_error("no model to open: start the chat with "
+				  "'vkchat -m MODEL.gguf' (a GGUF model file); "
+				  "the next plain 'vkchat' reopens it with its "
+				  "session; %s",
+			    err.msg);
+		free(gone);
 		return EXIT_USAGE;
 	}
+	if (o->model == NULL && pocket_is(t->model_path))
+		*note = gone != NULL
+		    ? xasprintf("%s; %s", gone, pocket_notice())
+		    : xstrdup(pocket_notice());
+	free(gone);
 	if (stat(t->model_path, &st) < 0) {
 		cmd_error(
 		    "cannot open '%s': %s", t->model_path, strerror(errno));
@@ -680,7 +709,7 @@ tui_main(int argc, char **argv)
 	struct tui t;
 	struct tui_opts o;
 	struct err err;
-	char *path = NULL;
+	char *path = NULL, *note = NULL;
 	int64_t session = 0;
 	int rc;
 
@@ -708,7 +737,7 @@ tui_main(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if ((rc = tui_choose(&t, &o, &session)) != 0)
+	if ((rc = tui_choose(&t, &o, &session, &note)) != 0)
 		goto out;
 	if (db_path(t.opt_db, &path, &err) < 0 ||
 	    db_open(path, &t.db, &err) < 0 ||
@@ -731,6 +760,9 @@ tui_main(int argc, char **argv)
 	if (session > 0 && chatview_load_session(&t, session, &err) < 0)
 		tui_notice(&t, 1, "cannot reopen session %lld: %s",
 		    (long long)session, err.msg);
+	/* After the session, which starts the transcript anew. */
+	if (note != NULL)
+		tui_notice(&t, 0, "%s", note);
 	tui_save_last(&t);
 	tui_loop(&t);
 	chatview_engine_stop(&t);
@@ -743,5 +775,6 @@ out:
 	tui_free(&t);
 	free(o.last_db);
 	free(path);
+	free(note);
 	return rc;
 }

@@ -337,8 +337,9 @@ else
 	t_fail "history saved per user" "no entry in $HOME_T/.local/state/vkchat/history"
 fi
 
-# Plain "vkchat" with nothing remembered says how to give a model.
-shell "XDG_STATE_HOME='$T_TMP/empty' '$V'; echo EXIT3=\$?"
+# Plain "vkchat" with nothing remembered and no pocket model (the pane's
+# env -i drops lib.sh's VKCHAT_DATADIR) says how to give a model.
+shell "XDG_STATE_HOME='$T_TMP/empty' VKCHAT_DATADIR='$T_TMP/empty' '$V'; echo EXIT3=\$?"
 check "no model remembered: says how to pass -m" "no model to open: start the chat with 'vkchat -m"
 check "no model remembered: status 1" "EXIT3=1"
 
