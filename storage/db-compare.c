@@ -294,6 +294,33 @@ db_compare_list(struct db *db, int64_t session, struct db_compare_run **out,
 }
 
 int
+db_compare_prompt_message(
+    struct db *db, const struct db_compare_run *r, int64_t *id, struct err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = db_prepare(db,
+		 "SELECT id FROM messages WHERE session_id = ? AND role = "
+		 "'user' AND content = ? AND created_ms <= ? ORDER BY "
+		 "created_ms DESC, id DESC LIMIT 1",
+		 &st, err)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, r->session_id);
+	db_bind_text(st, 2, r->prompt != NULL ? r->prompt : "");
+	sqlite3_bind_int64(st, 3, r->created_ms);
+	rc = db_step(db, st, "finding a compare run's prompt", err);
+	if (rc > 0)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc == 0)
+		return err_set(err, ERR_NOTFOUND,
+		    "compare run %lld: no prompt message in session %lld",
+		    (long long)r->id, (long long)r->session_id);
+	return rc < 0 ? rc : 0;
+}
+
+int
 db_compare_set_winner(struct db *db, int64_t id, int col, struct err *err)
 {
 	sqlite3_stmt *st;

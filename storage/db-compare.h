@@ -71,6 +71,15 @@ int db_compare_get(
 int db_compare_list(struct db *db, int64_t session, struct db_compare_run **out,
     size_t *n, struct err *err);
 
+/*
+ * The user message run R was the answer to, into *id: the newest user
+ * message of R's session with R's prompt as its text, stored no later
+ * than R (the TUI stores the prompt just before the run).  ERR_NOTFOUND
+ * when there is none (a run of "vkchat compare --save" has no messages).
+ */
+int db_compare_prompt_message(struct db *db, const struct db_compare_run *r,
+    int64_t *id, struct err *err);
+
 /* Record column COL of run ID as the winner (-1: none). */
 int db_compare_set_winner(struct db *db, int64_t id, int col, struct err *err);
 

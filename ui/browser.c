@@ -6,8 +6,10 @@
  * as a prefix, so results narrow while a word is being typed) and after
  * a fork or a delete.  The preview is a transcript (the same layout and
  * sanitising as the chat pane) of the selected session's shown branch,
- * rebuilt when the selection moves.  Wide terminals show the preview
- * beside the list, narrow ones below it.
+ * rebuilt when the selection moves, with a line per compare run of the
+ * session (columns, winner, prompt).  'c' resumes the session and
+ * reopens its newest compare run read-only (compareview_reopen).  Wide
+ * terminals show the preview beside the list, narrow ones below it.
  */
 #include "browser.h"
 
@@ -18,6 +20,9 @@
 
 #include "chatview.h"
 #include "cmd-store.h"
+#include "cmpmodel.h"
+#include "compareview.h"
+#include "storage/db-compare.h"
 #include "storage/db-export.h"
 #include "storage/db-messages.h"
 #include "storage/db-sessions.h"
@@ -151,6 +156,28 @@ browser_base(const char *path)
 	return s != NULL ? s + 1 : path;
 }
 
+/* The most compare runs listed in the preview (the newest). */
+#define BROWSER_RUNS 4
+
+/* A line per compare run of session ID (the newest few) into SB. */
+static void
+browser_runs(struct tui *t, int64_t id, struct sbuf *sb)
+{
+	struct db_compare_run *runs;
+	size_t n, i;
+
+	if (db_compare_list(t->db, id, &runs, &n, NULL) < 0 || n == 0)
+		return;
+	if (n > BROWSER_RUNS)
+		sbuf_addf(sb, "\n%zu compare runs, the newest:", n);
+	for (i = n > BROWSER_RUNS ? n - BROWSER_RUNS : 0; i < n; i++) {
+		sbuf_adds(sb, "\n");
+		cmpmodel_run_summary(sb, &runs[i], 40);
+	}
+	sbuf_adds(sb, "\nc reopens the newest run (read-only)");
+	db_compare_free(runs, n);
+}
+
 static void
 browser_preview(struct tui *t)
 {
@@ -176,6 +203,7 @@ browser_preview(struct tui *t)
 	    (long long)b->list[b->sel].n_messages);
 	if (b->list[b->sel].snippet != NULL)
 		sbuf_addf(&head, "\nmatch: %s", b->list[b->sel].snippet);
+	browser_runs(t, id, &head);
 	transcript_add(b->preview, TRANSCRIPT_NOTICE, NULL, head.buf, head.len);
 	sbuf_release(&head);
 	if (db_messages_branch(t->db, id, 0, &m, &n, NULL) < 0)
@@ -199,7 +227,7 @@ static void
 browser_row(struct tui *t, const struct db_session *s, int y, int w, int sel)
 {
 	char date[32];
-	struct sbuf right, model;
+	struct sbuf right, model, title;
 	int attr = sel ? screen_attr(SCREEN_SELECT) : (int)A_NORMAL, rw;
 
 	sbuf_init(&right);
@@ -217,8 +245,12 @@ browser_row(struct tui *t, const struct db_session *s, int y, int w, int sel)
 	screen_fill(y, 0, w, attr);
 	if (rw > w - 12)
 		rw = 0;
-	screen_puts(
-	    y, 1, s->title[0] ? s->title : "(untitled)", w - rw - 2, attr);
+	sbuf_init(&title);
+	if (s->n_compare > 0)
+		sbuf_addf(&title, "(%lld compare) ", (long long)s->n_compare);
+	sbuf_adds(&title, s->title[0] ? s->title : "(untitled)");
+	screen_puts(y, 1, title.buf, w - rw - 2, attr);
+	sbuf_release(&title);
 	if (rw > 0)
 		screen_put(y, w - rw, right.buf, right.len, rw, attr);
 	sbuf_release(&right);
@@ -254,8 +286,11 @@ browser_bottom(struct tui *t)
 		    "type to search  Up/Down select  Enter resume  "
 		    "Esc/Tab done");
 	} else {
+		sbuf_adds(&sb, "Enter resume  ");
+		if (b->n > 0 && b->list[b->sel].n_compare > 0)
+			sbuf_adds(&sb, "c compare run  ");
 		sbuf_adds(&sb,
-		    "Enter resume  / search  f fork  d delete  "
+		    "/ search  f fork  d delete  "
 		    "e export  Esc close");
 	}
 	screen_fill(y, 0, t->cols, attr);
@@ -421,6 +456,28 @@ browser_resume(struct tui *t)
 	browser_close(t);
 }
 
+/* Resume the selected session and reopen its newest compare run. */
+static void
+browser_compare(struct tui *t)
+{
+	struct browser *b = t->browser;
+	struct err err;
+	int64_t id = b->list[b->sel].id;
+
+	if (b->list[b->sel].n_compare == 0) {
+		browser_msg(b, 1,
+		    "session %lld has no compare runs (/compare makes one)",
+		    (long long)id);
+		return;
+	}
+	if (chatview_load_session(t, id, &err) < 0 ||
+	    compareview_reopen(t, 0, &err) < 0) {
+		browser_msg(b, 1, "%s", err.msg);
+		return;
+	}
+	browser_close(t);
+}
+
 /* Keys that move the selection; returns 1 when EV was one. */
 static int
 browser_move(struct browser *b, const struct keys_event *ev)
@@ -500,6 +557,8 @@ browser_key(struct tui *t, const struct keys_event *ev)
 		b->sel = 0;
 	} else if ((c == 'G' || ev->code == KEYS_END) && b->n > 0) {
 		b->sel = b->n - 1;
+	} else if (c == 'c' && b->n > 0) {
+		browser_compare(t);
 	} else if (c == 'f' && b->n > 0) {
 		browser_fork(t);
 	} else if (c == 'd' && b->n > 0) {

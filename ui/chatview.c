@@ -25,7 +25,9 @@
 #include <unistd.h>
 
 #include "browser.h"
+#include "cmpmodel.h"
 #include "compareview.h"
+#include "storage/db-compare.h"
 #include "storage/db-export.h"
 #include "storage/db-messages.h"
 #include "storage/db-presets.h"
@@ -468,6 +470,33 @@ chatview_ensure_session(struct tui *t, struct err *err)
 	return 0;
 }
 
+size_t
+chatview_turns(const struct tui *t, struct chat_turn *turns)
+{
+	size_t i, j, k = 0;
+
+	for (i = 0; i < t->n_conv; i++) {
+		/* Stored system messages are shown, the prompt is req.system. */
+		if (t->conv[i].role == DB_ROLE_SYSTEM)
+			continue;
+		if (t->conv[i].role == DB_ROLE_USER) {
+			/* A prompt with no answer (a compare run left without
+			 * a winner) is not shown to the model: turns alternate. */
+			for (j = i + 1;
+			     j < t->n_conv && t->conv[j].role == DB_ROLE_SYSTEM;
+			     j++)
+				;
+			if (j < t->n_conv && t->conv[j].role == DB_ROLE_USER)
+				continue;
+		}
+		turns[k].role = t->conv[i].role == DB_ROLE_USER
+		    ? CHAT_USER
+		    : CHAT_ASSISTANT;
+		turns[k++].text = t->conv[i].text;
+	}
+	return k;
+}
+
 /* Generate an answer to the conversation, which ends with prompt PARENT. */
 static void
 chatview_generate(struct tui *t, int64_t parent)
@@ -476,7 +505,7 @@ chatview_generate(struct tui *t, int64_t parent)
 	struct chat_turn *turns;
 	struct db_message m;
 	struct err err;
-	size_t i, k = 0;
+	size_t k;
 
 	t->gen_seed = chatview_seed(&t->params);
 	/* Borrowed pointers again: m is not released. */
@@ -502,15 +531,7 @@ chatview_generate(struct tui *t, int64_t parent)
 	t->gen_entry =
 	    transcript_add(t->tr, TRANSCRIPT_ASSISTANT, t->model_name, "", 0);
 	turns = xcalloc(t->n_conv + 1, sizeof(*turns));
-	for (i = 0; i < t->n_conv; i++) {
-		/* Stored system messages are shown, the prompt is req.system. */
-		if (t->conv[i].role == DB_ROLE_SYSTEM)
-			continue;
-		turns[k].role = t->conv[i].role == DB_ROLE_USER
-		    ? CHAT_USER
-		    : CHAT_ASSISTANT;
-		turns[k++].text = t->conv[i].text;
-	}
+	k = chatview_turns(t, turns);
 	memset(&req, 0, sizeof(req));
 	if (t->params.system_prompt != NULL &&
 	    t->params.system_prompt[0] != '\0')
@@ -730,6 +751,26 @@ chatview_new_session(struct tui *t)
 	tui_save_last(t);
 }
 
+/* Say how to reopen the compare runs of the session just loaded. */
+static void
+chatview_runs_notice(struct tui *t)
+{
+	struct db_compare_run *runs;
+	struct sbuf sb;
+	size_t n;
+
+	if (db_compare_list(t->db, t->session, &runs, &n, NULL) < 0 || n == 0)
+		return;
+	sbuf_init(&sb);
+	cmpmodel_run_summary(&sb, &runs[n - 1], 0);
+	tui_notice(t, 0,
+	    "this session has %zu compare run%s (last: %s): /runs reopens "
+	    "the last one read-only, /runs ID another",
+	    n, n == 1 ? "" : "s", sb.buf);
+	sbuf_release(&sb);
+	db_compare_free(runs, n);
+}
+
 int
 chatview_load_session(struct tui *t, int64_t id, struct err *err)
 {
@@ -810,6 +851,7 @@ chatview_load_session(struct tui *t, int64_t id, struct err *err)
 		    s.model.path ? chatview_base(s.model.path)
 				 : "another model",
 		    t->model_name ? t->model_name : "the current model");
+	chatview_runs_notice(t);
 	db_messages_free(msgs, n);
 	db_sessions_release(&s);
 	tui_save_last(t);
@@ -1100,6 +1142,8 @@ chatview_command(
 		chatview_export(t, args);
 	} else if (strcmp(name, "compare") == 0) {
 		compareview_command(t, args);
+	} else if (strcmp(name, "runs") == 0) {
+		compareview_runs(t, args);
 	} else if (strcmp(name, "man") == 0) {
 		chatview_man(t, args);
 	} else if (strcmp(name, "quit") == 0) {

@@ -42,6 +42,13 @@ void chatview_send(struct tui *t, const char *text);
  * goes back to the prompt line) when it cannot.
  */
 int chatview_start_prompt(struct tui *t, const char *text, int64_t *out);
+/*
+ * The conversation as the engine's turns into TURNS (room for n_conv):
+ * no system messages (the system prompt travels apart), and no prompt
+ * left without an answer, so that turns alternate.  Returns how many;
+ * the texts are borrowed from T.
+ */
+size_t chatview_turns(const struct tui *t, struct chat_turn *turns);
 /* Show stored reply TEXT (message ID) as the conversation's next answer. */
 size_t chatview_add_reply(
     struct tui *t, const char *text, size_t len, int64_t id);

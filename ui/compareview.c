@@ -10,6 +10,20 @@
  * second; each DONE finishes its column.  Picking the winner adds every
  * column as an assistant message under the prompt, the winner last so it
  * becomes the session's leaf, records the winner, and leaves the mode.
+ *
+ * A stored run (compareview_reopen) fills the same struct from
+ * db_compare_get with "stored" set: every column done, nothing sent to
+ * the worker, nothing written unless the user picks the winner of a run
+ * that has none.  Then, if the run's prompt message is still where the
+ * conversation ends, the pick works as it does live; if the conversation
+ * went on after it (or the run has no prompt message, as with "vkchat
+ * compare --save"), only the run's winner is recorded, so the shown
+ * branch never jumps back behind the user's later messages.
+ *
+ * Saving a column as a preset (cmpmodel.h's question, drawn in place of
+ * the prompt line) stores the column's settings with the run's system
+ * prompt and, unless Tab said otherwise, the seed its text came from, so
+ * the preset reproduces the column.
  */
 #include "compareview.h"
 
@@ -24,6 +38,7 @@
 #include "storage/db-messages.h"
 #include "storage/db-presets.h"
 #include "chatview.h"
+#include "cmpmodel.h"
 #include "prompt.h"
 #include "screen.h"
 #include "text.h"
@@ -31,15 +46,20 @@
 
 /* How often a streaming column is written to the database, in seconds. */
 #define CMP_SAVE_EVERY 1.0
+/* The most bytes of a run's prompt in the title line. */
+#define CMP_TITLE_PROMPT 32
 
 struct compareview_col {
 	char *name;		  /* preset name */
 	char *diff;		  /* the settings that differ, or "" */
 	struct gen_params params; /* system_prompt unused */
-	uint64_t seed;
+	uint64_t seed;		  /* the seed its text came from */
 	struct transcript *tr;
 	struct sbuf out;
 	int done;
+	int stopping; /* Alt-N stopped it; DONE comes with the others' */
+	int partial;  /* stored: the column never finished */
+	int to_top;   /* stored: show the text from its start when drawn */
 	struct db_gen_stats stats;
 	char *error;
 };
@@ -48,11 +68,18 @@ struct compareview {
 	size_t n;
 	int same_seed;
 	struct compareview_col col[WORKER_MAX_COLUMNS];
-	int running;	/* a run streams */
-	int finished;	/* a run ended: waiting for the winner */
-	int64_t run_id; /* 0 = not stored */
+	int running;	       /* a run streams */
+	int finished;	       /* a run ended: waiting for the winner */
+	int stored;	       /* a run reopened from the database: read-only */
+	int winner;	       /* stored: the run's winner, -1 = none */
+	size_t pos, count;     /* stored: run POS (1-based) of COUNT */
+	char *prompt;	       /* the run's prompt, once sent or stored */
+	char *system;	       /* the run's system prompt; NULL = none */
+	struct db_model model; /* stored: the run's model */
+	int64_t run_id;	       /* 0 = not stored */
 	int64_t prompt_id;
 	double saved; /* last save, util_now() */
+	struct cmpmodel_ask ask;
 };
 
 static void
@@ -70,6 +97,10 @@ compareview_free(struct compareview *c)
 		transcript_free(c->col[i].tr);
 		sbuf_release(&c->col[i].out);
 	}
+	free(c->prompt);
+	free(c->system);
+	db_model_release(&c->model);
+	cmpmodel_ask_release(&c->ask);
 	free(c);
 }
 
@@ -82,8 +113,19 @@ compareview_close(struct tui *t)
 	t->cmp = NULL;
 }
 
+/* A new, empty view. */
+static struct compareview *
+compareview_new(void)
+{
+	struct compareview *c = xcalloc(1, sizeof(*c));
+
+	c->winner = -1;
+	cmpmodel_ask_init(&c->ask);
+	return c;
+}
+
 /* Add a column named NAME with parameters P (copied). */
-static void
+static struct compareview_col *
 compareview_add(
     struct compareview *c, const char *name, const struct gen_params *p)
 {
@@ -95,6 +137,7 @@ compareview_add(
 	col->tr = transcript_new();
 	sbuf_init(&col->out);
 	col->stats.finish = DB_FINISH_NONE;
+	return col;
 }
 
 /* Fill each column's diff: the parameters that differ between columns. */
@@ -204,7 +247,7 @@ compareview_open(
 	if (t->cmp != NULL && t->cmp->running)
 		return err_set(err, ERR_USAGE,
 		    "a compare run is streaming: Ctrl-C stops it");
-	c = xcalloc(1, sizeof(*c));
+	c = compareview_new();
 	c->same_seed = same_seed;
 	if (compareview_parse(t, c, spec, err) < 0) {
 		compareview_free(c);
@@ -272,9 +315,17 @@ compareview_send(struct tui *t, const char *text)
 	struct worker_gen_request req;
 	struct chat_turn *turns;
 	struct err err;
-	size_t i, k = 0;
+	size_t i, k;
 	uint64_t seed0;
 
+	if (c->stored) {
+		/* A stored run is only looked at: the prompt goes to the chat. */
+		tui_notice(t, 0, "closed stored compare run %lld",
+		    (long long)c->run_id);
+		compareview_close(t);
+		chatview_send(t, text);
+		return;
+	}
 	if (c->running) {
 		tui_notice(t, 1, "a compare run is streaming: Ctrl-C stops it");
 		prompt_set(t, text);
@@ -294,20 +345,20 @@ compareview_send(struct tui *t, const char *text)
 	for (i = 0; i < c->n; i++)
 		c->col[i].seed =
 		    c->same_seed ? seed0 : compareview_seed(&c->col[i].params);
+	free(c->prompt);
+	c->prompt = xstrdup(text);
+	free(c->system);
+	c->system = t->params.system_prompt != NULL &&
+		t->params.system_prompt[0] != '\0'
+	    ? xstrdup(t->params.system_prompt)
+	    : NULL;
 	if (compareview_store(t, text, &err) < 0) {
 		tui_notice(t, 1, "cannot store the compare run: %s", err.msg);
 		c->run_id = 0;
 	}
 	memset(&req, 0, sizeof(req));
 	turns = xcalloc(t->n_conv + 1, sizeof(*turns));
-	for (i = 0; i < t->n_conv; i++) {
-		if (t->conv[i].role == DB_ROLE_SYSTEM)
-			continue;
-		turns[k].role = t->conv[i].role == DB_ROLE_USER
-		    ? CHAT_USER
-		    : CHAT_ASSISTANT;
-		turns[k++].text = t->conv[i].text;
-	}
+	k = chatview_turns(t, turns);
 	if (t->params.system_prompt != NULL &&
 	    t->params.system_prompt[0] != '\0')
 		req.system = t->params.system_prompt;
@@ -323,7 +374,7 @@ compareview_send(struct tui *t, const char *text)
 		transcript_clear(c->col[i].tr);
 		transcript_add(c->col[i].tr, TRANSCRIPT_ASSISTANT, NULL, "", 0);
 		sbuf_reset(&c->col[i].out);
-		c->col[i].done = 0;
+		c->col[i].done = c->col[i].stopping = 0;
 		free(c->col[i].error);
 		c->col[i].error = NULL;
 		c->col[i].stats.finish = DB_FINISH_NONE;
@@ -370,7 +421,10 @@ compareview_finish(struct tui *t, size_t i, enum gen_finish finish,
 	c->running = 0;
 	c->finished = 1;
 	t->generating = t->cancelling = t->prefilling = 0;
-	tui_hint(t, "pick the winner with 1-%zu (Esc: none)", c->n);
+	tui_hint(t,
+	    "pick the winner with 1-%zu (Esc: none); s saves a column as a "
+	    "preset",
+	    c->n);
 }
 
 void
@@ -439,9 +493,13 @@ compareview_event(struct tui *t, const struct worker_event *ev)
 	}
 }
 
-/* Column W wins: every column becomes a reply, the winner the shown one. */
+/*
+ * Column W wins: every column becomes an assistant message under the
+ * prompt (the winner last, so it becomes the leaf) and the winner is
+ * shown as the conversation's answer.  MODEL made the columns.
+ */
 static void
-compareview_pick(struct tui *t, size_t w)
+compareview_answers(struct tui *t, size_t w, const struct db_model *model)
 {
 	struct compareview *c = t->cmp;
 	struct db_message m;
@@ -449,21 +507,22 @@ compareview_pick(struct tui *t, size_t w)
 	int64_t id = 0;
 	size_t i, k, entry;
 
-	/* The winner last: the newest message becomes the leaf. */
 	for (k = 0; k < c->n; k++) {
 		i = k == c->n - 1 ? w : (k < w ? k : k + 1);
+		/* Borrowed pointers: m is not released. */
 		db_messages_init(&m);
 		m.session_id = t->session;
 		m.parent_id = c->prompt_id;
 		m.role = DB_ROLE_ASSISTANT;
 		m.content = c->col[i].out.buf ? c->col[i].out.buf : (char *)"";
+		m.partial = c->col[i].partial;
 		m.preset = c->col[i].name;
 		m.has_params = 1;
 		m.params = c->col[i].params;
 		m.params.seed = c->col[i].seed;
-		m.params.system_prompt = t->params.system_prompt;
+		m.params.system_prompt = c->system;
 		m.seed = c->col[i].seed;
-		m.model = t->model;
+		m.model = *model;
 		m.stats = c->col[i].stats;
 		m.error = c->col[i].error;
 		if (db_messages_add(t->db, &m, &id, &err) < 0) {
@@ -472,82 +531,503 @@ compareview_pick(struct tui *t, size_t w)
 			id = 0;
 		}
 	}
-	if (c->run_id > 0 &&
-	    db_compare_set_winner(t->db, c->run_id, (int)w, &err) < 0)
-		tui_notice(t, 1, "recording the winner: %s", err.msg);
 	entry = chatview_add_reply(t,
 	    c->col[w].out.buf ? c->col[w].out.buf : "", c->col[w].out.len, id);
 	transcript_set_label(t->tr, entry, c->col[w].name);
-	tui_notice(t, 0,
-	    "column %zu (%s) is the answer; the other %zu are kept as "
-	    "branches",
-	    w + 1, c->col[w].name, c->n - 1);
+}
+
+/* Record column W as the run's winner; 0, or -1 after a notice. */
+static int
+compareview_set_winner(struct tui *t, size_t w)
+{
+	struct compareview *c = t->cmp;
+	struct err err;
+
+	if (c->run_id > 0 &&
+	    db_compare_set_winner(t->db, c->run_id, (int)w, &err) < 0) {
+		tui_notice(t, 1, "recording the winner: %s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* What happens to the other columns of N, for the notice. */
+static const char *
+compareview_others(size_t n)
+{
+	static char buf[64];
+
+	if (n == 2)
+		return "the other column is kept as a branch";
+	snprintf(buf, sizeof(buf), "the other %zu are kept as branches", n - 1);
+	return buf;
+}
+
+/* Column W of the run that just streamed wins. */
+static void
+compareview_pick(struct tui *t, size_t w)
+{
+	struct compareview *c = t->cmp;
+
+	compareview_answers(t, w, &t->model);
+	compareview_set_winner(t, w);
+	tui_notice(t, 0, "column %zu (%s) is the answer; %s", w + 1,
+	    c->col[w].name, compareview_others(c->n));
 	compareview_close(t);
+}
+
+/*
+ * Column W of a stored run without a winner wins: as live when the
+ * run's prompt still ends the conversation, else only recorded.
+ */
+static void
+compareview_pick_stored(struct tui *t, size_t w)
+{
+	struct compareview *c = t->cmp;
+	struct db_compare_run r;
+	struct err err;
+	int64_t prompt = 0;
+	int rc;
+
+	if (c->winner >= 0) {
+		tui_hint(t,
+		    "column %d is the winner of run %lld already: a run's "
+		    "winner is picked once",
+		    c->winner + 1, (long long)c->run_id);
+		return;
+	}
+	if (t->generating) {
+		tui_hint(t, "stop the answer first (Ctrl-C)");
+		return;
+	}
+	rc = db_compare_get(t->db, c->run_id, &r, &err);
+	if (rc == 0)
+		rc = db_compare_prompt_message(t->db, &r, &prompt, &err);
+	db_compare_release(&r);
+	if (rc < 0 && rc != ERR_NOTFOUND) {
+		tui_notice(t, 1, "%s", err.msg);
+		return;
+	}
+	/* The view's run is always of the session shown (see reopen). */
+	if (rc == 0 && prompt == t->leaf) {
+		c->prompt_id = prompt;
+		compareview_answers(t, w, &c->model);
+		if (compareview_set_winner(t, w) == 0)
+			tui_notice(t, 0,
+			    "column %zu (%s) of run %lld is the answer; %s",
+			    w + 1, c->col[w].name, (long long)c->run_id,
+			    compareview_others(c->n));
+		compareview_close(t);
+		return;
+	}
+	if (compareview_set_winner(t, w) < 0)
+		return;
+	c->winner = (int)w;
+	tui_notice(t, 0,
+	    "column %zu (%s) is the winner of run %lld; the columns are not "
+	    "added as answers: %s",
+	    w + 1, c->col[w].name, (long long)c->run_id,
+	    rc == 0 ? "the conversation went on after that prompt"
+		    : "the run has no prompt message in this session");
+}
+
+/* Column COL of stored column D. */
+static void
+compareview_fill(struct compareview_col *col, const struct db_compare_column *d)
+{
+	col->seed = d->seed;
+	col->done = 1;
+	col->partial = d->partial;
+	col->stats = d->stats;
+	col->error = d->error != NULL ? xstrdup(d->error) : NULL;
+	sbuf_adds(&col->out, d->output != NULL ? d->output : "");
+	transcript_add(
+	    col->tr, TRANSCRIPT_ASSISTANT, NULL, col->out.buf, col->out.len);
+	transcript_finish(col->tr, 0);
+	/* A stored text is read from its start (once laid out). */
+	col->to_top = 1;
+}
+
+/* The run ids of LIST (N runs), as "1, 4, 7", into SB. */
+static void
+compareview_ids(struct sbuf *sb, const struct db_compare_run *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sbuf_addf(sb, "%s%lld", i ? ", " : "", (long long)list[i].id);
+}
+
+int
+compareview_reopen(struct tui *t, int64_t id, struct err *err)
+{
+	struct db_compare_run *list = NULL, *r;
+	struct compareview *c;
+	struct sbuf ids;
+	size_t n = 0, k, i;
+	int rc;
+
+	if (t->generating)
+		return err_set(err, ERR_USAGE,
+		    "%s is being generated: stop it first (Ctrl-C)",
+		    t->cmp != NULL && t->cmp->running ? "a compare run"
+						      : "an answer");
+	if (t->session == 0)
+		return err_set(err, ERR_NOTFOUND,
+		    "no compare runs: this chat has no session yet (send a "
+		    "prompt, or open one with Ctrl-O)");
+	if ((rc = db_compare_list(t->db, t->session, &list, &n, err)) < 0)
+		return rc;
+	if (n == 0) {
+		free(list);
+		return err_set(err, ERR_NOTFOUND,
+		    "session %lld has no compare runs (/compare makes one)",
+		    (long long)t->session);
+	}
+	k = n - 1;
+	if (id != 0) {
+		for (k = 0; k < n && list[k].id != id; k++)
+			;
+		if (k == n) {
+			sbuf_init(&ids);
+			compareview_ids(&ids, list, n);
+			rc = err_set(err, ERR_NOTFOUND,
+			    "session %lld has no compare run %lld; its runs: "
+			    "%s",
+			    (long long)t->session, (long long)id, ids.buf);
+			sbuf_release(&ids);
+			db_compare_free(list, n);
+			return rc;
+		}
+	}
+	r = &list[k];
+	if (r->n_columns < 1 || r->n_columns > WORKER_MAX_COLUMNS) {
+		rc = err_set(err, ERR_FORMAT,
+		    "compare run %lld has %zu columns: 1 to %d can be shown",
+		    (long long)r->id, r->n_columns, WORKER_MAX_COLUMNS);
+		db_compare_free(list, n);
+		return rc;
+	}
+	c = compareview_new();
+	c->stored = 1;
+	c->winner = r->winner;
+	c->pos = k + 1;
+	c->count = n;
+	c->run_id = r->id;
+	c->prompt = xstrdup(r->prompt != NULL ? r->prompt : "");
+	c->system = r->system_prompt != NULL ? xstrdup(r->system_prompt) : NULL;
+	c->model = r->model;
+	memset(&r->model, 0, sizeof(r->model));
+	for (i = 0; i < r->n_columns; i++)
+		compareview_fill(compareview_add(c, r->columns[i].preset,
+				     &r->columns[i].params),
+		    &r->columns[i]);
+	compareview_diffs(c);
+	db_compare_free(list, n);
+	compareview_close(t);
+	t->cmp = c;
+	tui_notice(t, 0,
+	    "compare run %lld of session %lld (%zu of %zu), read-only: Esc "
+	    "closes it",
+	    (long long)c->run_id, (long long)t->session, c->pos, c->count);
+	return 0;
+}
+
+void
+compareview_runs(struct tui *t, const char *args)
+{
+	struct err err;
+	int64_t id;
+
+	if (cmpmodel_runs_arg(args, &id, &err) < 0 ||
+	    compareview_reopen(t, id, &err) < 0)
+		tui_notice(t, 1, "%s", err.msg);
+}
+
+/* Show the stored run DIR places after this one (-1: the one before). */
+static void
+compareview_step(struct tui *t, int dir)
+{
+	struct db_compare_run *list = NULL;
+	struct err err;
+	size_t n = 0, k;
+	int64_t id;
+
+	if (db_compare_list(t->db, t->session, &list, &n, &err) < 0) {
+		tui_notice(t, 1, "%s", err.msg);
+		return;
+	}
+	for (k = 0; k < n && list[k].id != t->cmp->run_id; k++)
+		;
+	if (k == n || (dir < 0 && k == 0) || (dir > 0 && k + 1 >= n)) {
+		tui_hint(t, "this is the %s compare run of the session",
+		    dir < 0 ? "first" : "last");
+		db_compare_free(list, n);
+		return;
+	}
+	id = list[dir < 0 ? k - 1 : k + 1].id;
+	db_compare_free(list, n);
+	if (compareview_reopen(t, id, &err) < 0)
+		tui_notice(t, 1, "%s", err.msg);
+}
+
+/* Save the asked column as the preset named; REPLACE: over a user one. */
+static void
+compareview_preset_save(struct tui *t, int replace)
+{
+	struct compareview *c = t->cmp;
+	struct compareview_col *col = &c->col[c->ask.col];
+	const char *name = c->ask.name.text.buf;
+	struct gen_params p;
+	struct db_preset old;
+	struct sbuf desc, diff;
+	struct err err;
+	int rc, builtin;
+
+	if (db_name_check("preset", name, &err) < 0) {
+		tui_hint(t, "%s", err.msg);
+		cmpmodel_ask_rename(&c->ask);
+		return;
+	}
+	if (!replace) {
+		rc = db_presets_get(t->db, name, &old, &err);
+		builtin = old.builtin;
+		db_presets_release(&old);
+		if (rc == 0 && builtin) {
+			tui_hint(t,
+			    "'%s' is a built-in preset and read-only: choose "
+			    "another name",
+			    name);
+			return;
+		}
+		if (rc == 0) {
+			cmpmodel_ask_confirm(&c->ask);
+			return;
+		}
+		if (rc != ERR_NOTFOUND) {
+			tui_hint(t, "%s", err.msg);
+			return;
+		}
+	}
+	cmpmodel_preset_params(
+	    &p, &col->params, col->seed, c->ask.keep_seed, c->system);
+	sbuf_init(&desc);
+	sbuf_addf(&desc, "column %zu of compare run %lld: %s%s%s",
+	    c->ask.col + 1, (long long)c->run_id, col->name,
+	    col->diff[0] ? " " : "", col->diff);
+	rc = replace ? db_presets_update(t->db, name, desc.buf, &p, &err)
+		     : db_presets_add(t->db, name, desc.buf, &p, &err);
+	if (rc == ERR_EXISTS && !replace) {
+		/* Someone else took the name meanwhile. */
+		cmpmodel_ask_confirm(&c->ask);
+	} else if (rc < 0) {
+		tui_hint(t, "%s", err.msg);
+		cmpmodel_ask_rename(&c->ask);
+	} else {
+		sbuf_init(&diff);
+		if (params_diff(&p, NULL, " ", &diff) == 0)
+			sbuf_adds(&diff, "the defaults");
+		tui_notice(t, 0,
+		    "%s column %zu as preset '%s' (%s): /preset %s uses it",
+		    replace ? "replaced: saved" : "saved", c->ask.col + 1, name,
+		    diff.buf, name);
+		sbuf_release(&diff);
+		cmpmodel_ask_stop(&c->ask);
+	}
+	sbuf_release(&desc);
+	params_release(&p);
+}
+
+/* A key while the save-as-preset question is open. */
+static void
+compareview_ask_key(struct tui *t, const struct keys_event *ev)
+{
+	switch (cmpmodel_ask_key(&t->cmp->ask, ev)) {
+	case CMPMODEL_SAVE:
+		compareview_preset_save(t, 0);
+		break;
+	case CMPMODEL_REPLACE:
+		compareview_preset_save(t, 1);
+		break;
+	case CMPMODEL_CANCELLED:
+		tui_hint(t, "no preset saved");
+		break;
+	case CMPMODEL_NONE:
+		break;
+	}
+}
+
+int
+compareview_interrupt(struct tui *t)
+{
+	if (t->cmp == NULL || t->cmp->ask.step == CMPMODEL_IDLE)
+		return 0;
+	cmpmodel_ask_stop(&t->cmp->ask);
+	tui_hint(t, "no preset saved");
+	return 1;
+}
+
+int
+compareview_ask_line(
+    struct tui *t, int width, struct sbuf *out, size_t *plen, int *ccol)
+{
+	struct compareview *c = t->cmp;
+
+	if (c == NULL || c->ask.step == CMPMODEL_IDLE)
+		return 0;
+	cmpmodel_ask_view(
+	    &c->ask, c->col[c->ask.col].seed, width, out, plen, ccol);
+	return 1;
+}
+
+/* PgUp, PgDn and the wheel scroll every column; 1 if EV was one. */
+static int
+compareview_scroll(struct tui *t, const struct keys_event *ev)
+{
+	struct compareview *c = t->cmp;
+	long page = t->rows > 12 ? t->rows - 10 : 1, d;
+	size_t i;
+
+	switch (ev->code) {
+	case KEYS_PGUP:
+		d = page;
+		break;
+	case KEYS_PGDN:
+		d = -page;
+		break;
+	case KEYS_WHEEL_UP:
+		d = 3;
+		break;
+	case KEYS_WHEEL_DOWN:
+		d = -3;
+		break;
+	default:
+		return 0;
+	}
+	for (i = 0; i < c->n; i++)
+		transcript_scroll(c->col[i].tr, d);
+	return 1;
 }
 
 int
 compareview_key(struct tui *t, const struct keys_event *ev)
 {
 	struct compareview *c = t->cmp;
+	uint32_t ch = ev->code == KEYS_CHAR ? ev->cp : 0;
 	size_t i;
 
 	if (c == NULL)
 		return 0;
-	if (ev->code == KEYS_ALT && ev->cp >= '1' && ev->cp <= '8') {
-		i = (size_t)(ev->cp - '1');
-		if (c->running && i < c->n && !c->col[i].done)
-			worker_cancel(t->worker, (int)i);
+	if (c->ask.step != CMPMODEL_IDLE) {
+		compareview_ask_key(t, ev);
 		return 1;
 	}
-	if (ev->code == KEYS_ESC && !c->running && !c->finished &&
+	if (ev->code == KEYS_ALT && ev->cp >= '1' && ev->cp <= '8') {
+		i = (size_t)(ev->cp - '1');
+		if (c->running && i < c->n && !c->col[i].done) {
+			worker_cancel(t->worker, (int)i);
+			c->col[i].stopping = 1;
+		}
+		return 1;
+	}
+	if ((c->running || c->finished || c->stored) &&
+	    compareview_scroll(t, ev))
+		return 1;
+	if (ev->code == KEYS_ESC && !c->running && !c->finished && !c->stored &&
 	    prompt_empty()) {
 		tui_notice(t, 0, "left compare mode");
 		compareview_close(t);
 		return 1;
 	}
-	if (!c->finished || !prompt_empty())
+	if ((!c->finished && !c->stored) || !prompt_empty())
 		return 0;
-	if (ev->code == KEYS_CHAR && ev->cp >= '1' &&
-	    ev->cp < '1' + (uint32_t)c->n) {
-		compareview_pick(t, (size_t)(ev->cp - '1'));
+	if (ch >= '1' && ch < '1' + (uint32_t)c->n) {
+		if (c->stored)
+			compareview_pick_stored(t, (size_t)(ch - '1'));
+		else
+			compareview_pick(t, (size_t)(ch - '1'));
+		return 1;
+	}
+	if (ch == 's') {
+		cmpmodel_ask_start(&c->ask, c->n);
+		return 1;
+	}
+	if (c->stored && (ch == '[' || ch == ']')) {
+		compareview_step(t, ch == '[' ? -1 : 1);
 		return 1;
 	}
 	if (ev->code == KEYS_ESC) {
-		tui_notice(t, 0, "compare run kept without a winner");
+		if (c->stored)
+			tui_notice(t, 0, "closed compare run %lld",
+			    (long long)c->run_id);
+		else
+			tui_notice(t, 0,
+			    "compare run kept without a winner (/runs "
+			    "reopens it)");
 		compareview_close(t);
 		return 1;
 	}
 	return 0;
 }
 
-/* The finish line of a column: speed and how it ended. */
+/* The line over the columns: what the view shows and its keys. */
 static void
-compareview_meta(const struct compareview_col *col, struct sbuf *sb)
+compareview_title(struct tui *t, struct sbuf *sb)
 {
-	const struct db_gen_stats *st = &col->stats;
+	struct compareview *c = t->cmp;
+	const char *p;
+	size_t n;
 
-	if (!col->done) {
-		sbuf_addf(sb, "generating, %zu bytes", col->out.len);
-		return;
+	if (c->stored) {
+		sbuf_addf(sb,
+		    "compare run %lld (%zu/%zu, read-only) \xc2\xb7 \"",
+		    (long long)c->run_id, c->pos, c->count);
+		p = c->prompt;
+		n = strcspn(p, "\n");
+		if (n > CMP_TITLE_PROMPT) {
+			n = CMP_TITLE_PROMPT;
+			while (n > 0 && ((unsigned char)p[n] & 0xc0) == 0x80)
+				n--;
+		}
+		sbuf_add(sb, p, n);
+		sbuf_adds(sb, p[n] != '\0' ? "\xe2\x80\xa6\"" : "\"");
+		if (c->winner >= 0)
+			sbuf_addf(sb, " \xc2\xb7 winner %d", c->winner + 1);
+		else
+			sbuf_addf(sb, " \xc2\xb7 1-%zu picks the winner", c->n);
+		sbuf_adds(sb,
+		    " \xc2\xb7 s save as preset \xc2\xb7 [ ] runs \xc2\xb7 "
+		    "Esc close");
+	} else if (c->running) {
+		sbuf_addf(sb,
+		    "compare: %zu columns streaming \xc2\xb7 Ctrl-C stops all "
+		    "\xc2\xb7 Alt-1..%zu stops one",
+		    c->n, c->n);
+	} else if (c->finished) {
+		sbuf_addf(sb,
+		    "compare: 1-%zu picks the winner \xc2\xb7 s save a column "
+		    "as preset \xc2\xb7 PgUp/PgDn scroll \xc2\xb7 Esc no "
+		    "winner",
+		    c->n);
+	} else {
+		sbuf_addf(sb,
+		    "compare mode: %zu columns \xc2\xb7 the next prompt goes "
+		    "to all of them \xc2\xb7 Esc leaves",
+		    c->n);
 	}
-	if (st->tokens_per_s > 0)
-		sbuf_addf(sb, "%.1f tok/s ", st->tokens_per_s);
-	switch (st->finish) {
-	case DB_FINISH_STOP:
-		sbuf_adds(sb, "[stop]");
-		break;
-	case DB_FINISH_LENGTH:
-		sbuf_adds(sb, "[length]");
-		break;
-	case DB_FINISH_CANCELLED:
-		sbuf_adds(sb, "[stopped]");
-		break;
-	case DB_FINISH_ERROR:
-		sbuf_addf(sb, "[error: %s]", col->error ? col->error : "?");
-		break;
-	default:
-		break;
-	}
+}
+
+/* Untrusted line SB (preset names, errors) made safe and cut to W. */
+static void
+compareview_fit(struct sbuf *out, const struct sbuf *sb, int w)
+{
+	struct sbuf safe;
+
+	sbuf_init(&safe);
+	text_sanitize(&safe, sb->buf, sb->len, 1);
+	sbuf_reset(out);
+	text_fit(out, safe.buf, w);
+	sbuf_release(&safe);
 }
 
 void
@@ -555,13 +1035,13 @@ compareview_draw(struct tui *t, int y, int h)
 {
 	struct compareview *c = t->cmp;
 	struct sbuf sb, fit;
-	int w, x, i, hattr = screen_attr(SCREEN_STATUS);
+	int w, x, i, hattr, win;
 
 	w = (t->cols - (int)c->n + 1) / (int)c->n;
-	if (w < COMPAREVIEW_MIN_WIDTH || h < 4) {
+	if (w < COMPAREVIEW_MIN_WIDTH || h < 5) {
 		sbuf_init(&sb);
 		sbuf_addf(&sb,
-		    "compare: %zu columns need %d columns and 4 rows of "
+		    "compare: %zu columns need %d columns and 5 rows of "
 		    "terminal; this one has %dx%d: widen it or use fewer "
 		    "columns",
 		    c->n, (int)c->n * (COMPAREVIEW_MIN_WIDTH + 1), t->cols, h);
@@ -574,24 +1054,40 @@ compareview_draw(struct tui *t, int y, int h)
 	}
 	sbuf_init(&sb);
 	sbuf_init(&fit);
+	compareview_title(t, &sb);
+	compareview_fit(&fit, &sb, t->cols);
+	screen_fill(y, 0, t->cols, screen_attr(SCREEN_TITLE));
+	screen_put(y, 0, fit.buf, fit.len, t->cols, screen_attr(SCREEN_TITLE));
+	y++;
+	h--;
 	for (i = 0; i < (int)c->n; i++) {
 		struct compareview_col *col = &c->col[i];
 
+		win = c->stored && c->winner == i;
+		hattr = screen_attr(win ? SCREEN_SELECT : SCREEN_STATUS);
 		x = i * (w + 1);
 		sbuf_reset(&sb);
 		sbuf_addf(&sb, "%d %s", i + 1, col->name);
 		if (col->diff[0] != '\0')
 			sbuf_addf(&sb, " %s", col->diff);
-		sbuf_reset(&fit);
-		text_fit(&fit, sb.buf, w);
+		compareview_fit(&fit, &sb, w);
 		screen_fill(y, x, w, hattr);
 		screen_put(y, x, fit.buf, fit.len, w, hattr);
+		if (col->to_top) {
+			transcript_resize(col->tr, w, h - 2);
+			transcript_scroll(col->tr, 1L << 30);
+			col->to_top = 0;
+		}
 		screen_transcript(col->tr, y + 1, x, h - 2, w);
 		sbuf_reset(&sb);
-		compareview_meta(col, &sb);
-		sbuf_reset(&fit);
-		text_fit(&fit, sb.buf, w);
-		screen_put(y + h - 1, x, fit.buf, fit.len, w, A_DIM);
+		cmpmodel_meta(&sb,
+		    col->done		? CMPMODEL_DONE
+			: col->stopping ? CMPMODEL_STOPPING
+					: CMPMODEL_STREAMING,
+		    col->out.len, &col->stats, col->partial, col->error, win);
+		compareview_fit(&fit, &sb, w);
+		screen_put(y + h - 1, x, fit.buf, fit.len, w,
+		    win ? (int)A_BOLD : (int)A_DIM);
 		if (i > 0) {
 			int r;
 

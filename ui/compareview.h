@@ -5,7 +5,11 @@
  * worker), each drawn side by side with its own header, speed and finish
  * reason.  A number key picks the winner: it becomes the assistant reply,
  * the other columns are kept as its sibling branches, and the run (stored
- * with db-compare as it streams) records the winner.
+ * with db-compare as it streams) records the winner.  "s" and a column
+ * number save that column's settings as a user preset.  A stored run is
+ * reopened read-only ("/runs", or "c" in the session browser) with the
+ * same columns, its winner marked; a run without a winner can still get
+ * one.
  */
 #ifndef VKCHAT_COMPAREVIEW_H
 #define VKCHAT_COMPAREVIEW_H
@@ -34,8 +38,27 @@ void compareview_send(struct tui *t, const char *text);
 int compareview_event(struct tui *t, const struct worker_event *ev);
 /* End a run whose engine does not answer: every live column stopped. */
 void compareview_abort(struct tui *t);
+/*
+ * Show stored compare run ID (0: the newest) of the session being shown,
+ * read-only, in place of compare mode, and say so in a notice.  Starts
+ * no generation and changes nothing stored.  Fails while something is
+ * generated, or when the session has no such run (the message names the
+ * runs it has).
+ */
+int compareview_reopen(struct tui *t, int64_t id, struct err *err);
+/* The /runs command with ARGS ("", "last" or a run id); errors: notices. */
+void compareview_runs(struct tui *t, const char *args);
 /* Handle key EV in compare mode; 1 if it was used. */
 int compareview_key(struct tui *t, const struct keys_event *ev);
+/* Ctrl-C: drop the save-as-preset question if one is open; 1 if so. */
+int compareview_interrupt(struct tui *t);
+/*
+ * The save-as-preset question, when one is open, as the prompt line for
+ * WIDTH columns: appended to OUT, the question's bytes to *plen and the
+ * cursor's column to *ccol; returns 1, or 0 when no question is open.
+ */
+int compareview_ask_line(
+    struct tui *t, int width, struct sbuf *out, size_t *plen, int *ccol);
 /* Draw the columns in the H rows from row Y. */
 void compareview_draw(struct tui *t, int y, int h);
 

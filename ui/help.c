@@ -28,7 +28,8 @@ static const char *const help_keys[] = {
 	"F1, ?            this help (? on an empty prompt)",
 	"Ctrl-L           redraw the screen;  Ctrl-Z suspends",
 	"Compare mode (/compare): Ctrl-C stops all columns, Alt-1..8 one;",
-	"  1-8 picks the winner (it becomes the answer), Esc leaves",
+	"  1-8 picks the winner, s N saves column N as a preset, Esc leaves",
+	"  stored runs: /runs or c in Ctrl-O reopens them, [ ] steps through",
 	NULL,
 };
 

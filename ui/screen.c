@@ -342,6 +342,10 @@ screen_chat(struct tui *t)
 		rows = 1;
 		crow = 0;
 		ccol = text_width(view.buf, view.len);
+	} else if (compareview_ask_line(t, t->cols, &view, &plen, &ccol)) {
+		/* Compare mode's save-as-preset question. */
+		rows = 1;
+		crow = 0;
 	} else {
 		prompt_view(t, t->cols, &view, &rows, &crow, &ccol, &plen);
 	}

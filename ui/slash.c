@@ -33,6 +33,8 @@ const struct slash_cmd slash_table[] = {
 	{ "compare", "[--same-seed] P1,P2,...|KEY=V1,V2,...|off",
 	    "answer the next prompt with 2-8 presets or values side by "
 	    "side" },
+	{ "runs", "[ID|last]",
+	    "reopen this session's last (or ID) compare run, read-only" },
 	{ "params", "", "show the parameters in use" },
 	{ "man", "[TOPIC]", "open manual page vkchat-TOPIC (or vkchat)" },
 	{ "quit", "", "leave vkchat (Ctrl-D)" },

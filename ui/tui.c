@@ -402,6 +402,8 @@ tui_interrupt(struct tui *t)
 		t->mode = TUI_CHAT;
 	} else if (t->ask == TUI_ASK_QUIT) {
 		t->quit = 1;
+	} else if (compareview_interrupt(t)) {
+		/* It dropped the save-as-preset question. */
 	} else if (t->generating) {
 		chatview_cancel(t);
 	} else if (!prompt_empty() || t->editing) {
@@ -552,6 +554,7 @@ tui_loop(struct tui *t)
 	char buf[4096];
 	ssize_t n, i;
 	int timeout, nfd;
+	double input = 0; /* when the terminal last sent bytes */
 
 	while (!t->quit) {
 		t->spin = (unsigned)(util_now() * 10);
@@ -570,7 +573,14 @@ tui_loop(struct tui *t)
 		n = poll(pfd, (nfds_t)nfd, timeout);
 		if (n < 0 && errno != EINTR)
 			break;
-		if (n == 0 && keys_pending(&t->keys))
+		/*
+		 * A lone Esc is an Esc once the terminal has been quiet for
+		 * TUI_ESC_MS, also while the engine's events keep waking
+		 * the loop (they would otherwise hold it back until the
+		 * answer ends).
+		 */
+		if (keys_pending(&t->keys) &&
+		    (n == 0 || util_now() - input >= TUI_ESC_MS / 1000.0))
 			tui_keys(t, 1);
 		/*
 		 * Signals first, and whether poll saw them or not: a Ctrl-C
@@ -588,6 +598,7 @@ tui_loop(struct tui *t)
 				break;
 			}
 			if (n > 0) {
+				input = util_now();
 				keys_feed(&t->keys, buf, (size_t)n);
 				tui_keys(t, 0);
 			}
