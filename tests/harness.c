@@ -149,6 +149,20 @@ test_shared_path(const char *name)
 }
 
 const char *
+test_srcdir_path(const char *name)
+{
+	static char path[1024];
+	const char *dir = getenv("TOP_SRCDIR");
+
+	if (dir == NULL || *dir == '\0')
+		return NULL;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (access(path, R_OK) != 0)
+		return NULL;
+	return path;
+}
+
+const char *
 test_tmpdir(void)
 {
 	const char *base;

@@ -52,6 +52,12 @@ int test_failures(void);
  * NULL when the directory or the file does not exist.
  */
 const char *test_shared_path(const char *name);
+/*
+ * Path of NAME inside the source tree ($TOP_SRCDIR, which make check sets),
+ * in a static buffer, or NULL when TOP_SRCDIR is unset or the file does
+ * not exist.
+ */
+const char *test_srcdir_path(const char *name);
 /* A fresh temporary directory for this test (removed when it ends). */
 const char *test_tmpdir(void);
 /* Path of NAME inside test_tmpdir(), in a static buffer (one at a time). */

@@ -1,6 +1,7 @@
 /*
- * test-gen: the generation loop on the shared real models (reference
- * continuations, with the margin rule of ../shared/models/README.md),
+ * test-gen: the generation loop on the shared real models and the pocket
+ * pilot model of tests/data (reference continuations, with the margin
+ * rule of ../shared/models/README.md),
  * columns decoded together against alone, prompt-cache reuse, stop
  * strings, limits and cancel.  Validation layer on and silent.
  */
@@ -35,17 +36,15 @@ struct tg_env {
 	size_t n_calls;
 };
 
-/* Open the shared model NAME (skips when absent) with N_SEQ sequences. */
+/* Open the model at PATH (NAME in messages) with N_SEQ sequences. */
 static void
-tg_open(struct tg_env *t, const char *name, uint32_t n_seq)
+tg_open_path(
+    struct tg_env *t, const char *path, const char *name, uint32_t n_seq)
 {
-	const char *path = test_shared_path(name);
 	struct engine_config cfg = { 512, n_seq, 0, 0 };
 	size_t i;
 
 	memset(t, 0, sizeof *t);
-	if (path == NULL)
-		test_skip("shared model %s not found", name);
 	for (i = 0; i < GEN_MAX_COLS; i++)
 		sbuf_init(&t->text[i]);
 	t->dev = vkt_open();
@@ -57,6 +56,17 @@ tg_open(struct tg_env *t, const char *name, uint32_t n_seq)
 		test_fail(__FILE__, __LINE__, "open %s: %s", name, t->err.msg);
 		exit(1);
 	}
+}
+
+/* Open the shared model NAME (skips when absent) with N_SEQ sequences. */
+static void
+tg_open(struct tg_env *t, const char *name, uint32_t n_seq)
+{
+	const char *path = test_shared_path(name);
+
+	if (path == NULL)
+		test_skip("shared model %s not found", name);
+	tg_open_path(t, path, name, n_seq);
 }
 
 static void
@@ -110,13 +120,38 @@ tg_release(struct gen_result *res, size_t n)
 }
 
 /*
+ * The last 60 bytes of PROMPT (where a chat prompt has its question) on
+ * one line, newlines as spaces, in BUF of SIZE >= 61.
+ */
+static const char *
+tg_flat(const char *prompt, char *buf, size_t size)
+{
+	size_t len = strlen(prompt), i;
+
+	if (len > 60)
+		prompt += len - 60;
+	while ((*prompt & 0xc0) == 0x80)
+		prompt++;
+	for (i = 0; prompt[i] != '\0' && i + 1 < size; i++)
+		buf[i] = prompt[i] == '\n' ? ' ' : prompt[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+/*
  * Every prompt of the reference file NAME: the tokenization matches
  * prompt_ids and greedy ids match up to the first margin below 0.01.
+ * Files may add "parse_special": true (the prompt's special-token text is
+ * those tokens) and "finish": "eog" with "eog_margin" (generation ended
+ * because the next argmax was an end-of-generation token, which must then
+ * end it here too when that margin is 0.01 or more).  FROM_SRC: the files
+ * are in the source tree rather than the shared data.
  */
 static void
-tg_reference(const char *model, const char *name)
+tg_reference_in(const char *model, const char *name, int from_src)
 {
-	const char *path = test_shared_path(name);
+	const char *path =
+	    from_src ? test_srcdir_path(name) : test_shared_path(name);
 	char *text = NULL, *line, *next;
 	struct tg_env t;
 	size_t len, n_prompts = 0;
@@ -124,14 +159,25 @@ tg_reference(const char *model, const char *name)
 
 	if (path == NULL || util_read_file(path, &text, &len, &err) < 0)
 		test_skip("%s not found", name);
-	tg_open(&t, model, 1);
+	if (from_src) {
+		path = test_srcdir_path(model);
+		if (path == NULL)
+			test_skip("%s not found", model);
+		tg_open_path(&t, path, model, 1);
+	} else {
+		tg_open(&t, model, 1);
+	}
 	for (line = text; *line != '\0'; line = next) {
 		struct json *j = NULL;
-		const struct json *pr, *pids, *ids, *margins;
+		const struct json *pr, *pids, *ids, *margins, *special, *fin,
+		    *eog_margin;
 		struct tokenizer_ids enc;
 		struct gen_params p;
 		struct gen_result res;
 		size_t i, binding;
+		unsigned flags = TOK_ADD_BOS;
+		int eog;
+		char flat[64];
 
 		next = strchr(line, '\n');
 		next = next != NULL ? next + 1 : line + strlen(line);
@@ -145,9 +191,19 @@ tg_reference(const char *model, const char *name)
 		pids = json_get(j, "prompt_ids");
 		ids = json_get(j, "ids");
 		margins = json_get(j, "margins");
+		special = json_get(j, "parse_special");
+		fin = json_get(j, "finish");
+		eog_margin = json_get(j, "eog_margin");
+		if (special != NULL && special->type == JSON_BOOL &&
+		    special->boolean)
+			flags |= TOK_PARSE_SPECIAL;
+		eog = fin != NULL && fin->type == JSON_STRING &&
+		    strcmp(fin->str, "eog") == 0 && eog_margin != NULL &&
+		    eog_margin->type == JSON_NUMBER &&
+		    eog_margin->number >= 0.01;
 		tokenizer_ids_init(&enc);
 		CHECK_INT(tokenizer_encode(
-			      t.tok, pr->str, pr->len, TOK_ADD_BOS, &enc, &err),
+			      t.tok, pr->str, pr->len, flags, &enc, &err),
 		    0);
 		CHECK_INT(enc.n, pids->len);
 		for (i = 0; i < enc.n && i < pids->len; i++)
@@ -155,7 +211,8 @@ tg_reference(const char *model, const char *name)
 		params_init(&p);
 		p.temperature = 0;
 		p.repeat_penalty = 1;
-		p.max_tokens = (int32_t)ids->len;
+		/* One more step lets an end-of-generation token end it. */
+		p.max_tokens = (int32_t)ids->len + (eog ? 1 : 0);
 		CHECK_INT(tg_run(&t, enc.ids, enc.n, &p, 1, &res), 0);
 		/* Tokens before the first near-tie (margin < 0.01) bind. */
 		for (binding = 0; binding < margins->len &&
@@ -169,13 +226,17 @@ tg_reference(const char *model, const char *name)
 			    res.ids.ids[i] != (int32_t)ids->items[i]->number) {
 				test_fail(__FILE__, __LINE__,
 				    "%s: prompt '%s': token %zu differs", name,
-				    pr->str, i);
+				    tg_flat(pr->str, flat, sizeof flat), i);
 				break;
 			}
-		if (binding == ids->len)
+		if (binding == ids->len) {
 			CHECK_INT(res.ids.n, ids->len);
+			if (eog)
+				CHECK_INT(res.stats.finish, GEN_FINISH_STOP);
+		}
 		test_note("'%s': %zu of %zu tokens binding, %zu generated",
-		    pr->str, binding, ids->len, res.ids.n);
+		    tg_flat(pr->str, flat, sizeof flat), binding, ids->len,
+		    res.ids.n);
 		n_prompts++;
 		gen_result_release(&res);
 		params_release(&p);
@@ -185,6 +246,12 @@ tg_reference(const char *model, const char *name)
 	CHECK(n_prompts > 0);
 	free(text);
 	tg_close(&t);
+}
+
+static void
+tg_reference(const char *model, const char *name)
+{
+	tg_reference_in(model, name, 0);
 }
 
 TEST(gen_stories_reference)
@@ -197,6 +264,22 @@ TEST(gen_tiny_random_reference)
 {
 	tg_reference("models/llama-2-tiny-random.gguf",
 	    "models/llama-2-tiny-random.reference.jsonl");
+}
+
+/*
+ * The pocket pilot model (tools/train, pilot config), F16 and Q8_0,
+ * against PyTorch's greedy continuations on the same weights.
+ */
+TEST(gen_pocket_pilot_f16_reference)
+{
+	tg_reference_in("tests/data/pocket-pilot-f16.gguf",
+	    "tests/data/pocket-pilot-f16.reference.jsonl", 1);
+}
+
+TEST(gen_pocket_pilot_q8_0_reference)
+{
+	tg_reference_in("tests/data/pocket-pilot-q8_0.gguf",
+	    "tests/data/pocket-pilot-q8_0.reference.jsonl", 1);
 }
 
 /* Four columns together give what each gives alone, greedy and sampled. */

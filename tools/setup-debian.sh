@@ -6,7 +6,8 @@ set -eu
 PKGS="build-essential autoconf automake autoconf-archive pkg-config
   libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
   libncurses-dev libreadline-dev libsqlite3-dev libpcre2-dev libutf8proc-dev
-  mandoc tmux clang clang-format python3"
+  mandoc tmux clang clang-format python3
+  wordnet-base python3-numpy"
 
 missing=""
 for p in $PKGS; do
