@@ -282,6 +282,19 @@ TEST(gen_pocket_pilot_q8_0_reference)
 	    "tests/data/pocket-pilot-q8_0.reference.jsonl", 1);
 }
 
+/*
+ * The shipped pocket model (data/pocket.gguf, Q8_0, made by
+ * tools/train/run.sh pocket --ship) against its PyTorch references; skips
+ * until the model is trained.
+ */
+TEST(gen_pocket_reference)
+{
+	if (test_srcdir_path("data/pocket.gguf") == NULL)
+		test_skip("data/pocket.gguf not trained yet (tools/train)");
+	tg_reference_in(
+	    "data/pocket.gguf", "tests/data/pocket.reference.jsonl", 1);
+}
+
 /* Four columns together give what each gives alone, greedy and sampled. */
 TEST(gen_columns_equal_alone)
 {

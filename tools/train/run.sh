@@ -4,7 +4,7 @@
 #   tools/train/run.sh CONFIG [--stage prepare|train|check|all]
 #                      [--device cpu|cuda] [--vkchat PATH] [--threads N]
 #                      [--steps N] [--time-limit S] [--compile]
-#                      [--test-data] [--out DIR]
+#                      [--test-data] [--ship] [--out DIR]
 #
 # CONFIG is a name in tools/train/config.py (pocket, pilot).  Work files
 # go to tools/train/out/CONFIG (ignored by git).  Stages:
@@ -24,7 +24,10 @@
 # The loss curve and report go to docs/pocket-loss.png and
 # docs/pocket-training.md for "pocket", to the work directory otherwise;
 # timings.txt records the seconds of each step.  --test-data copies the
-# GGUF files and references to tests/data/ (what the pilot ships); --out
+# GGUF files and references to tests/data/ (what the pilot ships);
+# --ship (pocket only) installs the Q8_0 file as data/pocket.gguf and its
+# references as tests/data/pocket.reference.jsonl (what vkchat ships and
+# test-gen.c checks); --out
 # DIR copies the results (GGUF, references, model.pt, loss.csv, report,
 # curve, timings) to DIR.  --time-limit S lets train.py lower the step
 # count to end within S seconds.  PYTHON overrides the interpreter
@@ -39,7 +42,7 @@ usage() {
 [ $# -ge 1 ] || usage
 CONFIG=$1
 shift
-DEVICE=cpu VKCHAT="" THREADS=2 STEPS="" COMPILE="" TESTDATA="" OUT=""
+DEVICE=cpu VKCHAT="" THREADS=2 STEPS="" COMPILE="" TESTDATA="" OUT="" SHIP=""
 STAGE=all LIMIT=""
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -51,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--steps) STEPS="--steps $2"; shift 2 ;;
 	--compile) COMPILE=--compile; shift ;;
 	--test-data) TESTDATA=1; shift ;;
+	--ship) SHIP=1; shift ;;
 	--out) OUT=$2; shift 2 ;;
 	*) echo "run.sh: bad option '$1'" >&2; usage ;;
 	esac
@@ -182,6 +186,17 @@ if [ -n "$TESTDATA" ] && [ "$STAGE" != prepare ]; then
 			"$ROOT/tests/data/"
 	done
 	echo "run.sh: copied the $CONFIG files to tests/data" >&2
+fi
+if [ -n "$SHIP" ] && [ "$STAGE" != prepare ]; then
+	if [ "$CONFIG" != pocket ]; then
+		echo "run.sh: --ship is for the pocket config" >&2
+		exit 1
+	fi
+	mkdir -p "$ROOT/data"
+	cp "$WORK/$PREFIX-q8_0.gguf" "$ROOT/data/pocket.gguf"
+	cp "$WORK/$PREFIX-q8_0.reference.jsonl" \
+		"$ROOT/tests/data/pocket.reference.jsonl"
+	echo "run.sh: shipped $PREFIX-q8_0.gguf as data/pocket.gguf" >&2
 fi
 if [ -n "$OUT" ] && [ "$STAGE" != prepare ]; then
 	mkdir -p "$OUT"
