@@ -10,31 +10,13 @@
 # shared model an empty placeholder file stands in: the notices are
 # tested either way, the chat itself only with the real model.
 . "$TOP_SRCDIR/tests/lib.sh"
-
-TM=${TMUX_BIN:-$(command -v tmux)}
-if [ -z "$TM" ] || [ ! -x "$TM" ]; then
-	t_skip "pocket tui" "tmux not installed (Debian package tmux)"
-	t_end
-	exit
-fi
-V=$VKCHAT
-SOCK="vkchat-pocket-$$"
-HOME_T="$T_TMP/home"
+. "$TOP_SRCDIR/tests/tmux.sh"
+PANE=pk
+tmux_setup "pocket tui" pocket
 LAST="$HOME_T/.local/state/vkchat/last"
 D="$T_TMP/data"
 EMPTY="$T_TMP/empty"
 mkdir -p "$HOME_T" "$D" "$EMPTY"
-tm() { "$TM" -L "$SOCK" "$@"; }
-cleanup() {
-	tm kill-server > /dev/null 2>&1
-	rm -rf "$T_TMP" 2> /dev/null || { sleep 1; rm -rf "$T_TMP"; }
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-LOC=$(locale -a 2> /dev/null | grep -i -m 1 '^c\.utf-\?8$')
-[ -n "$LOC" ] || LOC=C.UTF-8
-
 REAL=1
 if MODEL=$(t_shared models/stories260K.gguf); then
 	ln -s "$MODEL" "$D/pocket.gguf"
@@ -43,24 +25,6 @@ else
 	: > "$D/pocket.gguf"
 fi
 
-screen() { tm capture-pane -p -t pk 2> /dev/null; }
-wait_for() {
-	n=${2:-100}
-	while [ "$n" -gt 0 ]; do
-		screen | grep -Eq -- "$1" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
-check() {
-	if wait_for "$2" "${3:-100}"; then
-		t_ok "$1"
-	else
-		t_fail "$1" "the screen never showed /$2/:"
-		screen | sed 's/^/#   |/'
-	fi
-}
 # check_file NAME FILE PATTERN: FILE (once written) matches PATTERN.
 check_file() {
 	if grep -Eq -- "$3" "$2" 2> /dev/null; then
@@ -70,8 +34,6 @@ check_file() {
 		sed 's/^/#   /' "$2" 2> /dev/null | head -n 5
 	fi
 }
-keys() { tm send-keys -t pk "$@"; }
-shell() { tm send-keys -t pk "$1" Enter; }
 # Quit vkchat with Ctrl-D and type what reports its exit status as NAME.
 quit() {
 	keys C-d

@@ -8,24 +8,8 @@
 # quitting) is tested either way, with a placeholder file that does not
 # load as the model.
 . "$TOP_SRCDIR/tests/lib.sh"
-
-TM=${TMUX_BIN:-$(command -v tmux)}
-if [ -z "$TM" ] || [ ! -x "$TM" ]; then
-	t_skip "tui" "tmux not installed (Debian package tmux)"
-	t_end
-	exit
-fi
-V=$VKCHAT
-SOCK="vkchat-test-$$"
-HOME_T="$T_TMP/home"
-mkdir -p "$HOME_T"
-tm() { "$TM" -L "$SOCK" "$@"; }
-cleanup() {
-	tm kill-server > /dev/null 2>&1
-	rm -rf "$T_TMP" 2> /dev/null || { sleep 1; rm -rf "$T_TMP"; }
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+. "$TOP_SRCDIR/tests/tmux.sh"
+tmux_setup "tui" test
 
 # Not on a terminal: a clear error, no screen.
 t_expect "no terminal: refuses with advice" 1 "needs a terminal.*vkchat run" \
@@ -34,10 +18,6 @@ t_expect "no terminal, no arguments: usage too" 1 "usage: vkchat" "$V" < /dev/nu
 t_expect "unknown options are named" 1 "unknown option '--bogus'" \
 	"$V" -m /dev/null --bogus < /dev/null
 
-# The UTF-8 locale the pane runs in.
-LOC=$(locale -a 2> /dev/null | grep -i -m 1 '^c\.utf-\?8$')
-[ -n "$LOC" ] || LOC=C.UTF-8
-
 REAL=1
 MODEL=$(t_shared models/stories260K.gguf) || {
 	# Enough for the screen; the chat tests need a real model.
@@ -45,54 +25,6 @@ MODEL=$(t_shared models/stories260K.gguf) || {
 	MODEL="$T_TMP/placeholder.gguf"
 	: > "$MODEL"
 }
-
-# screen: the pane's text.  wait_for PATTERN [TENTHS]: poll until it shows.
-screen() { tm capture-pane -p -t tui 2> /dev/null; }
-wait_for() {
-	n=${2:-100}
-	while [ "$n" -gt 0 ]; do
-		screen | grep -Eq -- "$1" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
-# check NAME PATTERN [TENTHS]: a test that PATTERN appears on the screen.
-check() {
-	if wait_for "$2" "${3:-100}"; then
-		t_ok "$1"
-	else
-		t_fail "$1" "the screen never showed /$2/:"
-		screen | sed 's/^/#   |/'
-	fi
-}
-# check_not NAME PATTERN: PATTERN is not on the screen (after a moment).
-check_not() {
-	sleep 0.3
-	if screen | grep -Eq -- "$2"; then
-		t_fail "$1" "the screen still shows /$2/:"
-		screen | sed 's/^/#   |/'
-	else
-		t_ok "$1"
-	fi
-}
-# check_gone NAME PATTERN [TENTHS]: PATTERN goes away from the screen.
-check_gone() {
-	n=${3:-100}
-	while [ "$n" -gt 0 ]; do
-		if ! screen | grep -Eq -- "$2"; then
-			t_ok "$1"
-			return
-		fi
-		sleep 0.1
-		n=$((n - 1))
-	done
-	t_fail "$1" "the screen still shows /$2/:"
-	screen | sed 's/^/#   |/'
-}
-keys() { tm send-keys -t tui "$@"; }
-# Type a line into the pane's shell.
-shell() { tm send-keys -t tui "$1" Enter; }
 
 # Sessions for the browser, made through the storage command.
 cat > "$T_TMP/s1.json" << 'EOS'
