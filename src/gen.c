@@ -7,6 +7,12 @@
  * sequence's end; the batch is evaluated in one engine step and each
  * column's logits row is the one it asked for.  The sampled token that
  * ends a column (end of generation, limit, stop string) is not evaluated.
+ *
+ * A column is closed by gen_finish the step it ends: its held text is
+ * flushed, its statistics filled, and on_done told, so a caller sees
+ * each column's end when it happens, not when the batch ends.  Columns
+ * become active only once every column is set up, so a setup failure
+ * (bad parameters) closes none of them.
  */
 #include "gen.h"
 
@@ -243,10 +249,13 @@ gen_sample(struct engine *e, const struct tokenizer *tok,
 	return 1;
 }
 
-/* Close column C: flush held text, fill the timing stats. */
+/*
+ * Close column C: flush held text, fill the timing stats, tell on_done
+ * (ERR: the run's error, for GEN_FINISH_ERROR).
+ */
 static void
 gen_finish(const struct gen_request *req, size_t c, struct gen_col *col,
-    struct gen_result *res, double t0)
+    struct gen_result *res, double t0, const struct err *err)
 {
 	struct gen_stats *st = &res->stats;
 	double now = util_now();
@@ -263,6 +272,9 @@ gen_finish(const struct gen_request *req, size_t c, struct gen_col *col,
 	    ? (double)(st->n_gen - 1) / st->t_gen
 	    : 0;
 	st->seed = sampler_seed(col->s);
+	if (req->on_done != NULL)
+		req->on_done(req->ud, c, res,
+		    st->finish == GEN_FINISH_ERROR ? err : NULL);
 }
 
 int
@@ -302,10 +314,11 @@ gen_run(struct engine *e, const struct tokenizer *tok,
 		sbuf_init(&col->piece);
 		sbuf_init(&col->out);
 		col->ready = 1;
-		col->active = 1;
 		res[c].stats.n_prompt = req->n_prompt;
 		res[c].stats.seed = sampler_seed(col->s);
 	}
+	for (c = 0; c < req->n_cols; c++)
+		cols[c].active = 1;
 	if (req->cancel == NULL || atomic_load(req->cancel) == 0) {
 		rc = gen_prompt(e, req, cols[0].seq, &n_eval, err);
 		cancelled = rc == 1;
@@ -325,7 +338,7 @@ gen_run(struct engine *e, const struct tokenizer *tok,
 		cols[c].logits = engine_logits(e, 0);
 		if (cancelled) {
 			res[c].stats.finish = GEN_FINISH_CANCELLED;
-			gen_finish(req, c, &cols[c], &res[c], t0);
+			gen_finish(req, c, &cols[c], &res[c], t0, NULL);
 		}
 	}
 	for (;;) {
@@ -337,7 +350,7 @@ gen_run(struct engine *e, const struct tokenizer *tok,
 				continue;
 			if (gen_col_cancelled(req, c)) {
 				res[c].stats.finish = GEN_FINISH_CANCELLED;
-				gen_finish(req, c, &cols[c], &res[c], t0);
+				gen_finish(req, c, &cols[c], &res[c], t0, NULL);
 				continue;
 			}
 			rc = gen_sample(
@@ -345,7 +358,7 @@ gen_run(struct engine *e, const struct tokenizer *tok,
 			if (rc < 0)
 				goto done;
 			if (rc == 0) {
-				gen_finish(req, c, &cols[c], &res[c], t0);
+				gen_finish(req, c, &cols[c], &res[c], t0, NULL);
 				continue;
 			}
 			rows[c] = n_active;
@@ -359,8 +372,8 @@ gen_run(struct engine *e, const struct tokenizer *tok,
 				if (cols[c].active) {
 					res[c].stats.finish =
 					    GEN_FINISH_CANCELLED;
-					gen_finish(
-					    req, c, &cols[c], &res[c], t0);
+					gen_finish(req, c, &cols[c], &res[c],
+					    t0, NULL);
 				}
 			break;
 		}
@@ -375,7 +388,7 @@ done:
 	for (c = 0; c < req->n_cols; c++) {
 		if (rc < 0 && cols[c].active) {
 			res[c].stats.finish = GEN_FINISH_ERROR;
-			gen_finish(req, c, &cols[c], &res[c], t0);
+			gen_finish(req, c, &cols[c], &res[c], t0, err);
 		}
 		sampler_free(cols[c].s);
 		if (!cols[c].ready)

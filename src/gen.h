@@ -17,6 +17,11 @@
  * alone (the others go on); a cancelled column keeps what it produced
  * and finishes GEN_FINISH_CANCELLED within one token.
  *
+ * Completion: each column's end is reported through REQ->on_done the
+ * moment it finishes (end of generation, stop string, limit, its own
+ * cancel), while the other columns go on: after its last text, with its
+ * final statistics (tokens, speed over its own lifetime, finish).
+ *
  * Columns: N_COLS generations of the same prompt decode together in one
  * batch per step (compare mode, regenerate-N), each with its own
  * sequence, parameters, sampler and seed.  The prompt is evaluated once
@@ -54,6 +59,17 @@ const char *gen_finish_name(enum gen_finish f);
 /* Streamed text of column COL (LEN bytes of complete UTF-8, no NUL). */
 typedef void (*gen_text_fn)(void *ud, size_t col, const char *text, size_t len);
 
+struct gen_result;
+
+/*
+ * Column COL has finished: RES is its outcome, final (stats.finish is
+ * set; RES stays the caller's).  ERR is the run's error when the column
+ * finished GEN_FINISH_ERROR and gen_run was given an error record, else
+ * NULL.
+ */
+typedef void (*gen_done_fn)(
+    void *ud, size_t col, const struct gen_result *res, const struct err *err);
+
 struct gen_request {
 	const int32_t *prompt; /* at least one token */
 	size_t n_prompt;
@@ -74,6 +90,8 @@ struct gen_request {
 	size_t n_stops;
 	/* Prompt evaluation progress: DONE of TOTAL tokens; may be NULL. */
 	void (*on_prefill)(void *ud, size_t done, size_t total);
+	/* Each column's end, as it happens; may be NULL. */
+	gen_done_fn on_done;
 };
 
 struct gen_stats {
@@ -106,7 +124,11 @@ void gen_result_release(struct gen_result *r);
  * prompt, bad column count or sequence), ERR_RANGE (the prompt does not
  * fit the context: the message gives both sizes), the sampler's errors
  * for bad parameters, ERR_DEVICE.  A cancelled run is not an error: its
- * columns finish as GEN_FINISH_CANCELLED.
+ * columns finish as GEN_FINISH_CANCELLED.  A request refused before its
+ * columns start (a bad request, a prompt too long, bad parameters) gets
+ * no on_done call; once they have started, on_done is called exactly
+ * once for every column before gen_run returns, GEN_FINISH_ERROR for
+ * those a failure cut short.
  */
 int gen_run(struct engine *e, const struct tokenizer *tok,
     const struct gen_request *req, struct gen_result *res, struct err *err);

@@ -18,6 +18,12 @@
  * events.  The last event of a request is posted in the same critical
  * section that clears RUNNING: worker_busy is 0 once it can be seen.
  *
+ * Each column's DONE is posted from gen_run's on_done, the moment that
+ * column ends; the engine thread counts them, and the one that completes
+ * the request is the last event (the final CONTEXT just before it).
+ * Columns gen_run never started (it refused the request) get their DONE,
+ * with the error, after it returns.
+ *
  * Threads: the engine thread owns the llm (every Vulkan object); the UI
  * thread calls the public functions.  Only the queues, RUNNING and QUIT
  * are shared, under the mutex.
@@ -77,9 +83,12 @@ struct worker {
 	struct llm *llm;
 	int ctx_shift;
 	struct worker_req *cur;
-	double progress_posted; /* last LOADING fraction posted */
-	double ctx_time;	/* when the last CONTEXT was posted */
-	int ctx_used;		/* what it said */
+	double progress_posted;		  /* last LOADING fraction posted */
+	double ctx_time;		  /* when the last CONTEXT was posted */
+	int ctx_used;			  /* what it said */
+	size_t n_dropped;		  /* turns ctx_shift left out of CUR */
+	int col_done[WORKER_MAX_COLUMNS]; /* CUR's column has its DONE */
+	size_t n_col_done;
 };
 
 /* Free what request R owns, and R. */
@@ -294,26 +303,42 @@ worker_on_prefill(void *ud, size_t done, size_t total)
 	    total > 0 ? (double)done / (double)total : 1.0);
 }
 
-/* One DONE per column; the last ends the request. */
+/*
+ * Post column C's DONE with statistics ST (ERR: failed, with that
+ * error), once; the request's last one follows the final CONTEXT and
+ * ends the request.
+ */
 static void
-worker_post_done(struct worker *w, struct worker_req *r,
-    const struct gen_result *res, const struct err *err)
+worker_post_done(struct worker *w, size_t c, const struct gen_stats *st,
+    const struct err *err)
 {
 	struct worker_event ev;
-	size_t c;
+	int last;
 
-	for (c = 0; c < r->n_columns; c++) {
-		memset(&ev, 0, sizeof ev);
-		ev.type = WORKER_EV_DONE;
-		ev.column = (int)c;
-		ev.stats = res[c].stats;
-		ev.stats.stop = NULL;
-		if (err != NULL) {
-			ev.stats.finish = GEN_FINISH_ERROR;
-			ev.err = *err;
-		}
-		worker_post(w, &ev, c + 1 == r->n_columns);
+	if (w->col_done[c])
+		return;
+	w->col_done[c] = 1;
+	last = ++w->n_col_done == w->cur->n_columns;
+	if (last)
+		worker_post_context(
+		    w, worker_used(w, w->cur->n_columns), w->n_dropped);
+	memset(&ev, 0, sizeof ev);
+	ev.type = WORKER_EV_DONE;
+	ev.column = (int)c;
+	ev.stats = *st;
+	ev.stats.stop = NULL;
+	if (err != NULL) {
+		ev.stats.finish = GEN_FINISH_ERROR;
+		ev.err = *err;
 	}
+	worker_post(w, &ev, last);
+}
+
+static void
+worker_on_done(
+    void *ud, size_t col, const struct gen_result *res, const struct err *err)
+{
+	worker_post_done(ud, col, &res->stats, err);
 }
 
 static void
@@ -323,7 +348,7 @@ worker_do_generate(struct worker *w, struct worker_req *r)
 	struct tokenizer_ids ids;
 	struct gen_request req;
 	const char *system = r->system;
-	size_t c, reserve = 0, n_dropped = 0;
+	size_t c, reserve = 0;
 	struct err err;
 	int rc;
 
@@ -339,14 +364,15 @@ worker_do_generate(struct worker *w, struct worker_req *r)
 		if (llm_reserve(w->llm, r->params[c].max_tokens) > reserve)
 			reserve = llm_reserve(w->llm, r->params[c].max_tokens);
 	tokenizer_ids_init(&ids);
+	w->n_dropped = 0;
 	if ((rc = llm_ensure_seqs(w->llm, (uint32_t)r->n_columns, &err)) < 0 ||
 	    (rc = llm_render(w->llm, system, r->turns, r->n_turns, reserve,
-		 w->ctx_shift, &ids, &n_dropped, NULL, &err)) < 0) {
+		 w->ctx_shift, &ids, &w->n_dropped, NULL, &err)) < 0) {
 		tokenizer_ids_release(&ids);
 		worker_post_error(w, &err, LLM_STAGE_OPTIONS);
 		return;
 	}
-	worker_post_context(w, (int)ids.n, n_dropped);
+	worker_post_context(w, (int)ids.n, w->n_dropped);
 	if (r->same_seed) {
 		uint64_t seed = r->params[0].seed != 0 ? r->params[0].seed
 						       : rng_random_seed();
@@ -365,13 +391,17 @@ worker_do_generate(struct worker *w, struct worker_req *r)
 	req.cancel = &r->cancel;
 	req.cancel_cols = r->cancel_cols;
 	req.on_prefill = worker_on_prefill;
+	req.on_done = worker_on_done;
 	llm_stop_rules(w->llm, &req);
+	memset(w->col_done, 0, sizeof w->col_done);
+	w->n_col_done = 0;
 	for (c = 0; c < r->n_columns; c++)
 		gen_result_init(&res[c]);
 	worker_post_simple(w, WORKER_EV_PREFILL, 0, 0.0);
 	rc = gen_run(w->llm->e, w->llm->tok, &req, res, &err);
-	worker_post_context(w, worker_used(w, r->n_columns), n_dropped);
-	worker_post_done(w, r, res, rc < 0 ? &err : NULL);
+	/* Columns gen_run refused to start (rc < 0 then). */
+	for (c = 0; c < r->n_columns; c++)
+		worker_post_done(w, c, &res[c].stats, rc < 0 ? &err : NULL);
 	for (c = 0; c < r->n_columns; c++)
 		gen_result_release(&res[c]);
 	tokenizer_ids_release(&ids);

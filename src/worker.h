@@ -34,10 +34,13 @@
  * Events of one generation, in order: CONTEXT (the prompt's size), PREFILL
  * progress up to 1, TOKEN events (consecutive text of one column may
  * arrive merged into one event), CONTEXT now and then as the answer grows,
- * one DONE per column (the last one ends the request).  A request that
- * fails before generating gets one ERROR instead; a failure while
- * generating ends every column with DONE, finish GEN_FINISH_ERROR and the
- * error.  A load posts LOADING progress, then LOADED or ERROR.
+ * and one DONE per column, posted the moment that column ends (after its
+ * last TOKEN, with its own statistics) while the other columns' TOKENs go
+ * on; the last DONE ends the request, right after a final CONTEXT.  A
+ * request that fails before generating gets one ERROR instead; a failure
+ * while generating ends every column not yet done with DONE, finish
+ * GEN_FINISH_ERROR and the error.  A load posts LOADING progress, then
+ * LOADED or ERROR.
  *
  * worker_free cancels what runs, waits for the engine thread to finish
  * the current token (or the model upload under way) and frees
@@ -101,7 +104,8 @@ enum worker_event_type {
 	WORKER_EV_LOADED,  /* info is filled */
 	WORKER_EV_PREFILL, /* progress 0..1 while the prompt is evaluated */
 	WORKER_EV_TOKEN,   /* text (complete UTF-8) for column */
-	WORKER_EV_DONE,	   /* column finished: stats, and error if failed */
+	WORKER_EV_DONE,	   /* column finished, at once: its stats, and
+			      error if failed */
 	WORKER_EV_ERROR,   /* a request failed as a whole: err */
 	WORKER_EV_CONTEXT, /* n_ctx_used changed (after prefill / a token) */
 };
@@ -134,12 +138,14 @@ int worker_load(
     struct worker *w, const struct worker_load_opts *opts, struct err *err);
 /*
  * Generate replies for REQ, asynchronously: TOKEN events stream, one DONE
- * per column ends it.  ERR_USAGE if no model is loaded or REQ is malformed.
+ * per column as each ends, the last ends the request.  ERR_USAGE if no
+ * model is loaded or REQ is malformed.
  */
 int worker_generate(
     struct worker *w, const struct worker_gen_request *req, struct err *err);
 /*
- * Stop column COLUMN (-1: all columns) of the running generation; when
+ * Stop column COLUMN (-1: all columns) of the running generation (its
+ * DONE, cancelled, follows within one token; the others go on); when
  * none runs, of the queued ones (they then end at once, cancelled).
  */
 void worker_cancel(struct worker *w, int column);

@@ -34,6 +34,13 @@ struct tg_env {
 	atomic_int cancel;
 	size_t cancel_after; /* tokens of text callbacks before cancel */
 	size_t n_calls;
+	/* on_done: calls per column, their order, and when they came */
+	struct gen_result *res; /* the results tg_run passed */
+	size_t n_done[GEN_MAX_COLS];
+	size_t done_order[GEN_MAX_COLS * 2], n_order;
+	/* (column, column) text lengths at column's on_done */
+	size_t len_at_done[GEN_MAX_COLS][GEN_MAX_COLS];
+	int done_err; /* an on_done came with an error record */
 };
 
 /* Open the model at PATH (NAME in messages) with N_SEQ sequences. */
@@ -94,19 +101,42 @@ tg_on_text(void *ud, size_t col, const char *text, size_t len)
 		atomic_store(&t->cancel, 1);
 }
 
+/* Column COL ended: note when, and what every column had by then. */
+static void
+tg_on_done(
+    void *ud, size_t col, const struct gen_result *res, const struct err *err)
+{
+	struct tg_env *t = ud;
+	size_t i;
+
+	CHECK(res == &t->res[col]);
+	CHECK(res->stats.finish != GEN_FINISH_NONE);
+	t->n_done[col]++;
+	if (t->n_order < GEN_MAX_COLS * 2)
+		t->done_order[t->n_order++] = col;
+	for (i = 0; i < GEN_MAX_COLS; i++)
+		t->len_at_done[col][i] = t->text[i].len;
+	t->done_err |= err != NULL;
+}
+
 /* Generate from PROMPT with N_COLS columns of PARAMS into RES. */
 static int
 tg_run(struct tg_env *t, const int32_t *prompt, size_t n_prompt,
     const struct gen_params *params, size_t n_cols, struct gen_result *res)
 {
 	struct gen_request req = { prompt, n_prompt, n_cols, params, NULL, 0,
-		tg_on_text, t, &t->cancel, NULL, NULL, 0, NULL, 0, NULL };
+		tg_on_text, t, &t->cancel, NULL, NULL, 0, NULL, 0, NULL,
+		tg_on_done };
 	size_t i;
 
 	for (i = 0; i < n_cols; i++) {
 		gen_result_init(&res[i]);
 		sbuf_reset(&t->text[i]);
 	}
+	t->res = res;
+	memset(t->n_done, 0, sizeof t->n_done);
+	t->n_order = 0;
+	t->done_err = 0;
 	return gen_run(t->e, t->tok, &req, res, &t->err);
 }
 
@@ -317,6 +347,23 @@ TEST(gen_columns_equal_alone)
 				p[c].temperature = 0.7f + 0.2f * (float)c;
 		}
 		CHECK_INT(tg_run(&t, prompt, 5, p, 4, together), 0);
+		/*
+		 * Each column's end is reported once, as it happens: the
+		 * shorter limits first, with all of that column's text
+		 * out, while the longer columns still had text to come.
+		 */
+		CHECK_INT(t.n_order, 4);
+		CHECK_INT(t.done_err, 0);
+		for (c = 0; c < 4; c++) {
+			CHECK_INT(t.n_done[c], 1);
+			CHECK_INT(t.done_order[c], c);
+			CHECK_INT(t.len_at_done[c][c], t.text[c].len);
+			if (c < 3)
+				CHECK_MSG(t.len_at_done[c][3] < t.text[3].len,
+				    "round %d: column 4 had all its text (%zu "
+				    "bytes) when column %zu ended",
+				    round, t.text[3].len, c + 1);
+		}
 		for (c = 0; c < 4; c++) {
 			char *want = xstrdup(t.text[c].buf);
 
@@ -390,6 +437,15 @@ TEST(gen_prompt_reuse_stop_cancel)
 	CHECK_INT(tg_run(&t, prompt, 5, &p, 1, &res), 0);
 	CHECK_INT(res.stats.finish, GEN_FINISH_CANCELLED);
 	CHECK_INT(res.stats.n_gen, 3);
+	CHECK_INT(t.n_done[0], 1);
+	gen_result_release(&res);
+	/* Bad parameters: refused before the column starts, no on_done. */
+	t.cancel_after = 0;
+	atomic_store(&t.cancel, 0);
+	p.top_p = 7;
+	CHECK(tg_run(&t, prompt, 5, &p, 1, &res) < 0);
+	CHECK_CONTAINS(t.err.msg, "top_p");
+	CHECK_INT(t.n_done[0], 0);
 	gen_result_release(&res);
 	/* A prompt longer than the context. */
 	{

@@ -23,6 +23,9 @@
 #include "vkt.h"
 #include "worker.h"
 
+/* The most events of one request tw keeps in order. */
+#define TW_LOG 4096
+
 /* What the events of one request said. */
 struct tw {
 	struct worker *w;
@@ -41,6 +44,10 @@ struct tw {
 	size_t n_dropped;
 	int cancel_at; /* cancel column cancel_col after this many TOKENs */
 	int cancel_col;
+	/* Every TOKEN and DONE of the last request, in order (TW_LOG). */
+	enum worker_event_type log_type[TW_LOG];
+	int log_col[TW_LOG];
+	int n_log;
 };
 
 /* A small random model; the path is kept in t->path. */
@@ -113,6 +120,41 @@ tw_reset(struct tw *t)
 	memset(t->done, 0, sizeof t->done);
 	t->n_done = t->n_tokens = t->errors = 0;
 	t->cancel_at = -1;
+	t->n_log = 0;
+}
+
+/* Log EV's type and column. */
+static void
+tw_log(struct tw *t, const struct worker_event *ev)
+{
+	CHECK(t->n_log < TW_LOG);
+	if (t->n_log == TW_LOG)
+		return;
+	t->log_type[t->n_log] = ev->type;
+	t->log_col[t->n_log++] = ev->column;
+}
+
+/* Where column COL's DONE is in the log, or -1. */
+static int
+tw_done_at(const struct tw *t, int col)
+{
+	int i;
+
+	for (i = 0; i < t->n_log; i++)
+		if (t->log_type[i] == WORKER_EV_DONE && t->log_col[i] == col)
+			return i;
+	return -1;
+}
+
+/* How many TOKEN events of column COL the log has after position I. */
+static int
+tw_tokens_after(const struct tw *t, int i, int col)
+{
+	int n = 0;
+
+	for (i++; i < t->n_log; i++)
+		n += t->log_type[i] == WORKER_EV_TOKEN && t->log_col[i] == col;
+	return n;
 }
 
 static void
@@ -138,12 +180,19 @@ tw_event(struct tw *t, struct worker_event *ev)
 		break;
 	case WORKER_EV_TOKEN:
 		CHECK(ev->column >= 0 && ev->column < WORKER_MAX_COLUMNS);
-		CHECK_INT(strlen(ev->text), ev->len);
+		/* LEN bytes and a NUL (model text may hold NUL bytes). */
+		CHECK(ev->text != NULL && ev->text[ev->len] == '\0');
 		sbuf_add(&t->text[ev->column], ev->text, ev->len);
+		tw_log(t, ev);
 		if (++t->n_tokens == t->cancel_at)
 			worker_cancel(t->w, t->cancel_col);
 		break;
 	case WORKER_EV_DONE:
+		CHECK(ev->column >= 0 && ev->column < WORKER_MAX_COLUMNS);
+		/* Once per column, after every TOKEN of it. */
+		CHECK_MSG(tw_done_at(t, ev->column) < 0,
+		    "a second DONE for column %d", ev->column);
+		tw_log(t, ev);
 		t->done[ev->column] = ev->stats;
 		t->n_done++;
 		if (ev->stats.finish == GEN_FINISH_ERROR)
@@ -498,6 +547,87 @@ TEST(worker_columns_decode_together)
 	CHECK(t.done[1].n_gen < 200);
 	CHECK_INT(t.done[1].seed, 5);
 	free(alone);
+	params_release(&p);
+	tw_free(&t);
+}
+
+/*
+ * Each column's DONE comes the moment it ends, with its own statistics:
+ * one with a small token limit, then one stopped alone, while the other
+ * columns go on streaming.
+ */
+TEST(worker_columns_end_on_their_own)
+{
+	struct chat_turn turn = { CHAT_USER, "Three ways." };
+	struct worker_gen_request req;
+	struct gen_params p;
+	struct err err;
+	struct tw t;
+	int d, c, last;
+
+	tw_init(&t);
+	tw_model(&t, 512);
+	tw_load(&t, 0, 0);
+	tw_params(&p, 60);
+	memset(&req, 0, sizeof req);
+	req.turns = &turn;
+	req.n_turns = 1;
+	req.n_columns = 3;
+	req.params[0] = p;
+	req.params[1] = p;
+	req.params[1].max_tokens = 4;
+	req.params[2] = p;
+	tw_reset(&t);
+	CHECK_INT(worker_generate(t.w, &req, &err), 0);
+	tw_wait(&t);
+	CHECK_INT(t.n_done, 3);
+	d = tw_done_at(&t, 1);
+	CHECK(d >= 0);
+	CHECK_INT(tw_tokens_after(&t, d, 1), 0);
+	for (c = 0; c < 3; c += 2)
+		CHECK_MSG(tw_tokens_after(&t, d, c) >= 10,
+		    "column 2 (4 tokens) ended at event %d; column %d had "
+		    "%d TOKENs after it",
+		    d, c + 1, tw_tokens_after(&t, d, c));
+	last = tw_done_at(&t, 0) > tw_done_at(&t, 2) ? 0 : 2;
+	CHECK_INT(tw_done_at(&t, last), t.n_log - 1);
+	/* Its own statistics: its tokens, its speed over its own steps. */
+	CHECK_INT(t.done[1].finish, GEN_FINISH_LENGTH);
+	CHECK_INT(t.done[1].n_gen, 4);
+	CHECK_INT(t.done[0].n_gen, 60);
+	CHECK_INT(t.done[2].n_gen, 60);
+	CHECK(t.done[1].gen_tps > 0 && t.done[0].gen_tps > 0);
+	CHECK_MSG(t.done[1].t_gen < t.done[0].t_gen,
+	    "column 2 decoded for %.3f s, column 1 for %.3f s", t.done[1].t_gen,
+	    t.done[0].t_gen);
+	CHECK_INT(t.done[1].n_prompt, t.done[0].n_prompt);
+	test_note("column 2 ended at event %d of %d: %.1f tok/s over %.3f s", d,
+	    t.n_log, t.done[1].gen_tps, t.done[1].t_gen);
+
+	/* Column 3 stopped alone: DONE cancelled before the others end. */
+	req.params[1].max_tokens = 60;
+	tw_reset(&t);
+	t.cancel_at = 9;
+	t.cancel_col = 2;
+	CHECK_INT(worker_generate(t.w, &req, &err), 0);
+	tw_wait(&t);
+	CHECK_INT(t.n_done, 3);
+	CHECK_INT(t.done[2].finish, GEN_FINISH_CANCELLED);
+	CHECK(t.done[2].n_gen >= 1);
+	CHECK_MSG(t.done[2].n_gen < 20, "column 3 cancelled after %zu tokens",
+	    t.done[2].n_gen);
+	d = tw_done_at(&t, 2);
+	CHECK_INT(tw_tokens_after(&t, d, 2), 0);
+	for (c = 0; c < 2; c++) {
+		CHECK_INT(t.done[c].finish, GEN_FINISH_LENGTH);
+		CHECK_INT(t.done[c].n_gen, 60);
+		CHECK(tw_done_at(&t, c) > d);
+		CHECK_MSG(tw_tokens_after(&t, d, c) >= 10,
+		    "column 3 cancelled at event %d; column %d had %d "
+		    "TOKENs after it",
+		    d, c + 1, tw_tokens_after(&t, d, c));
+	}
+	CHECK(t.done[2].t_gen < t.done[0].t_gen);
 	params_release(&p);
 	tw_free(&t);
 }

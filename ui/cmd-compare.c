@@ -21,9 +21,10 @@
  * terminal's width, else $COLUMNS, else 80), each column's text
  * word-wrapped under its header with its statistics below; when the
  * columns would be narrower than CMD_COMPARE_MIN_COL they are printed
- * one after another.  -v reports progress and each column's sampler
- * chain and speed on stderr.  --json prints every column's settings,
- * seed, text and statistics instead.
+ * one after another.  -v reports progress, each column's end as it
+ * happens (gen_run's on_done), and each column's sampler chain and speed
+ * on stderr.  --json prints every column's settings, seed, text and
+ * statistics instead.
  *
  * Model text is untrusted: the table holds display text only (ui/text.h's
  * sanitiser: control characters and escape sequences are shown as inert
@@ -31,7 +32,8 @@
  *
  * --save stores the run as a compare run (storage/db-compare.h) in a new
  * session named after the prompt: the columns' rows exist before the
- * first token and their text streams into them as for a chat answer.
+ * first token, their text streams into them as for a chat answer, and
+ * each row is finished (statistics, finish reason) when its column ends.
  *
  * Ctrl-C stops every column after the current token (the text so far is
  * kept and printed); a second Ctrl-C ends the program.
@@ -126,6 +128,7 @@ struct cmd_compare {
 	double t_start;	   /* when generation started */
 	double t_progress; /* when -v last reported progress */
 	int warned;	   /* a failed streaming write was reported */
+	int save_failed;   /* a column's row could not be finished */
 };
 
 static atomic_int cmd_compare_cancel;
@@ -414,40 +417,73 @@ cmd_compare_save_begin(struct cmd_compare *r)
 	return 0;
 }
 
-/* --save, after generation: finish every column; 0 or -1 (printed). */
+/*
+ * --save: finish column C's row (ERROR: the run failed, with that
+ * message) and drop its stream; 0 or -1 (printed).
+ */
+static int
+cmd_compare_save_column(struct cmd_compare *r, size_t c, const char *error)
+{
+	const struct gen_stats *st = &r->res[c].stats;
+	struct db_gen_stats ds;
+	const char *why = NULL;
+	struct err err;
+	int status = 0;
+
+	if (r->cols[c].stream == NULL)
+		return 0;
+	ds.prompt_tokens = (int64_t)st->n_prompt;
+	ds.completion_tokens = (int64_t)st->n_gen;
+	ds.ttft_ms = st->t_first * 1000;
+	ds.tokens_per_s = st->n_gen > 1 ? st->gen_tps : -1;
+	ds.finish = cmd_gen_finish_code(st->finish);
+	if (error != NULL || ds.finish == DB_FINISH_ERROR ||
+	    ds.finish == DB_FINISH_NONE) {
+		ds.finish = DB_FINISH_ERROR;
+		why = error != NULL ? error : "generation failed";
+	}
+	if (db_stream_finish(r->cols[c].stream, &ds, why, &err) < 0) {
+		cmd_error("compare: saving column %zu: %s", c + 1, err.msg);
+		status = -1;
+	}
+	db_stream_free(r->cols[c].stream);
+	r->cols[c].stream = NULL;
+	return status;
+}
+
+/*
+ * --save, after generation: finish the columns not finished yet (ERROR:
+ * the run failed); 0 or -1 (printed) if any column, now or as it ended,
+ * could not be saved.
+ */
 static int
 cmd_compare_save_finish(struct cmd_compare *r, const char *error)
 {
-	struct db_gen_stats ds;
-	struct err err;
 	size_t c;
-	int status = 0;
+	int status = r->save_failed ? -1 : 0;
 
-	for (c = 0; c < r->n_cols; c++) {
-		const struct gen_stats *st = &r->res[c].stats;
-		const char *why = NULL;
-
-		if (r->cols[c].stream == NULL)
-			continue;
-		ds.prompt_tokens = (int64_t)st->n_prompt;
-		ds.completion_tokens = (int64_t)st->n_gen;
-		ds.ttft_ms = st->t_first * 1000;
-		ds.tokens_per_s = st->n_gen > 1 ? st->gen_tps : -1;
-		ds.finish = cmd_gen_finish_code(st->finish);
-		if (error != NULL || ds.finish == DB_FINISH_ERROR ||
-		    ds.finish == DB_FINISH_NONE) {
-			ds.finish = DB_FINISH_ERROR;
-			why = error != NULL ? error : "generation failed";
-		}
-		if (db_stream_finish(r->cols[c].stream, &ds, why, &err) < 0) {
-			cmd_error(
-			    "compare: saving column %zu: %s", c + 1, err.msg);
+	for (c = 0; c < r->n_cols; c++)
+		if (cmd_compare_save_column(r, c, error) < 0)
 			status = -1;
-		}
-		db_stream_free(r->cols[c].stream);
-		r->cols[c].stream = NULL;
-	}
 	return status;
+}
+
+/* Column C has ended: --save finishes its row now, -v says so. */
+static void
+cmd_compare_on_done(
+    void *ud, size_t c, const struct gen_result *res, const struct err *err)
+{
+	struct cmd_compare *r = ud;
+	const struct gen_stats *st = &res->stats;
+
+	if (cmd_compare_save_column(r, c, err != NULL ? err->msg : NULL) < 0)
+		r->save_failed = 1;
+	if (r->opt.verbose)
+		fprintf(stderr,
+		    "vkchat: %.1f s: column %zu done: %zu tokens, %.1f "
+		    "tok/s, finish %s\n",
+		    util_now() - r->t_start, c + 1, st->n_gen, st->gen_tps,
+		    gen_finish_name(st->finish));
 }
 
 static void
@@ -814,6 +850,7 @@ cmd_compare_generate(struct cmd_compare *r, const struct tokenizer_ids *ids)
 	req.decode_flags =
 	    r->len == 0 || r->opt.chat ? TOK_DECODE_STRIP_PREFIX : 0;
 	req.on_text = cmd_compare_on_text;
+	req.on_done = cmd_compare_on_done;
 	req.ud = r;
 	req.cancel = &cmd_compare_cancel;
 	if (r->opt.chat)

@@ -7,9 +7,12 @@
  * one request; t->generating is set so Ctrl-C, Esc and quitting stop the
  * run like an answer.  TOKEN events go to the column's own transcript
  * (drawn with screen_transcript) and to the run, saved at most once a
- * second; each DONE finishes its column.  Picking the winner adds every
- * column as an assistant message under the prompt, the winner last so it
- * becomes the session's leaf, records the winner, and leaves the mode.
+ * second; each DONE, posted the moment its column ends (a limit, a stop,
+ * Alt-N), finishes that column at once: its finish reason and speed are
+ * shown and stored while the others stream on.  Picking the winner adds
+ * every column as an assistant message under the prompt, the winner last
+ * so it becomes the session's leaf, records the winner, and leaves the
+ * mode.
  *
  * A stored run (compareview_reopen) fills the same struct from
  * db_compare_get with "stored" set: every column done, nothing sent to
@@ -57,7 +60,7 @@ struct compareview_col {
 	struct transcript *tr;
 	struct sbuf out;
 	int done;
-	int stopping; /* Alt-N stopped it; DONE comes with the others' */
+	int stopping; /* Alt-N stopped it; its DONE follows within a token */
 	int partial;  /* stored: the column never finished */
 	int to_top;   /* stored: show the text from its start when drawn */
 	struct db_gen_stats stats;
