@@ -19,52 +19,13 @@
 #
 # Needs the shared stories260K model; skips without it (or without tmux).
 . "$TOP_SRCDIR/tests/lib.sh"
-
-TM=${TMUX_BIN:-$(command -v tmux)}
-if [ -z "$TM" ] || [ ! -x "$TM" ]; then
-	t_skip "tui compare 2" "tmux not installed (Debian package tmux)"
-	t_end
-	exit
-fi
+. "$TOP_SRCDIR/tests/tmux.sh"
+tmux_setup "tui compare 2" cmp2
 MODEL=$(t_shared models/stories260K.gguf) || {
 	t_skip "tui compare 2" "shared model stories260K.gguf not found"
 	t_end
 	exit
 }
-V=$VKCHAT
-SOCK="vkchat-cmp2-$$"
-HOME_T="$T_TMP/home"
-mkdir -p "$HOME_T"
-tm() { "$TM" -L "$SOCK" "$@"; }
-cleanup() {
-	tm kill-server > /dev/null 2>&1
-	rm -rf "$T_TMP" 2> /dev/null || { sleep 1; rm -rf "$T_TMP"; }
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-LOC=$(locale -a 2> /dev/null | grep -i -m 1 '^c\.utf-\?8$')
-[ -n "$LOC" ] || LOC=C.UTF-8
-
-screen() { tm capture-pane -p -t tui 2> /dev/null; }
-wait_for() {
-	n=${2:-100}
-	while [ "$n" -gt 0 ]; do
-		screen | grep -Eq -- "$1" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
-check() {
-	if wait_for "$2" "${3:-100}"; then
-		t_ok "$1"
-	else
-		t_fail "$1" "the screen never showed /$2/:"
-		screen | sed 's/^/#   |/'
-	fi
-}
-keys() { tm send-keys -t tui "$@"; }
 start() {
 	tm kill-session -t tui > /dev/null 2>&1
 	tm -f /dev/null new-session -d -s tui -x 120 -y 30 \
