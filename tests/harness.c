@@ -134,32 +134,34 @@ test_timeout(unsigned seconds)
 	alarm(seconds);
 }
 
+/* NAME under the directory in environment variable ENV, into BUF; or NULL. */
+static const char *
+harness_path(const char *env, const char *name, char *buf, size_t size)
+{
+	const char *dir = getenv(env);
+
+	if (dir == NULL || *dir == '\0')
+		return NULL;
+	snprintf(buf, size, "%s/%s", dir, name);
+	if (access(buf, R_OK) != 0)
+		return NULL;
+	return buf;
+}
+
 const char *
 test_shared_path(const char *name)
 {
 	static char path[1024];
-	const char *dir = getenv("VKCHAT_SHARED");
 
-	if (dir == NULL || *dir == '\0')
-		return NULL;
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	if (access(path, R_OK) != 0)
-		return NULL;
-	return path;
+	return harness_path("VKCHAT_SHARED", name, path, sizeof path);
 }
 
 const char *
 test_srcdir_path(const char *name)
 {
 	static char path[1024];
-	const char *dir = getenv("TOP_SRCDIR");
 
-	if (dir == NULL || *dir == '\0')
-		return NULL;
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	if (access(path, R_OK) != 0)
-		return NULL;
-	return path;
+	return harness_path("TOP_SRCDIR", name, path, sizeof path);
 }
 
 const char *
