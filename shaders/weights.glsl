@@ -18,16 +18,73 @@
  *              value (q - 8) * d
  * Q8_0 and Q4_0 are ggml's blocks with the scales moved after all the
  * quants, so the quants are 16-byte aligned.
+ * K-quants (rows a multiple of 256, so NBLK is a multiple of 8; block
+ * BLK is sub-block BLK % 8 of super-block S = BLK / 8) keep Q4_0's
+ * 16 bytes of low nibbles at BLK*16, then:
+ *   Q4_K (12)  ggml's 16-byte super-block header (f16 d, f16 dmin,
+ *              12 bytes of 6-bit scales and mins) at NBLK*16 + S*16;
+ *              value (d * sc) * q - (dmin * m)
+ *   Q5_K (13)  as Q4_K, then bit 4 of element e at bit e of the word
+ *              at NBLK*18 + BLK*4
+ *   Q6_K (14)  bits 4-5 of element e at bits 2e..2e+1 of the 8 bytes
+ *              at NBLK*16 + BLK*8, int8 scales of elements 0-15 and
+ *              16-31 at NBLK*24 + BLK*2, f16 d at NBLK*26 + S*2;
+ *              value (d * sc) * (q - 32)
+ * (kern_weight_pack_k() in src/kern.c makes this layout, the same size
+ * as GGUF's.)
  * Host mirror: quant_dequantize() in src/quant.c, on the GGUF layout.
  */
 layout(binding = 0) readonly buffer W16 { uint16_t w16[]; };
+layout(binding = 0) readonly buffer W32 { uint w32[]; };
 layout(binding = 0) readonly buffer W128 { uvec4 w128[]; };
 
 const uint WEIGHTS_F32 = 0;
 const uint WEIGHTS_F16 = 1;
 const uint WEIGHTS_Q4_0 = 2;
 const uint WEIGHTS_Q8_0 = 8;
+const uint WEIGHTS_Q4_K = 12;
+const uint WEIGHTS_Q5_K = 13;
+const uint WEIGHTS_Q6_K = 14;
 const uint WEIGHTS_BF16 = 30;
+const bool WEIGHTS_K = WTYPE == WEIGHTS_Q4_K || WTYPE == WEIGHTS_Q5_K ||
+    WTYPE == WEIGHTS_Q6_K;
+
+/*
+ * Q4_K, Q5_K: the scale (x) and min (y) of block BLK of NBLK, from the
+ * super-block header (ggml's get_scale_min_k4), multiplied out.
+ */
+vec2
+weights_k_scale_min(uint blk, uint nblk)
+{
+	/* one 16-byte load: x d and dmin, y z w the scale bytes 0-11 */
+	const uvec4 h = w128[nblk + blk / 8];
+	const vec2 dm = unpackHalf2x16(h.x);
+	const uint j = blk % 8;
+	uint sc, m;
+
+	if (j < 4) {
+		sc = (h.y >> (8 * j)) & 63u;
+		m = (h.z >> (8 * j)) & 63u;
+	} else {
+		const uint jj = 8 * (j - 4);
+		const uint hi = h.w >> jj;
+
+		sc = (hi & 15u) | (((h.y >> jj) >> 6) & 3u) << 4;
+		m = ((hi >> 4) & 15u) | (((h.z >> jj) >> 6) & 3u) << 4;
+	}
+	return vec2(dm.x * float(sc), dm.y * float(m));
+}
+
+/* Q6_K: the scales of elements 0-15 (x) and 16-31 (y) of block BLK. */
+vec2
+weights_q6_scales(uint blk, uint nblk)
+{
+	const int s = int(uint(w16[nblk * 12 + blk]));
+	const float d = unpackHalf2x16(uint(w16[nblk * 13 + blk / 8])).x;
+
+	return vec2(d * float(bitfieldExtract(s, 0, 8)),
+	    d * float(bitfieldExtract(s, 8, 8)));
+}
 
 /* The f16 scale of block BLK of NBLK (quantized types). */
 float
@@ -68,6 +125,44 @@ weights_block_raw(uint blk, uint nblk, out vec4 v[8])
 			v[2 * i + 1] =
 			    uintBitsToFloat(uvec4(lo.z, hi.z, lo.w, hi.w));
 		}
+	} else if (WEIGHTS_K) {
+		const uvec4 q = w128[blk];
+
+		if (WTYPE == WEIGHTS_Q6_K) {
+			const vec2 sc = weights_q6_scales(blk, nblk);
+			/* the high bits of blocks 2i and 2i + 1 in one load */
+			const uvec4 hh = w128[nblk + blk / 2];
+			const uint h0 = (blk & 1) != 0 ? hh.z : hh.x;
+			const uint h1 = (blk & 1) != 0 ? hh.w : hh.y;
+
+			[[unroll]] for (uint k = 0; k < 4; k++) {
+				const ivec4 b = ivec4(uvec4(q[k]) >> uvec4(0, 8, 16, 24));
+				const ivec4 sh = ivec4(8 * k) + ivec4(0, 2, 4, 6);
+				const ivec4 ha = ivec4(uvec4(h0) >> uvec4(sh)) & 3;
+				const ivec4 hb = ivec4(uvec4(h1) >> uvec4(sh)) & 3;
+
+				v[k] = vec4(((b & 15) | (ha << 4)) - 32) * sc.x;
+				v[4 + k] =
+				    vec4((((b >> 4) & 15) | (hb << 4)) - 32) * sc.y;
+			}
+		} else {
+			const vec2 dm = weights_k_scale_min(blk, nblk);
+			const uint hbits = WTYPE == WEIGHTS_Q5_K ?
+			    w32[(nblk * 18) / 4 + blk] :
+			    0u;
+
+			[[unroll]] for (uint k = 0; k < 4; k++) {
+				const ivec4 b = ivec4(uvec4(q[k]) >> uvec4(0, 8, 16, 24));
+				const ivec4 sh = ivec4(4 * k) + ivec4(0, 1, 2, 3);
+				const ivec4 ha = ivec4(uvec4(hbits) >> uvec4(sh)) & 1;
+				const ivec4 hb =
+				    ivec4(uvec4(hbits) >> uvec4(sh + 16)) & 1;
+
+				v[k] = vec4((b & 15) | (ha << 4)) * dm.x - dm.y;
+				v[4 + k] =
+				    vec4(((b >> 4) & 15) | (hb << 4)) * dm.x - dm.y;
+			}
+		}
 	} else if (WTYPE == WEIGHTS_Q8_0) {
 		[[unroll]] for (uint i = 0; i < 2; i++) {
 			const ivec4 q = ivec4(w128[blk * 2 + i]);
@@ -107,6 +202,26 @@ weights_get(uint blk, uint nblk, uint e)
 		return unpackHalf2x16(uint(w16[blk * 32 + e])).x;
 	if (WTYPE == WEIGHTS_BF16)
 		return uintBitsToFloat(uint(w16[blk * 32 + e]) << 16);
+	if (WEIGHTS_K) {
+		const uint j = e & 15;
+		const uint b = uint(w16[blk * 8 + j / 2]) >> ((j & 1) * 8);
+		int q = int(e < 16 ? b & 15u : (b >> 4) & 15u);
+
+		if (WTYPE == WEIGHTS_Q6_K) {
+			const vec2 sc = weights_q6_scales(blk, nblk);
+			const uint h = w32[nblk * 4 + blk * 2 + e / 16];
+
+			q |= int((h >> (2 * j)) & 3u) << 4;
+			return float(q - 32) * (e < 16 ? sc.x : sc.y);
+		}
+		const vec2 dm = weights_k_scale_min(blk, nblk);
+		if (WTYPE == WEIGHTS_Q5_K)
+			q |= int((w32[(nblk * 18) / 4 + blk] >> e) & 1u) << 4;
+		/* no fused multiply-add: the same bits as quant_dequantize */
+		precise float v = float(q) * dm.x;
+		v -= dm.y;
+		return v;
+	}
 	const float d = weights_scale(blk, nblk);
 	if (WTYPE == WEIGHTS_Q8_0) {
 		const int q = int(uint(w16[blk * 16 + e / 2]));

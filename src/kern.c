@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "gguf.h"
+#include "quant.h"
 #include "util.h"
 #include "vk-pipe.h"
 
@@ -233,7 +234,10 @@ kern_tok_check(const char *op, struct vk_view tok, uint32_t n, struct err *err)
 	return 0;
 }
 
-/* Bytes per 32-value block of TYPE, 0 when unsupported. */
+/*
+ * Bytes per block of TYPE (32 values, or a 256-value super-block for the
+ * K-quants), 0 when unsupported.
+ */
 static uint32_t
 kern_block_bytes(uint32_t type)
 {
@@ -247,9 +251,25 @@ kern_block_bytes(uint32_t type)
 		return 34;
 	case GGML_TYPE_Q4_0:
 		return 18;
+	case GGML_TYPE_Q4_K:
+		return 144;
+	case GGML_TYPE_Q5_K:
+		return 176;
+	case GGML_TYPE_Q6_K:
+		return 210;
 	default:
 		return 0;
 	}
+}
+
+/* Values per block of TYPE: 256 for the K-quants, else 32. */
+static uint32_t
+kern_row_unit(uint32_t type)
+{
+	return type == GGML_TYPE_Q4_K || type == GGML_TYPE_Q5_K ||
+		type == GGML_TYPE_Q6_K
+	    ? 256
+	    : 32;
 }
 
 int
@@ -261,7 +281,8 @@ kern_type_supported(uint32_t type)
 static int
 kern_weight_check(const char *op, const struct kern_weight *w, struct err *err)
 {
-	if (!kern_type_supported(w->type) || w->cols == 0 || w->cols % 32 != 0)
+	if (!kern_type_supported(w->type) || w->cols == 0 ||
+	    w->cols % kern_row_unit(w->type) != 0)
 		return err_set(err, ERR_UNSUPPORTED,
 		    "%s: weights of type %u with %u columns are not supported",
 		    op, w->type, w->cols);
@@ -286,6 +307,57 @@ kern_weight_pack(
 	}
 }
 
+/*
+ * Repack SIZE bytes of Q4_K, Q5_K or Q6_K super-blocks at SRC into DST
+ * in the kernels' layout (shaders/weights.glsl): per 32-value block the
+ * low nibbles as in Q4_0, then the regions of headers and high bits.
+ */
+static void
+kern_weight_pack_k(
+    uint32_t type, const unsigned char *src, unsigned char *dst, uint64_t size)
+{
+	uint64_t tb = kern_block_bytes(type), nsb = size / tb;
+	uint64_t nblk = nsb * 8, s, b, e;
+	unsigned char *hdr = dst + nblk * 16, *hi;
+	uint8_t q[256];
+
+	memset(dst, 0, size);
+	/* Q4_K, Q5_K: 16-byte headers, then Q5_K's 4 bytes of bit 4 */
+	hi = hdr + nsb * 16;
+	if (type == GGML_TYPE_Q6_K) /* 8 bytes of bits 4-5, then scales */
+		hi = hdr;
+	for (s = 0; s < nsb; s++) {
+		const unsigned char *sb = src + s * tb;
+
+		quant_k_quants(type, sb, q);
+		if (type == GGML_TYPE_Q6_K) {
+			memcpy(dst + nblk * 24 + s * 16, sb + 192, 16);
+			memcpy(dst + nblk * 26 + s * 2, sb + 208, 2);
+		} else {
+			memcpy(hdr + s * 16, sb, 16);
+		}
+		for (b = 0; b < 8; b++) {
+			const uint8_t *qb = q + b * 32;
+			uint64_t blk = s * 8 + b;
+
+			for (e = 0; e < 16; e++)
+				dst[blk * 16 + e] =
+				    (unsigned char)((qb[e] & 15) |
+					(qb[e + 16] & 15) << 4);
+			for (e = 0; e < 32; e++) {
+				if (type == GGML_TYPE_Q5_K)
+					hi[blk * 4 + e / 8] |=
+					    (unsigned char)((qb[e] >> 4 & 1)
+						<< e % 8);
+				else if (type == GGML_TYPE_Q6_K)
+					hi[blk * 8 + e / 4] |=
+					    (unsigned char)((qb[e] >> 4 & 3)
+						<< e % 4 * 2);
+			}
+		}
+	}
+}
+
 int
 kern_weight_upload(struct kern *k, uint32_t type, uint32_t rows, uint32_t cols,
     const void *data, const char *name, struct kern_weight *w, struct err *err)
@@ -299,14 +371,17 @@ kern_weight_upload(struct kern *k, uint32_t type, uint32_t rows, uint32_t cols,
 	if (!kern_type_supported(type))
 		return err_set(err, ERR_UNSUPPORTED,
 		    "tensor '%s': type %u is not supported by the Vulkan "
-		    "kernels (F32, F16, BF16, Q8_0, Q4_0 are)",
+		    "kernels (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K "
+		    "are)",
 		    name, type);
-	if (cols == 0 || cols % 32 != 0 || rows == 0)
+	if (cols == 0 || cols % kern_row_unit(type) != 0 || rows == 0)
 		return err_set(err, ERR_UNSUPPORTED,
-		    "tensor '%s': %u x %u: rows must have a multiple of 32 "
-		    "values",
-		    name, rows, cols);
-	row_bytes = (uint64_t)cols / 32 * kern_block_bytes(type);
+		    "tensor '%s': %u x %u of %s: rows must have a multiple of "
+		    "%u values",
+		    name, rows, cols, ggml_type_info(type)->name,
+		    kern_row_unit(type));
+	row_bytes =
+	    (uint64_t)cols / kern_row_unit(type) * kern_block_bytes(type);
 	rc = vk_buf_split_rows(row_bytes, rows, k->max_view,
 	    k->dev->info.storage_align, &c, &n, err);
 	if (rc < 0)
@@ -329,6 +404,10 @@ kern_weight_upload(struct kern *k, uint32_t type, uint32_t rows, uint32_t cols,
 		if (type == GGML_TYPE_Q8_0 || type == GGML_TYPE_Q4_0) {
 			packed = xmalloc(c[i].size);
 			kern_weight_pack(type, src, packed, c[i].size);
+			src = packed;
+		} else if (kern_row_unit(type) == 256) {
+			packed = xmalloc(c[i].size);
+			kern_weight_pack_k(type, src, packed, c[i].size);
 			src = packed;
 		}
 		rc = vk_buf_upload(w->bufs[i], 0, src, c[i].size, err);

@@ -160,7 +160,7 @@ model_tensor(const struct gguf *g, const char *name, uint64_t ne0, uint64_t ne1,
 	if (ne1 != 0 && !kern_type_supported(t->type))
 		return err_set(err, ERR_UNSUPPORTED,
 		    "%s: tensor '%s' has type %s, which the engine does not "
-		    "support (f32, f16, bf16, q8_0, q4_0)",
+		    "support (f32, f16, bf16, q8_0, q4_0, q4_K, q5_K, q6_K)",
 		    gguf_path(g), name, model_type_name(t->type));
 	*out = t;
 	return 0;

@@ -1,5 +1,6 @@
 /*
- * quant: float16/bfloat16 conversions and the Q8_0/Q4_0 block formats.
+ * quant: float16/bfloat16 conversions, the Q8_0/Q4_0 block formats and
+ * the Q4_K/Q5_K/Q6_K super-block formats ("K-quants").
  *
  * Everything here is plain integer and f32 arithmetic, written so that the
  * bytes produced are identical to ggml's reference C code
@@ -12,6 +13,23 @@
  *   Q8_0: f16 d, int8 q[32]; x[j] = d * q[j].
  *   Q4_0: f16 d, uint8 qs[16]; element j (j < 16) in the low nibble of
  *         qs[j], element j + 16 in its high nibble; x = d * (nibble - 8).
+ * K-quants: super-blocks of 256 elements, as in ggml's dequantize_row_q*_K:
+ *   Q4_K (144 bytes): f16 d, f16 dmin, uint8 scales[12], uint8 qs[128].
+ *         Sub-block j (32 elements) has a 6-bit scale sc and min m packed
+ *         in scales[] (quant_k_scale_min); elements 64i + l (l < 32) are
+ *         the low nibbles of qs[32i + l], 64i + 32 + l the high nibbles;
+ *         x = (d * sc) * q - (dmin * m).
+ *   Q5_K (176 bytes): f16 d, f16 dmin, scales[12], uint8 qh[32],
+ *         qs[128]: Q4_K's nibbles plus bit j of qh[l] as value 16 for
+ *         element 32j + l.
+ *   Q6_K (210 bytes): uint8 ql[128], uint8 qh[64], int8 scales[16], f16
+ *         d.  In each half h (128 elements) element 128h + 32k + l
+ *         (k < 4, l < 32) has its low 4 bits in ql[64h + l + 32 (k & 1)]
+ *         (low nibble for k < 2, high otherwise) and its high 2 bits at
+ *         bit 2k of qh[32h + l]; x = (d * scales[e / 16]) * (q - 32).
+ * The K-quant quantizers are simple (per sub-block min/max, rounding),
+ * not ggml's search for the best scales: any valid encoding serves the
+ * tests, which dequantize the same bytes.
  */
 #include "quant.h"
 
@@ -23,6 +41,8 @@
 #define QUANT_QK 32
 #define QUANT_Q8_0_BYTES (2 + QUANT_QK)
 #define QUANT_Q4_0_BYTES (2 + QUANT_QK / 2)
+#define QUANT_QK_K 256
+#define QUANT_Q6_K_BYTES 210
 
 static uint32_t
 quant_f32_bits(float f)
@@ -164,6 +184,211 @@ quant_q4_0_block(const float *x, uint8_t *out)
 	}
 }
 
+void
+quant_k_scale_min(const uint8_t *scales, int j, uint8_t *sc, uint8_t *m)
+{
+	if (j < 4) {
+		*sc = scales[j] & 63;
+		*m = scales[j + 4] & 63;
+	} else {
+		*sc = (uint8_t)((scales[j + 4] & 0xf) |
+		    ((scales[j - 4] >> 6) << 4));
+		*m = (uint8_t)((scales[j + 4] >> 4) | ((scales[j] >> 6) << 4));
+	}
+}
+
+/* Pack the 6-bit scale SC and min M of sub-block J into SCALES. */
+static void
+quant_k_pack_scale_min(uint8_t *scales, int j, uint8_t sc, uint8_t m)
+{
+	if (j < 4) {
+		scales[j] = (uint8_t)((scales[j] & 0xc0) | sc);
+		scales[j + 4] = (uint8_t)((scales[j + 4] & 0xc0) | m);
+	} else {
+		scales[j + 4] = (uint8_t)((sc & 0xf) | ((m & 0xf) << 4));
+		scales[j - 4] |= (uint8_t)((sc >> 4) << 6);
+		scales[j] |= (uint8_t)((m >> 4) << 6);
+	}
+}
+
+int
+quant_k_quants(uint32_t type, const void *block, uint8_t q[256])
+{
+	const uint8_t *p = block;
+	int i;
+
+	for (i = 0; i < QUANT_QK_K; i++) {
+		int h = i / 128, k = i % 128 / 32, l = i % 32;
+
+		switch (type) {
+		case GGML_TYPE_Q4_K:
+			q[i] = (uint8_t)(p[16 + 32 * (i / 64) + l] >>
+				(i % 64 / 32 * 4) &
+			    0xf);
+			break;
+		case GGML_TYPE_Q5_K:
+			q[i] = (uint8_t)((p[48 + 32 * (i / 64) + l] >>
+						 (i % 64 / 32 * 4) &
+					     0xf) |
+			    ((p[16 + l] >> (i / 32) & 1) << 4));
+			break;
+		case GGML_TYPE_Q6_K:
+			q[i] = (uint8_t)((p[64 * h + l + 32 * (k & 1)] >>
+						 (k / 2 * 4) &
+					     0xf) |
+			    ((p[128 + 32 * h + l] >> (2 * k) & 3) << 4));
+			break;
+		default:
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Dequantize the 256 elements of K-quant super-block P of TYPE into Y. */
+static void
+quant_k_dequantize(uint32_t type, const uint8_t *p, float *y)
+{
+	uint8_t q[QUANT_QK_K], sc, m;
+	float d, dmin;
+	int i, j;
+
+	quant_k_quants(type, p, q);
+	if (type == GGML_TYPE_Q6_K) {
+		d = quant_f16_to_f32(quant_load_u16(p + 208));
+		for (i = 0; i < QUANT_QK_K; i++)
+			y[i] = d * (float)(int8_t)p[192 + i / 16] *
+			    (float)((int)q[i] - 32);
+		return;
+	}
+	d = quant_f16_to_f32(quant_load_u16(p));
+	dmin = quant_f16_to_f32(quant_load_u16(p + 2));
+	for (j = 0; j < 8; j++) {
+		float d1, m1;
+
+		quant_k_scale_min(p + 4, j, &sc, &m);
+		d1 = d * sc;
+		m1 = dmin * m;
+		for (i = 32 * j; i < 32 * j + 32; i++)
+			y[i] = d1 * q[i] - m1;
+	}
+}
+
+/* Round X to the nearest integer in [LO, HI]. */
+static int
+quant_clamp_round(float x, int lo, int hi)
+{
+	int v = (int)lroundf(x);
+
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/*
+ * Quantize 256 floats X into a Q4_K (QMAX 15) or Q5_K (QMAX 31)
+ * super-block at OUT: per sub-block the range [min(0, lo), hi] split
+ * in QMAX steps, the sub-block scales and mins as 6-bit multiples of
+ * the super-block's d and dmin.
+ */
+static void
+quant_k_quantize_q45(uint32_t type, const float *x, uint8_t *out)
+{
+	const int qmax = type == GGML_TYPE_Q4_K ? 15 : 31;
+	float scale[8], min[8], maxs = 0.0f, maxm = 0.0f, d, dmin;
+	uint8_t *scales = out + 4, *qs, *qh = NULL, sc[8], m[8];
+	int i, j;
+
+	for (j = 0; j < 8; j++) {
+		float lo = 0.0f, hi = 0.0f;
+
+		for (i = 32 * j; i < 32 * j + 32; i++) {
+			lo = fminf(lo, x[i]);
+			hi = fmaxf(hi, x[i]);
+		}
+		scale[j] = (hi - lo) / (float)qmax;
+		min[j] = -lo;
+		maxs = fmaxf(maxs, scale[j]);
+		maxm = fmaxf(maxm, min[j]);
+	}
+	quant_store_u16(out, quant_f32_to_f16(maxs / 63));
+	quant_store_u16(out + 2, quant_f32_to_f16(maxm / 63));
+	d = quant_f16_to_f32(quant_load_u16(out));
+	dmin = quant_f16_to_f32(quant_load_u16(out + 2));
+	memset(scales, 0, 12);
+	for (j = 0; j < 8; j++) {
+		sc[j] =
+		    (uint8_t)(d > 0.0f ? quant_clamp_round(scale[j] / d, 0, 63)
+				       : 0);
+		m[j] = (uint8_t)(dmin > 0.0f
+			? quant_clamp_round(min[j] / dmin, 0, 63)
+			: 0);
+		quant_k_pack_scale_min(scales, j, sc[j], m[j]);
+	}
+	if (type == GGML_TYPE_Q5_K) {
+		qh = out + 16;
+		memset(qh, 0, 32);
+		qs = out + 48;
+	} else {
+		qs = out + 16;
+	}
+	memset(qs, 0, 128);
+	for (j = 0; j < 8; j++) {
+		float d1 = d * sc[j], m1 = dmin * m[j];
+
+		for (i = 0; i < 32; i++) {
+			int q = d1 > 0.0f
+			    ? quant_clamp_round(
+				  (x[32 * j + i] + m1) / d1, 0, qmax)
+			    : 0;
+
+			qs[32 * (j / 2) + i] |=
+			    (uint8_t)((q & 0xf) << (j % 2 * 4));
+			if (qh != NULL)
+				qh[i] |= (uint8_t)((q >> 4) << j);
+		}
+	}
+}
+
+/*
+ * Quantize 256 floats X into a Q6_K super-block at OUT: per 16-element
+ * sub-block a signed scale of absmax / 31, as an int8 multiple of d.
+ */
+static void
+quant_k_quantize_q6(const float *x, uint8_t *out)
+{
+	float scale[16], amax = 0.0f, d;
+	int i, j;
+
+	for (j = 0; j < 16; j++) {
+		float a = 0.0f;
+
+		for (i = 16 * j; i < 16 * j + 16; i++)
+			a = fmaxf(a, fabsf(x[i]));
+		scale[j] = a / 31;
+		amax = fmaxf(amax, scale[j]);
+	}
+	quant_store_u16(out + 208, quant_f32_to_f16(amax / 127));
+	d = quant_f16_to_f32(quant_load_u16(out + 208));
+	memset(out, 0, 192);
+	for (j = 0; j < 16; j++) {
+		int sc =
+		    d > 0.0f ? quant_clamp_round(scale[j] / d, -128, 127) : 0;
+		float d1 = d * (float)sc;
+
+		out[192 + j] = (uint8_t)(int8_t)sc;
+		for (i = 16 * j; i < 16 * j + 16; i++) {
+			int q = d1 != 0.0f
+			    ? quant_clamp_round(x[i] / d1, -32, 31)
+			    : 0;
+			int h = i / 128, k = i % 128 / 32, l = i % 32;
+			uint8_t u = (uint8_t)(q + 32);
+
+			out[64 * h + l + 32 * (k & 1)] |=
+			    (uint8_t)((u & 0xf) << (k / 2 * 4));
+			out[128 + 32 * h + l] |= (uint8_t)((u >> 4) << (2 * k));
+		}
+	}
+}
+
 size_t
 quant_row_size(uint32_t type, size_t n)
 {
@@ -218,6 +443,16 @@ quant_dequantize(uint32_t type, const void *src, float *dst, size_t n)
 			}
 		}
 		return 0;
+	case GGML_TYPE_Q4_K:
+	case GGML_TYPE_Q5_K:
+	case GGML_TYPE_Q6_K:
+		if (n % QUANT_QK_K != 0)
+			return -1;
+		for (b = 0; b < n / QUANT_QK_K; b++)
+			quant_k_dequantize(type,
+			    p + b * quant_row_size(type, QUANT_QK_K),
+			    dst + b * QUANT_QK_K);
+		return 0;
 	default:
 		return -1;
 	}
@@ -254,6 +489,21 @@ quant_quantize(uint32_t type, const float *src, void *dst, size_t n)
 		for (b = 0; b < n / QUANT_QK; b++)
 			quant_q4_0_block(
 			    src + b * QUANT_QK, p + b * QUANT_Q4_0_BYTES);
+		return 0;
+	case GGML_TYPE_Q4_K:
+	case GGML_TYPE_Q5_K:
+		if (n % QUANT_QK_K != 0)
+			return -1;
+		for (b = 0; b < n / QUANT_QK_K; b++)
+			quant_k_quantize_q45(type, src + b * QUANT_QK_K,
+			    p + b * quant_row_size(type, QUANT_QK_K));
+		return 0;
+	case GGML_TYPE_Q6_K:
+		if (n % QUANT_QK_K != 0)
+			return -1;
+		for (b = 0; b < n / QUANT_QK_K; b++)
+			quant_k_quantize_q6(
+			    src + b * QUANT_QK_K, p + b * QUANT_Q6_K_BYTES);
 		return 0;
 	default:
 		return -1;

@@ -149,14 +149,19 @@ static int
 modelgen_check(const struct modelgen_shape *in, uint32_t type,
     struct modelgen_shape *s, struct err *err)
 {
-	int blocks = type == GGML_TYPE_Q8_0 || type == GGML_TYPE_Q4_0;
+	int kq = type == GGML_TYPE_Q4_K || type == GGML_TYPE_Q5_K ||
+	    type == GGML_TYPE_Q6_K || type == MODELGEN_MIX_Q4_K_M ||
+	    type == MODELGEN_MIX_Q5_K_M;
+	int blocks = kq					       ? 256
+	    : type == GGML_TYPE_Q8_0 || type == GGML_TYPE_Q4_0 ? 32
+							       : 0;
 
 	*s = *in;
 	if (type != GGML_TYPE_F32 && type != GGML_TYPE_F16 &&
 	    type != GGML_TYPE_BF16 && !blocks)
 		return err_set(err, ERR_USAGE,
 		    "weight type %u is not one model-gen writes (f32, f16, "
-		    "bf16, q8_0, q4_0)",
+		    "bf16, q8_0, q4_0, q4_K, q5_K, q6_K, the K mixes)",
 		    (unsigned)type);
 	if (s->n_head_kv == 0)
 		s->n_head_kv = s->n_head;
@@ -181,12 +186,13 @@ modelgen_check(const struct modelgen_shape *in, uint32_t type,
 		return err_set(err, ERR_USAGE,
 		    "head_dim %d: must be even and positive", s->head_dim);
 	if (blocks &&
-	    (s->n_embd % 32 != 0 || s->n_ff % 32 != 0 ||
-		s->n_head * s->head_dim % 32 != 0))
+	    (s->n_embd % blocks != 0 || s->n_ff % blocks != 0 ||
+		s->n_head * s->head_dim % blocks != 0))
 		return err_set(err, ERR_USAGE,
 		    "n_embd %d, n_ff %d and n_head * head_dim %d must be "
-		    "multiples of 32 for block types",
-		    s->n_embd, s->n_ff, s->n_head * s->head_dim);
+		    "multiples of %d for weight type %u",
+		    s->n_embd, s->n_ff, s->n_head * s->head_dim, blocks,
+		    (unsigned)type);
 	if (s->n_ctx == 0)
 		s->n_ctx = 2048;
 	if (s->freq_base == 0.0f)
@@ -212,6 +218,21 @@ struct modelgen {
 	uint8_t *buf; /* scratch encoded bytes */
 };
 
+/* The type of matrix NAME in a model of weight type TYPE (a mix or not). */
+static uint32_t
+modelgen_tensor_type(uint32_t type, const char *name)
+{
+	size_t n = strlen(name);
+	const char *down = "ffn_down.weight";
+
+	if (type != MODELGEN_MIX_Q4_K_M && type != MODELGEN_MIX_Q5_K_M)
+		return type;
+	if (strcmp(name, "output.weight") == 0 ||
+	    (n >= strlen(down) && strcmp(name + n - strlen(down), down) == 0))
+		return GGML_TYPE_Q6_K;
+	return type == MODELGEN_MIX_Q4_K_M ? GGML_TYPE_Q4_K : GGML_TYPE_Q5_K;
+}
+
 /*
  * Add tensor NAME of NE0 x NE1 (NE1 = 0: a vector, F32, values 1 + 0.1 z)
  * with values STD * z otherwise, in the model's weight type.
@@ -222,7 +243,8 @@ modelgen_tensor(struct modelgen *mg, const char *name, uint64_t ne0,
 {
 	uint64_t s = mg->seed, ne[2] = { ne0, ne1 ? ne1 : 1 };
 	size_t n = (size_t)(ne0 * ne[1]), i;
-	uint32_t type = ne1 ? mg->type : GGML_TYPE_F32;
+	uint32_t type =
+	    ne1 ? modelgen_tensor_type(mg->type, name) : GGML_TYPE_F32;
 	const char *c;
 
 	/* the stream follows the name (FNV-1a), not the tensor's position */
@@ -256,6 +278,16 @@ modelgen_file_type(uint32_t type)
 		return 2;
 	case GGML_TYPE_Q8_0:
 		return 7;
+	case GGML_TYPE_Q4_K: /* llama.cpp's MOSTLY_Q4_K_S */
+		return 14;
+	case MODELGEN_MIX_Q4_K_M:
+		return 15;
+	case GGML_TYPE_Q5_K: /* MOSTLY_Q5_K_S */
+		return 16;
+	case MODELGEN_MIX_Q5_K_M:
+		return 17;
+	case GGML_TYPE_Q6_K:
+		return 18;
 	case GGML_TYPE_BF16:
 		return 32;
 	default:

@@ -16,7 +16,8 @@
 /*
  * The model's shape.  Zero in an optional field means its default.  For the
  * block types (Q8_0, Q4_0) n_embd, n_ff and n_head * head_dim must be
- * multiples of 32.
+ * multiples of 32, for the K-quants (Q4_K, Q5_K, Q6_K and the mixes
+ * below) multiples of 256.
  */
 struct modelgen_shape {
 	int n_vocab;   /* >= 259: <unk>, <s>, </s>, 256 byte tokens, pieces */
@@ -38,9 +39,17 @@ struct modelgen_shape {
 };
 
 /*
+ * Weight "types" for modelgen_write that mix types per tensor as
+ * llama.cpp's Q4_K_M and Q5_K_M files do: Q4_K (Q5_K) matrices with
+ * output.weight and every ffn_down.weight in Q6_K.
+ */
+#define MODELGEN_MIX_Q4_K_M 0x10000u
+#define MODELGEN_MIX_Q5_K_M 0x10001u
+
+/*
  * Write a llama GGUF of SHAPE to PATH with every 2-D matrix (token_embd
- * and output included) in WEIGHT_TYPE (F32, F16, BF16, Q8_0 or Q4_0; norms
- * are always F32), weights drawn from SEED.  Weights are approximately
+ * and output included) in WEIGHT_TYPE (F32, F16, BF16, Q8_0, Q4_0, Q4_K,
+ * Q5_K, Q6_K, or a MODELGEN_MIX_*; norms are always F32), weights drawn from SEED.  Weights are approximately
  * N(0, 1/fan_in) (the output head scaled so logits have a spread of a few
  * units), norm weights near 1.  Returns 0, ERR_USAGE for a bad shape or
  * type (the message says which field), or ERR_IO.

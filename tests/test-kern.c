@@ -42,21 +42,14 @@
 static const uint32_t test_kern_types[] = { GGML_TYPE_F32, GGML_TYPE_F16,
 	GGML_TYPE_BF16, GGML_TYPE_Q8_0, GGML_TYPE_Q4_0 };
 
+/* K-quants: rows of a multiple of 256 values. */
+static const uint32_t test_kern_k_types[] = { GGML_TYPE_Q4_K, GGML_TYPE_Q5_K,
+	GGML_TYPE_Q6_K };
+
 static const char *
 test_kern_type_name(uint32_t type)
 {
-	switch (type) {
-	case GGML_TYPE_F32:
-		return "f32";
-	case GGML_TYPE_F16:
-		return "f16";
-	case GGML_TYPE_BF16:
-		return "bf16";
-	case GGML_TYPE_Q8_0:
-		return "q8_0";
-	default:
-		return "q4_0";
-	}
+	return ggml_type_info(type)->name;
 }
 
 /* Everything a kernel test needs: device, kernels, a graph. */
@@ -288,6 +281,58 @@ TEST(kern_mul_mat_split_weight)
 		test_note("split %s: max abs error %.3g, %.3g of the bound",
 		    test_kern_type_name(type), max_abs, worst);
 		CHECK(worst <= 1.0);
+	}
+	test_kern_close(&e);
+}
+
+/*
+ * K-quants through every product path: the matrix-vector kernel in both
+ * strategies, the tiled one, and weights split into several bindings
+ * (chunks of whole rows: the super-block regions are per chunk).
+ */
+TEST(kern_mul_mat_kquant)
+{
+	static const uint32_t ns[] = { 1, 3, 8, 17 };
+	struct test_kern_env e;
+	size_t ti, ni;
+	int mode;
+
+	test_kern_open(&e);
+	for (ti = 0; ti < ARRAY_LEN(test_kern_k_types); ti++) {
+		uint32_t type = test_kern_k_types[ti];
+
+		for (mode = 0; mode < 4; mode++) {
+			static const char *names[] = { "mul_mv rows",
+				"mul_mv blocks", "mul_mm", "split" };
+			double worst = 0, max_abs = 0;
+
+			kern_mv_lane_rows(e.k, mode == 0 || mode == 3);
+			/*
+			 * 8 KiB: Q6_K rows of 630 bytes split in steps of 8
+			 * rows (the binding alignment)
+			 */
+			kern_limit_view(e.k, mode == 3 ? 8192 : 0);
+			for (ni = 0; ni < ARRAY_LEN(ns); ni++) {
+				uint32_t n = mode == 2 ? ns[ni] + 8 : ns[ni];
+
+				if ((mode == 1 && n > 8) ||
+				    (mode == 3 && ni > 1))
+					continue;
+				worst = fmax(worst,
+				    test_kern_mul_mat_case(&e, type, 37, 256, n,
+					ni == 1, &max_abs));
+				worst = fmax(worst,
+				    test_kern_mul_mat_case(&e, type,
+					mode == 3 ? 130 : 70, 768, n, 0,
+					&max_abs));
+			}
+			test_note("%s %s: max abs error %.3g, %.3g of the "
+				  "bound",
+			    names[mode], test_kern_type_name(type), max_abs,
+			    worst);
+			CHECK_MSG(worst <= 1.0, "%s %s: error %.3g x bound",
+			    names[mode], test_kern_type_name(type), worst);
+		}
 	}
 	test_kern_close(&e);
 }
@@ -589,6 +634,10 @@ test_kern_fused_rope(
 static const uint32_t test_kern_fused_types[] = { GGML_TYPE_F32, GGML_TYPE_Q8_0,
 	GGML_TYPE_Q4_0 };
 
+/* The rope test's rows are 256 long: the Q4_K_M pair fits. */
+static const uint32_t test_kern_rope_types[] = { GGML_TYPE_F32, GGML_TYPE_Q8_0,
+	GGML_TYPE_Q4_0, GGML_TYPE_Q4_K, GGML_TYPE_Q6_K };
+
 TEST(kern_fused_norm_silu)
 {
 	static const uint32_t ns[] = { 1, 3, 11 };
@@ -628,13 +677,13 @@ TEST(kern_fused_rope_kv)
 		size_t ti, ni;
 
 		kern_mv_lane_rows(e.k, lane);
-		for (ti = 0; ti < ARRAY_LEN(test_kern_fused_types); ti++)
+		for (ti = 0; ti < ARRAY_LEN(test_kern_rope_types); ti++)
 			for (ni = 0; ni < ARRAY_LEN(ns); ni++) {
 				if (!lane && ns[ni] > 8)
 					continue;
 				worst = fmax(worst,
 				    test_kern_fused_rope(&e,
-					test_kern_fused_types[ti], ns[ni],
+					test_kern_rope_types[ti], ns[ni],
 					ni == 1 ? 8 : 16, ni == 2));
 			}
 		test_note("fused norm+rope+kv (%s): %.3g of the bound",
@@ -681,59 +730,73 @@ TEST(kern_fused_rope_kv)
 	test_kern_close(&e);
 }
 
+/*
+ * Rows ID of TYPE (ROWS x COLS) looked up in one binding or (LIMIT) in
+ * several, against quant_dequantize.
+ */
+static void
+test_kern_get_rows_case(
+    struct test_kern_env *e, uint32_t type, uint32_t cols, int limit)
+{
+	const uint32_t rows = 100, n = 5;
+	const int32_t ids[5] = { 0, 99, 17, 17, 64 };
+	struct kern_tok tok[5] = { { 0 } };
+	struct kern_weight w;
+	struct vk_buf *tb, *yb;
+	float *deq, *y;
+	void *data;
+	uint32_t t, c, bad = 0;
+
+	for (t = 0; t < n; t++)
+		tok[t].token = ids[t];
+	test_kern_weights(type, rows, cols, 3, &data, &deq);
+	CHECK_INT(kern_weight_upload(
+		      e->k, type, rows, cols, data, "token_embd", &w, &e->err),
+	    0);
+	CHECK(!limit ? w.n_chunks == 1 : w.n_chunks > 2);
+	tb = vkt_buf(e->dev, VK_BUF_HOST, tok, sizeof tok);
+	yb = vkt_buf(e->dev, VK_BUF_READBACK, NULL, (size_t)n * (cols + 4) * 4);
+	test_kern_begin(e);
+	{
+		struct kern_mat ym = { vk_buf_all(yb), 4, cols };
+
+		CHECK_INT(kern_get_rows(
+			      e->k, e->g, &w, vk_buf_all(tb), ym, n, &e->err),
+		    0);
+	}
+	test_kern_run(e);
+	y = yb->map;
+	for (t = 0; t < n; t++)
+		for (c = 0; c < cols; c++)
+			bad += y[4 + t * cols + c] !=
+			    deq[(size_t)ids[t] * cols + c];
+	CHECK_MSG(bad == 0, "get_rows %s (%s): %u values differ",
+	    test_kern_type_name(type), limit ? "split" : "one binding", bad);
+	vk_buf_free(yb);
+	vk_buf_free(tb);
+	kern_weight_release(&w);
+	free(deq);
+	free(data);
+}
+
 TEST(kern_get_rows)
 {
-	const uint32_t rows = 100, cols = 96, n = 5;
-	const int32_t ids[5] = { 0, 99, 17, 17, 64 };
 	struct test_kern_env e;
-	size_t ti, lim;
+	size_t ti;
+	int lim;
 
 	test_kern_open(&e);
 	for (lim = 0; lim < 2; lim++) {
 		/* The second round splits the table into several chunks. */
 		kern_limit_view(e.k, lim == 0 ? 0 : 1024);
-		for (ti = 0; ti < ARRAY_LEN(test_kern_types); ti++) {
-			uint32_t type = test_kern_types[ti];
-			struct kern_tok tok[5] = { { 0 } };
-			struct kern_weight w;
-			struct vk_buf *tb, *yb;
-			float *deq, *y;
-			void *data;
-			uint32_t t, c, bad = 0;
-
-			for (t = 0; t < n; t++)
-				tok[t].token = ids[t];
-			test_kern_weights(type, rows, cols, 3, &data, &deq);
-			CHECK_INT(kern_weight_upload(e.k, type, rows, cols,
-				      data, "token_embd", &w, &e.err),
-			    0);
-			CHECK(lim == 0 ? w.n_chunks == 1 : w.n_chunks > 2);
-			tb = vkt_buf(e.dev, VK_BUF_HOST, tok, sizeof tok);
-			yb = vkt_buf(e.dev, VK_BUF_READBACK, NULL,
-			    (size_t)n * (cols + 4) * 4);
-			test_kern_begin(&e);
-			{
-				struct kern_mat ym = { vk_buf_all(yb), 4,
-					cols };
-
-				CHECK_INT(kern_get_rows(e.k, e.g, &w,
-					      vk_buf_all(tb), ym, n, &e.err),
-				    0);
-			}
-			test_kern_run(&e);
-			y = yb->map;
-			for (t = 0; t < n; t++)
-				for (c = 0; c < cols; c++)
-					bad += y[4 + t * cols + c] !=
-					    deq[(size_t)ids[t] * cols + c];
-			CHECK_MSG(bad == 0, "get_rows %s: %u values differ",
-			    test_kern_type_name(type), bad);
-			vk_buf_free(yb);
-			vk_buf_free(tb);
-			kern_weight_release(&w);
-			free(deq);
-			free(data);
-		}
+		for (ti = 0; ti < ARRAY_LEN(test_kern_types); ti++)
+			test_kern_get_rows_case(
+			    &e, test_kern_types[ti], 96, lim);
+		/* K-quants: 512 values a row, 8 KiB chunks */
+		kern_limit_view(e.k, lim == 0 ? 0 : 8192);
+		for (ti = 0; ti < ARRAY_LEN(test_kern_k_types); ti++)
+			test_kern_get_rows_case(
+			    &e, test_kern_k_types[ti], 512, lim);
 	}
 	test_kern_close(&e);
 }
@@ -745,15 +808,21 @@ TEST(kern_weight_errors)
 	char data[64] = { 0 };
 
 	test_kern_open(&e);
-	CHECK_INT(kern_weight_upload(e.k, GGML_TYPE_Q4_K, 1, 256, data,
+	CHECK_INT(kern_weight_upload(e.k, GGML_TYPE_Q3_K, 1, 256, data,
 		      "blk.0.ffn_down.weight", &w, &e.err),
 	    ERR_UNSUPPORTED);
 	CHECK_CONTAINS(e.err.msg, "blk.0.ffn_down.weight");
+	CHECK_INT(kern_weight_upload(e.k, GGML_TYPE_Q4_K, 3, 96, data,
+		      "blk.1.attn_q.weight", &w, &e.err),
+	    ERR_UNSUPPORTED);
+	CHECK_CONTAINS(e.err.msg, "'blk.1.attn_q.weight': 3 x 96 of q4_K");
+	CHECK_CONTAINS(e.err.msg, "multiple of 256");
 	CHECK_INT(kern_weight_upload(
 		      e.k, GGML_TYPE_F16, 1, 20, data, "odd", &w, &e.err),
 	    ERR_UNSUPPORTED);
 	CHECK_CONTAINS(e.err.msg, "multiple of 32");
-	CHECK(!kern_type_supported(GGML_TYPE_Q6_K));
+	CHECK(kern_type_supported(GGML_TYPE_Q6_K));
+	CHECK(!kern_type_supported(GGML_TYPE_Q2_K));
 	test_kern_close(&e);
 }
 

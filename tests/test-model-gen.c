@@ -4,20 +4,27 @@
  * versions stay close to the F32 twin under ref_model (which also checks
  * quant.c end to end).  Also ref_model_load's errors on broken models,
  * made by copying a generated file with one thing changed, and the
- * tokenizer's acceptance of the synthetic vocabulary.
+ * tokenizer's acceptance of the synthetic vocabulary.  K-quant models
+ * (Q4_K_M and Q5_K_M mixes, Q6_K) also run through the engine against
+ * ref_model, in both matrix-product strategies, with the validation
+ * layer on (VKCHAT_VALIDATE=1) and required to stay silent.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"
 #include "gguf-write.h"
 #include "gguf.h"
 #include "harness.h"
+#include "kern.h"
 #include "model-gen.h"
+#include "model.h"
 #include "ref.h"
 #include "tokenizer.h"
 #include "util.h"
+#include "vkt.h"
 
 static const struct modelgen_shape test_modelgen_small = {
 	.n_vocab = 512,
@@ -55,6 +62,17 @@ test_modelgen_load(const struct modelgen_shape *shape, uint32_t type,
 out:
 	free(path);
 	return m;
+}
+
+/* The name of model-gen weight type TYPE (a ggml type or a mix). */
+static const char *
+test_modelgen_type_name(uint32_t type)
+{
+	if (type == MODELGEN_MIX_Q4_K_M)
+		return "q4_K_M";
+	if (type == MODELGEN_MIX_Q5_K_M)
+		return "q5_K_M";
+	return ggml_type_info(type)->name;
 }
 
 /* Token I of a fixed, seed-independent test sequence. */
@@ -298,6 +316,10 @@ TEST(modelgen_logits_not_degenerate)
  * 6 times the per-weight one.  Measured (rms rel / max abs over the rms
  * of the logits / cosine): f16 8.3e-4 / 3.9e-3 / 0.9999997, bf16 6.8e-3 /
  * 3.1e-2 / 0.99998, q8_0 2.1e-2 / 0.10 / 0.99977, q4_0 0.32 / 1.4 / 0.95.
+ * K-quants (model-gen's simple quantizers, not llama.cpp's search: per
+ * weight 1.9e-2 for q6_K, 3.7e-2 for q5_K, 7.5e-2 for q4_K; the mixes
+ * have q6_K output and ffn_down): q6_K 7.9e-2 / 0.35 / 0.9969, q5_K_M
+ * 0.14 / 0.65 / 0.990, q4_K_M 0.28 / 1.4 / 0.961.
  * The bounds leave 2.5 to 3x headroom over those.  Q4_0's are loose: at 4
  * bits a random-weight model's logits move a lot, and this only guards
  * against a broken format (wrong nibble order or scale would give an rms
@@ -313,6 +335,9 @@ TEST(modelgen_quantized_close_to_f32)
 		{ GGML_TYPE_BF16, 2e-2, 0.1, 0.9998 },
 		{ GGML_TYPE_Q8_0, 6e-2, 0.3, 0.998 },
 		{ GGML_TYPE_Q4_0, 0.8, 3.5, 0.8 },
+		{ GGML_TYPE_Q6_K, 0.2, 1.0, 0.98 },
+		{ MODELGEN_MIX_Q5_K_M, 0.35, 2.0, 0.95 },
+		{ MODELGEN_MIX_Q4_K_M, 0.7, 3.5, 0.8 },
 	};
 	static const struct modelgen_shape shape = { .n_vocab = 512,
 		.n_embd = 256,
@@ -363,8 +388,8 @@ TEST(modelgen_quantized_close_to_f32)
 		rms = sqrt(ss / (STEPS * 512));
 		test_note("%s vs f32: rms relative error %.3g, max abs error "
 			  "%.3g (%.3g of logit rms %.3g), cosine %.7f",
-		    ggml_type_info(cases[k].type)->name, sqrt(se / ss), max_err,
-		    max_err / rms, rms, dot / sqrt(n32 * nq));
+		    test_modelgen_type_name(cases[k].type), sqrt(se / ss),
+		    max_err, max_err / rms, rms, dot / sqrt(n32 * nq));
 		CHECK(sqrt(se / ss) <= cases[k].rms_rel);
 		CHECK(max_err / rms <= cases[k].max_rel);
 		CHECK(dot / sqrt(n32 * nq) >= cases[k].min_cos);
@@ -638,4 +663,187 @@ TEST(modelgen_ref_hparams_and_rewind)
 	CHECK(memcmp(a, b, sizeof(a)) == 0);
 	ref_model_free(m);
 	gguf_close(g);
+}
+
+/*
+ * The K-quant mixes put each tensor in the type llama.cpp's Q4_K_M and
+ * Q5_K_M give it here (Q6_K output and ffn_down), name the file type, and
+ * refuse shapes whose rows are not a multiple of 256.
+ */
+TEST(modelgen_kquant_mix)
+{
+	static const struct modelgen_shape shape = { .n_vocab = 300,
+		.n_embd = 256,
+		.n_layer = 1,
+		.n_head = 2,
+		.n_ff = 512 };
+	static const struct {
+		uint32_t type, base, ftype;
+	} mixes[] = {
+		{ MODELGEN_MIX_Q4_K_M, GGML_TYPE_Q4_K, 15 },
+		{ MODELGEN_MIX_Q5_K_M, GGML_TYPE_Q5_K, 17 },
+		{ GGML_TYPE_Q6_K, GGML_TYPE_Q6_K, 18 },
+	};
+	const char *path = test_tmpfile("mix.gguf");
+	const struct gguf_tensor *t;
+	struct modelgen_shape bad = test_modelgen_small;
+	struct gguf *g;
+	struct err e;
+	uint32_t u;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(mixes); i++) {
+		uint32_t q6 = GGML_TYPE_Q6_K;
+
+		CHECK_INT(
+		    modelgen_write(path, &shape, mixes[i].type, 4, &e), 0);
+		CHECK_INT(gguf_open(path, &g, &e), 0);
+		CHECK_INT(gguf_get_u32(g, "general.file_type", &u, NULL), 0);
+		CHECK_INT(u, mixes[i].ftype);
+		t = gguf_tensor_find(g, "token_embd.weight");
+		CHECK(t != NULL && t->type == mixes[i].base);
+		t = gguf_tensor_find(g, "output.weight");
+		CHECK(t != NULL && t->type == q6);
+		t = gguf_tensor_find(g, "blk.0.ffn_down.weight");
+		CHECK(t != NULL && t->type == q6 &&
+		    t->size == 512 / 256 * 210 * 256);
+		t = gguf_tensor_find(g, "blk.0.ffn_up.weight");
+		CHECK(t != NULL && t->type == mixes[i].base);
+		t = gguf_tensor_find(g, "blk.0.attn_k.weight");
+		CHECK(t != NULL && t->type == mixes[i].base);
+		gguf_close(g);
+	}
+	/* n_embd 128: fine for Q4_0, not for the K-quants */
+	CHECK_INT(
+	    modelgen_write(path, &bad, MODELGEN_MIX_Q4_K_M, 4, &e), ERR_USAGE);
+	CHECK_CONTAINS(e.msg, "multiples of 256");
+	bad.n_embd = 256;
+	bad.n_ff = 300;
+	CHECK_INT(modelgen_write(path, &bad, GGML_TYPE_Q6_K, 4, &e), ERR_USAGE);
+	CHECK_CONTAINS(e.msg, "n_ff 300");
+}
+
+/*
+ * Engine against oracle on K-quant models: a 10-token prompt in one
+ * batch, then single-token steps, logits compared at every position.
+ * The oracle dequantizes the same bytes the shaders decode, so the bound
+ * is test-engine.c's (2e-2 absolute, cosine 0.99995: f32 summation order
+ * and the f16 KV cache).  Rows of 256 (dim), 768 (ffn, three
+ * super-blocks) and 512 (the attention's q_dim with head size 128).
+ */
+TEST(modelgen_engine_kquant)
+{
+	static const struct modelgen_shape shape = { .n_vocab = 300,
+		.n_embd = 256,
+		.n_layer = 2,
+		.n_head = 4,
+		.n_head_kv = 2,
+		.n_ff = 768,
+		.head_dim = 128,
+		.n_ctx = 64 };
+	static const uint32_t types[] = { MODELGEN_MIX_Q4_K_M,
+		MODELGEN_MIX_Q5_K_M, GGML_TYPE_Q6_K };
+	struct engine_config cfg = { 32, 1, 0, 16 };
+	const char *path = test_tmpfile("kq.gguf");
+	struct vk_device *dev;
+	struct kern *k = NULL;
+	struct engine_tok batch[16];
+	struct err e;
+	float *want = xmalloc(300 * sizeof *want);
+	size_t ti;
+	int lane;
+
+	test_timeout(240);
+	dev = vkt_open();
+	if (kern_new(dev, &k, &e) < 0) {
+		CHECK_MSG(0, "kern_new: %s", e.msg);
+		goto out;
+	}
+	for (ti = 0; ti < ARRAY_LEN(types); ti++)
+		for (lane = 1; lane >= 0; lane--) {
+			struct gguf *g = NULL;
+			struct model *m = NULL;
+			struct engine *eng = NULL;
+			struct ref_model *ref = NULL;
+			double worst = 0, worst_cos = 1;
+			int i;
+
+			if (lane == 0 && types[ti] != MODELGEN_MIX_Q4_K_M)
+				continue; /* the tiled kernel: one mix is enough */
+			kern_mv_lane_rows(k, lane);
+			if (modelgen_write(path, &shape, types[ti], 21, &e) <
+				0 ||
+			    gguf_open(path, &g, &e) < 0 ||
+			    model_load(dev, k, g, NULL, NULL, &m, &e) < 0 ||
+			    engine_new(m, &cfg, &eng, &e) < 0 ||
+			    ref_model_load(g, 32, &ref, &e) < 0) {
+				CHECK_MSG(0, "%s: %s",
+				    test_modelgen_type_name(types[ti]), e.msg);
+				goto next;
+			}
+			for (i = 0; i < 10; i++)
+				batch[i] = (struct engine_tok){
+					test_modelgen_token(i, 300), 0, i, 1
+				};
+			if (engine_eval(eng, batch, 10, &e) < 0) {
+				CHECK_MSG(0, "eval: %s", e.msg);
+				goto next;
+			}
+			for (i = 0; i < 16; i++) {
+				const float *got;
+				double ab = 0, aa = 0, bb = 0;
+				int j;
+
+				if (i >= 10) {
+					batch[0] = (struct engine_tok){
+						test_modelgen_token(i, 300), 0,
+						i, 1
+					};
+					if (engine_eval(eng, batch, 1, &e) <
+					    0) {
+						CHECK_MSG(0, "eval: %s", e.msg);
+						break;
+					}
+				}
+				got =
+				    engine_logits(eng, i >= 10 ? 0 : (size_t)i);
+				CHECK_INT(
+				    ref_model_eval(ref,
+					test_modelgen_token(i, 300), i, want),
+				    0);
+				if (got == NULL) {
+					CHECK_MSG(0, "no logits at %d", i);
+					break;
+				}
+				for (j = 0; j < 300; j++) {
+					double d =
+					    fabs((double)got[j] - want[j]);
+
+					worst = isnan(d) ? INFINITY
+							 : fmax(worst, d);
+					ab += (double)got[j] * want[j];
+					aa += (double)got[j] * got[j];
+					bb += (double)want[j] * want[j];
+				}
+				worst_cos = fmin(worst_cos, ab / sqrt(aa * bb));
+			}
+			test_note("engine %s (%s): max abs error %.2e, min "
+				  "cosine %.8f",
+			    test_modelgen_type_name(types[ti]),
+			    lane ? "lane rows" : "tiled prefill", worst,
+			    worst_cos);
+			CHECK_MSG(worst <= 2e-2 && worst_cos >= 0.99995,
+			    "%s: max abs %.3g, cosine %.8f",
+			    test_modelgen_type_name(types[ti]), worst,
+			    worst_cos);
+		next:
+			ref_model_free(ref);
+			engine_free(eng);
+			model_free(m);
+			gguf_close(g);
+		}
+out:
+	kern_free(k);
+	vkt_close(dev);
+	free(want);
 }

@@ -1,8 +1,10 @@
 /*
  * test-quant: f16 and bf16 conversions against known bit patterns (rounding
  * ties, subnormals, overflow, inf, nan), Q8_0/Q4_0 blocks against bytes
- * computed by hand from ggml's reference algorithm, and roundtrip error
- * bounds on random data.
+ * computed by hand from ggml's reference algorithm, Q4_K/Q5_K/Q6_K
+ * super-blocks built by hand against values derived from ggml's layout
+ * (the 6-bit scale packing of sub-blocks 4..7 included), and roundtrip
+ * error bounds on random data.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -330,8 +332,224 @@ TEST(quant_unsupported)
 	float x[32] = { 0 };
 	uint8_t buf[256];
 
+	CHECK_INT(quant_quantize(GGML_TYPE_Q3_K, x, buf, 256), -1);
+	CHECK_INT(quant_dequantize(GGML_TYPE_Q2_K, buf, x, 256), -1);
 	CHECK_INT(quant_quantize(GGML_TYPE_Q4_K, x, buf, 32), -1);
+	CHECK_INT(quant_dequantize(GGML_TYPE_Q6_K, buf, x, 32), -1);
+	CHECK_INT(quant_k_quants(GGML_TYPE_Q4_0, buf, buf), -1);
 	CHECK_INT(quant_dequantize(GGML_TYPE_Q4_1, buf, x, 32), -1);
 	CHECK_INT(quant_quantize(GGML_TYPE_Q8_0, x, buf, 31), -1);
 	CHECK_INT(quant_dequantize(GGML_TYPE_Q4_0, buf, x, 16), -1);
+}
+
+/*
+ * The 6-bit scales and mins of a hand-packed Q4_K/Q5_K header: sub-blocks
+ * 0-3 in the low 6 bits of bytes 0-3 (scales) and 4-7 (mins); 4-7 with
+ * their low 4 bits in bytes 8-11 (scale low nibble, min high nibble) and
+ * their top 2 bits in the top bits of bytes 0-3 (scales) and 4-7 (mins).
+ */
+static const uint8_t test_quant_k_sc[8] = { 1, 2, 3, 4, 17, 33, 50, 63 };
+static const uint8_t test_quant_k_m[8] = { 0, 1, 2, 3, 20, 40, 5, 63 };
+static const uint8_t test_quant_k_scales[12] = { 0x41, 0x82, 0xc3, 0xc4, 0x40,
+	0x81, 0x02, 0xc3, 0x41, 0x81, 0x52, 0xff };
+
+TEST(quant_k_scale_min)
+{
+	uint8_t sc, m;
+	int j;
+
+	for (j = 0; j < 8; j++) {
+		quant_k_scale_min(test_quant_k_scales, j, &sc, &m);
+		CHECK_MSG(sc == test_quant_k_sc[j] && m == test_quant_k_m[j],
+		    "sub-block %d: scale %u min %u, expected %u %u", j, sc, m,
+		    test_quant_k_sc[j], test_quant_k_m[j]);
+	}
+}
+
+TEST(quant_q4_k_block)
+{
+	uint8_t blk[144];
+	float y[256];
+	int i, l;
+
+	/* d = 1, dmin = 0.5 */
+	blk[0] = 0x00;
+	blk[1] = 0x3c;
+	blk[2] = 0x00;
+	blk[3] = 0x38;
+	memcpy(blk + 4, test_quant_k_scales, 12);
+	for (i = 0; i < 128; i++)
+		blk[16 + i] = (uint8_t)((i & 15) | ((i + 5) & 15) << 4);
+	CHECK_INT(quant_row_size(GGML_TYPE_Q4_K, 256), 144);
+	CHECK_INT(quant_dequantize(GGML_TYPE_Q4_K, blk, y, 256), 0);
+	/* element 64i + l: low nibble of qs[32i + l], sub-block 2i */
+	for (i = 0; i < 4; i++)
+		for (l = 0; l < 32; l++) {
+			int q0 = (32 * i + l) & 15, q1 = (32 * i + l + 5) & 15;
+			float w0 = (float)(test_quant_k_sc[2 * i] * q0) -
+			    0.5f * test_quant_k_m[2 * i];
+			float w1 = (float)(test_quant_k_sc[2 * i + 1] * q1) -
+			    0.5f * test_quant_k_m[2 * i + 1];
+
+			CHECK_MSG(y[64 * i + l] == w0, "element %d: %g, not %g",
+			    64 * i + l, (double)y[64 * i + l], (double)w0);
+			CHECK_MSG(y[64 * i + 32 + l] == w1,
+			    "element %d: %g, not %g", 64 * i + 32 + l,
+			    (double)y[64 * i + 32 + l], (double)w1);
+		}
+	/* by hand: qs[127] = 0x4f: 63 * 4 - 63 / 2; qs[64] = 0x50: -20 / 2 */
+	CHECK(y[255] == 220.5f);
+	CHECK(y[128] == -10.0f);
+	CHECK(y[129] == 7.0f); /* qs[65] = 0x61: 17 * 1 - 20 / 2 */
+}
+
+TEST(quant_q5_k_block)
+{
+	uint8_t blk[176], q[256];
+	float y[256];
+	int i;
+
+	/* d = 1, dmin = 1 */
+	blk[0] = 0x00;
+	blk[1] = 0x3c;
+	blk[2] = 0x00;
+	blk[3] = 0x3c;
+	memcpy(blk + 4, test_quant_k_scales, 12);
+	for (i = 0; i < 32; i++)
+		blk[16 + i] = (uint8_t)(i * 37);
+	for (i = 0; i < 128; i++)
+		blk[48 + i] = (uint8_t)(i * 3);
+	CHECK_INT(quant_row_size(GGML_TYPE_Q5_K, 512), 352);
+	CHECK_INT(quant_dequantize(GGML_TYPE_Q5_K, blk, y, 256), 0);
+	/*
+	 * By hand: element 2 = 1 * 6 (qs[2] = 6, bit 0 of qh[2] = 74 is 0);
+	 * 98 = 4 * (6 + 16) - 3 (high nibble of qs[34] = 0x66, bit 3 of
+	 * qh[2] set); 255 = 63 * 7 - 63 (qs[127] = 0x7d, bit 7 of qh[31] =
+	 * 123 clear); 192 = 50 * 0 - 5 (low nibble of qs[96] = 0x20, bit
+	 * 6 of qh[0] = 0 clear).
+	 */
+	CHECK(y[2] == 6.0f);
+	CHECK(y[98] == 85.0f);
+	CHECK(y[255] == 378.0f);
+	CHECK(y[192] == -5.0f);
+	CHECK_INT(quant_k_quants(GGML_TYPE_Q5_K, blk, q), 0);
+	for (i = 0; i < 256; i++) {
+		int j = i / 32, l = i % 32;
+		int want = (blk[48 + 32 * (i / 64) + l] >> (j % 2 * 4) & 15) |
+		    (blk[16 + l] >> j & 1) << 4;
+
+		CHECK_MSG(q[i] == want, "element %d: q %d, expected %d", i,
+		    q[i], want);
+		CHECK(y[i] ==
+		    (float)(test_quant_k_sc[j] * want) -
+			(float)test_quant_k_m[j]);
+	}
+}
+
+TEST(quant_q6_k_block)
+{
+	uint8_t blk[210];
+	float y[256];
+	int i;
+
+	for (i = 0; i < 128; i++)
+		blk[i] = (uint8_t)i;
+	for (i = 0; i < 64; i++)
+		blk[128 + i] = (uint8_t)(i * 7);
+	for (i = 0; i < 16; i++)
+		blk[192 + i] = (uint8_t)(int8_t)(i - 8);
+	blk[208] = 0x00; /* d = 0.25 */
+	blk[209] = 0x34;
+	CHECK_INT(quant_row_size(GGML_TYPE_Q6_K, 256), 210);
+	CHECK_INT(quant_dequantize(GGML_TYPE_Q6_K, blk, y, 256), 0);
+	/*
+	 * By hand: element 0: q 0 -> 0.25 * -8 * -32; element 200 (half 1,
+	 * k 2, l 8): high nibble of ql[72] = 4, bits 4-5 of qh[40] = 24
+	 * -> 1: q 20, scale 12 - 8; element 255 (k 3, l 31): high nibble
+	 * of ql[127] = 7, bits 6-7 of qh[63] = 185 -> 2: q 39, scale 7;
+	 * element 33 (k 1, l 1): low nibble of ql[33] = 1, bits 2-3 of
+	 * qh[1] = 7 -> 1: q 17, scale -6.
+	 */
+	CHECK(y[0] == 64.0f);
+	CHECK(y[200] == -12.0f);
+	CHECK(y[255] == 12.25f);
+	CHECK(y[33] == 22.5f);
+	for (i = 0; i < 256; i++) {
+		int h = i / 128, k = i % 128 / 32, l = i % 32;
+		int q = (blk[64 * h + l + 32 * (k & 1)] >> (k / 2 * 4) & 15) |
+		    (blk[128 + 32 * h + l] >> (2 * k) & 3) << 4;
+		float want = 0.25f * (float)(i / 16 - 8) * (float)(q - 32);
+
+		CHECK_MSG(y[i] == want, "element %d: %g, expected %g", i,
+		    (double)y[i], (double)want);
+	}
+}
+
+/*
+ * K-quant roundtrips with this file's simple quantizers.  Per sub-block
+ * of Q4_K/Q5_K (QMAX 15/31) the error is at most half a step d1 / 2,
+ * half a min step dmin / 2 where the min rounds up, and QMAX * d / 2
+ * where the top clamps (the 6-bit scale rounded down by up to d / 2);
+ * for Q6_K |d1| / 2 or 31 * d / 2 at the clamp.  The rms bounds are
+ * about twice the measured errors.
+ */
+TEST(quant_k_roundtrip_bounds)
+{
+	enum { N = 256 * 16 };
+	static const uint32_t types[3] = { GGML_TYPE_Q4_K, GGML_TYPE_Q5_K,
+		GGML_TYPE_Q6_K };
+	static const double rms_max[3] = { 0.16, 0.08, 0.04 };
+	static float x[N], y[N];
+	static uint8_t buf[N];
+	uint64_t s = 777;
+	size_t i, t, b;
+
+	for (i = 0; i < N; i++)
+		x[i] = test_quant_rand(&s) * (i < N / 2 ? 1.0f : 1e-3f);
+	for (t = 0; t < 3; t++) {
+		uint32_t type = types[t];
+		size_t bytes = quant_row_size(type, 256);
+		double sq = 0, sx = 0;
+
+		CHECK_INT(quant_quantize(type, x, buf, N), 0);
+		CHECK_INT(quant_dequantize(type, buf, y, N), 0);
+		for (b = 0; b < N / 256; b++) {
+			const uint8_t *p = buf + b * bytes;
+			int qmax = type == GGML_TYPE_Q4_K ? 15 : 31;
+
+			for (i = b * 256; i < b * 256 + 256; i++) {
+				double e = fabs((double)x[i] - y[i]), bound;
+
+				if (type == GGML_TYPE_Q6_K) {
+					double d = quant_f16_to_f32(
+					    (uint16_t)(p[208] | p[209] << 8));
+					double d1 = d *
+					    fabs((double)(int8_t)
+						    p[192 + i % 256 / 16]);
+
+					bound = d1 / 2 + 31 * d / 2;
+				} else {
+					double d = quant_f16_to_f32(
+					    (uint16_t)(p[0] | p[1] << 8));
+					double dmin = quant_f16_to_f32(
+					    (uint16_t)(p[2] | p[3] << 8));
+					uint8_t sc, m;
+
+					quant_k_scale_min(p + 4,
+					    (int)(i % 256 / 32), &sc, &m);
+					bound = d * sc / 2 + dmin / 2 +
+					    qmax * d / 2;
+				}
+				sq += (double)(x[i] - y[i]) * (x[i] - y[i]);
+				sx += (double)x[i] * x[i];
+				CHECK_MSG(e <= bound * (1 + 1e-5) + 1e-9,
+				    "%s element %zu: %g -> %g (bound %g)",
+				    ggml_type_info(type)->name, i, (double)x[i],
+				    (double)y[i], bound);
+			}
+		}
+		test_note("%s relative rms error %.2e",
+		    ggml_type_info(type)->name, sqrt(sq / sx));
+		CHECK(sqrt(sq / sx) < rms_max[t]);
+	}
 }

@@ -59,6 +59,7 @@ struct cmd_info {
 	struct gguf_str rope_type;
 	int has_rope_type;
 	struct cmd_info_num rms_eps, norm_eps;
+	struct cmd_info_num ftype; /* general.file_type */
 	struct cmd_info_weights weights[GGML_TYPE_COUNT];
 	size_t n_weights;
 	struct cmd_info_num vocab;
@@ -224,6 +225,7 @@ cmd_info_gather(const struct gguf *g, struct cmd_info *in)
 	in->g = g;
 	in->has_arch = cmd_info_str(g, "general.architecture", &in->arch);
 	in->has_name = cmd_info_str(g, "general.name", &in->name);
+	cmd_info_u(g, "general.file_type", &in->ftype);
 	for (i = 0; i < gguf_tensor_count(g); i++) {
 		const struct gguf_tensor *t = gguf_tensor_at(g, i);
 
@@ -325,6 +327,44 @@ static void
 cmd_info_line(const char *label, const char *value)
 {
 	printf("%-15s %s\n", label, value);
+}
+
+/*
+ * llama.cpp's name for general.file_type FT (enum llama_ftype: the type
+ * most tensors have, and for the K-quants which mix is used), NULL for
+ * values it does not (or no longer) define.
+ */
+static const char *
+cmd_info_ftype_name(uint64_t ft)
+{
+	static const char *const names[] = { "ALL_F32", "MOSTLY_F16",
+		"MOSTLY_Q4_0", "MOSTLY_Q4_1", NULL, NULL, NULL, "MOSTLY_Q8_0",
+		"MOSTLY_Q5_0", "MOSTLY_Q5_1", "MOSTLY_Q2_K", "MOSTLY_Q3_K_S",
+		"MOSTLY_Q3_K_M", "MOSTLY_Q3_K_L", "MOSTLY_Q4_K_S",
+		"MOSTLY_Q4_K_M", "MOSTLY_Q5_K_S", "MOSTLY_Q5_K_M",
+		"MOSTLY_Q6_K" };
+
+	if (ft == 32)
+		return "MOSTLY_BF16";
+	return ft < ARRAY_LEN(names) ? names[ft] : NULL;
+}
+
+/* The file type line: its name and number, "-" when unset. */
+static void
+cmd_info_ftype_line(const struct cmd_info_num *n)
+{
+	char buf[64];
+	const char *name;
+
+	if (n->state != CMD_INFO_SET) {
+		cmd_info_line("file type",
+		    n->state == CMD_INFO_UNSET ? "-" : "invalid (wrong type)");
+		return;
+	}
+	name = cmd_info_ftype_name(n->u);
+	snprintf(buf, sizeof(buf), "%s (%" PRIu64 ")",
+	    name != NULL ? name : "unknown", n->u);
+	cmd_info_line("file type", buf);
 }
 
 /* A number line: the value, "-" when unset, "invalid" when mistyped. */
@@ -431,6 +471,7 @@ cmd_info_print(const struct cmd_info *in)
 	printf("\n");
 	cmd_info_str_line("architecture", in->has_arch, in->arch);
 	cmd_info_str_line("name", in->has_name, in->name);
+	cmd_info_ftype_line(&in->ftype);
 	if (gguf_tensor_count(g) > 0) {
 		cmd_info_count(in->params, b1, sizeof(b1));
 		snprintf(buf, sizeof(buf), "%" PRIu64 " (%s)", in->params, b1);
@@ -557,6 +598,13 @@ cmd_info_json(const struct cmd_info *in, struct sbuf *out)
 	json_str(&w, id);
 	cmd_info_json_str(&w, "architecture", in->has_arch, in->arch);
 	cmd_info_json_str(&w, "name", in->has_name, in->name);
+	cmd_info_json_num(&w, "file_type", &in->ftype, 0);
+	json_key(&w, "file_type_name");
+	if (in->ftype.state == CMD_INFO_SET &&
+	    cmd_info_ftype_name(in->ftype.u) != NULL)
+		json_str(&w, cmd_info_ftype_name(in->ftype.u));
+	else
+		json_null(&w);
 	json_key(&w, "parameters");
 	json_int(&w, (int64_t)in->params);
 	cmd_info_json_num(&w, "context_length", &in->ctx, 0);
