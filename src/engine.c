@@ -537,6 +537,25 @@ engine_graph(struct engine *e, uint32_t n, uint32_t n_out,
 	return 0;
 }
 
+int
+engine_prepare(struct engine *e, struct err *err)
+{
+	const struct engine_config *c = &e->cfg;
+	struct engine_graph *gr;
+	uint32_t n;
+	int rc;
+
+	if ((rc = engine_graph(e, 1, 1, &gr, err)) < 0)
+		return rc;
+	n = c->max_batch < 16 ? c->max_batch : 16;
+	if (n > 1 && (rc = engine_graph(e, n, 1, &gr, err)) < 0)
+		return rc;
+	for (n = 2; n <= c->n_seq && n <= 8 && n <= c->max_out; n *= 2)
+		if ((rc = engine_graph(e, n, n, &gr, err)) < 0)
+			return rc;
+	return 0;
+}
+
 /* Check BATCH against the sequences' state; nothing is changed. */
 static int
 engine_check(

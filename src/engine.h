@@ -65,6 +65,14 @@ int engine_new(struct model *m, const struct engine_config *cfg,
 /* Free E and its device buffers and graphs.  NULL is ignored. */
 void engine_free(struct engine *e);
 
+/*
+ * Record the graphs the first steps most likely use (decode, a prefill
+ * chunk, batched decode of 2, 4 and 8 columns when there are several
+ * sequences), so that their pipelines are made now rather than in the
+ * first prompt.  Returns 0 or a negative error code.
+ */
+int engine_prepare(struct engine *e, struct err *err);
+
 /* The sizes in use (defaults resolved). */
 const struct engine_config *engine_config(const struct engine *e);
 uint32_t engine_n_vocab(const struct engine *e);

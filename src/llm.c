@@ -138,7 +138,9 @@ llm_open(const struct llm_opts *o, struct llm **out, enum llm_stage *stage,
 		 err)) < 0)
 		goto fail;
 	st = LLM_STAGE_ENGINE;
-	if ((rc = engine_new(l->m, &o->cfg, &l->e, err)) < 0)
+	/* the pipelines now, not in the first prompt */
+	if ((rc = engine_new(l->m, &o->cfg, &l->e, err)) < 0 ||
+	    (rc = engine_prepare(l->e, err)) < 0)
 		goto fail;
 	l->t_load = util_now() - t0;
 	*out = l;
@@ -167,6 +169,8 @@ llm_ensure_seqs(struct llm *l, uint32_t n_seq, struct err *err)
 	if ((rc = engine_new(l->m, &cfg, &l->e, err)) < 0 &&
 	    engine_new(l->m, &old, &l->e, NULL) < 0)
 		l->e = NULL;
+	if (rc == 0)
+		rc = engine_prepare(l->e, err);
 	return rc;
 }
 
