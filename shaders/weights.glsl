@@ -16,8 +16,16 @@
  *   Q4_0 (2)   16 bytes at BLK*16, byte j holding element j (low nibble)
  *              and j + 16 (high); f16 scale d at NBLK*16 + BLK*2;
  *              value (q - 8) * d
- * Q8_0 and Q4_0 are ggml's blocks with the scales moved after all the
- * quants, so the quants are 16-byte aligned.
+ *   Q4_1 (3)   nibbles as Q4_0; f16 d and m at NBLK*16 + BLK*4;
+ *              value q * d + m
+ *   Q5_0 (6)   nibbles as Q4_0; bit 4 of element e at bit e of the word
+ *              at NBLK*16 + BLK*4; f16 d at NBLK*20 + BLK*2;
+ *              value (q - 16) * d
+ *   Q5_1 (7)   as Q5_0, but f16 d and m at NBLK*20 + BLK*4;
+ *              value q * d + m
+ * Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1 are ggml's blocks with the scales (and
+ * high bits) moved after all the quants, so the quants are 16-byte
+ * aligned (kern_weight_pack(), kern_weight_pack_legacy()).
  * K-quants (rows a multiple of 256, so NBLK is a multiple of 8; block
  * BLK is sub-block BLK % 8 of super-block S = BLK / 8) keep Q4_0's
  * 16 bytes of low nibbles at BLK*16, then:
@@ -41,6 +49,9 @@ layout(binding = 0) readonly buffer W128 { uvec4 w128[]; };
 const uint WEIGHTS_F32 = 0;
 const uint WEIGHTS_F16 = 1;
 const uint WEIGHTS_Q4_0 = 2;
+const uint WEIGHTS_Q4_1 = 3;
+const uint WEIGHTS_Q5_0 = 6;
+const uint WEIGHTS_Q5_1 = 7;
 const uint WEIGHTS_Q8_0 = 8;
 const uint WEIGHTS_Q4_K = 12;
 const uint WEIGHTS_Q5_K = 13;
@@ -86,11 +97,28 @@ weights_q6_scales(uint blk, uint nblk)
 	    d * float(bitfieldExtract(s, 8, 8)));
 }
 
+/* Q4_1, Q5_1: the f16 scale d (x) and min m (y) of block BLK of NBLK. */
+vec2
+weights_dm(uint blk, uint nblk)
+{
+	return unpackHalf2x16(
+	    w32[nblk * (WTYPE == WEIGHTS_Q4_1 ? 4 : 5) + blk]);
+}
+
+/* Q5_0, Q5_1: bit 4 of element e of block BLK at bit e. */
+uint
+weights_qh(uint blk, uint nblk)
+{
+	return w32[nblk * 4 + blk];
+}
+
 /* The f16 scale of block BLK of NBLK (quantized types). */
 float
 weights_scale(uint blk, uint nblk)
 {
-	const uint q_words = WTYPE == WEIGHTS_Q8_0 ? 16 : 8;
+	const uint q_words = WTYPE == WEIGHTS_Q8_0 ? 16 :
+	    WTYPE == WEIGHTS_Q5_0                  ? 10 :
+						     8;
 
 	return unpackHalf2x16(uint(w16[nblk * q_words + blk])).x;
 }
@@ -163,6 +191,28 @@ weights_block_raw(uint blk, uint nblk, out vec4 v[8])
 				    vec4(((b >> 4) & 15) | (hb << 4)) * dm.x - dm.y;
 			}
 		}
+	} else if (WTYPE == WEIGHTS_Q4_1 || WTYPE == WEIGHTS_Q5_0 ||
+	    WTYPE == WEIGHTS_Q5_1) {
+		const uvec4 q = w128[blk];
+		const uint hbits =
+		    WTYPE == WEIGHTS_Q4_1 ? 0u : weights_qh(blk, nblk);
+		/* Q5_0's offset in integers, like Q4_0's */
+		const int off = WTYPE == WEIGHTS_Q5_0 ? 16 : 0;
+
+		[[unroll]] for (uint k = 0; k < 4; k++) {
+			const ivec4 b = ivec4(uvec4(q[k]) >> uvec4(0, 8, 16, 24));
+			const ivec4 sh = ivec4(4 * k) + ivec4(0, 1, 2, 3);
+			const ivec4 ha = ivec4(uvec4(hbits) >> uvec4(sh)) & 1;
+			const ivec4 hb = ivec4(uvec4(hbits) >> uvec4(sh + 16)) & 1;
+
+			v[k] = vec4(((b & 15) | (ha << 4)) - off);
+			v[4 + k] = vec4((((b >> 4) & 15) | (hb << 4)) - off);
+		}
+		if (WTYPE == WEIGHTS_Q5_0)
+			return weights_scale(blk, nblk);
+		const vec2 dm = weights_dm(blk, nblk);
+		[[unroll]] for (uint k = 0; k < 8; k++)
+			v[k] = v[k] * dm.x + dm.y;
 	} else if (WTYPE == WEIGHTS_Q8_0) {
 		[[unroll]] for (uint i = 0; i < 2; i++) {
 			const ivec4 q = ivec4(w128[blk * 2 + i]);
@@ -220,6 +270,22 @@ weights_get(uint blk, uint nblk, uint e)
 		/* no fused multiply-add: the same bits as quant_dequantize */
 		precise float v = float(q) * dm.x;
 		v -= dm.y;
+		return v;
+	}
+	if (WTYPE == WEIGHTS_Q4_1 || WTYPE == WEIGHTS_Q5_0 ||
+	    WTYPE == WEIGHTS_Q5_1) {
+		const uint j = e & 15;
+		const uint b = uint(w16[blk * 8 + j / 2]) >> ((j & 1) * 8);
+		int q = int(e < 16 ? b & 15u : (b >> 4) & 15u);
+
+		if (WTYPE != WEIGHTS_Q4_1)
+			q |= int((weights_qh(blk, nblk) >> e) & 1u) << 4;
+		if (WTYPE == WEIGHTS_Q5_0)
+			return float(q - 16) * weights_scale(blk, nblk);
+		const vec2 dm = weights_dm(blk, nblk);
+		/* no fused multiply-add: the same bits as quant_dequantize */
+		precise float v = float(q) * dm.x;
+		v += dm.y;
 		return v;
 	}
 	const float d = weights_scale(blk, nblk);

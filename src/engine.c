@@ -23,9 +23,10 @@
  * in its epilogue, attention, output product accumulated into x,
  * gate|up product of the normed x with silu * up in its epilogue, down
  * product accumulated into x (5 dispatches).  Otherwise step by step:
- * rmsnorm, Q|K|V product, rope over the Q and K heads at once, kv_store,
- * attention, output product accumulated into x, rmsnorm, gate|up
- * product, silu_mul, down product accumulated into x (10 dispatches).
+ * rmsnorm, Q|K|V product, Q|K|V bias add (qwen2), rope over the Q and
+ * K heads at once, kv_store, attention, output product accumulated into
+ * x, rmsnorm, gate|up product, silu_mul, down product accumulated into x
+ * (10 dispatches; 11 with the biases).
  * Then the logits: when every token of the step wants them the head
  * product norms x itself; otherwise the wanted rows of x are gathered
  * (get_rows over x viewed as an f32 matrix) and normed first; the
@@ -315,7 +316,8 @@ engine_group(struct engine *e, struct vk_graph *g, const struct model_group *gr,
 }
 
 /*
- * Whether layer LY runs fused for N tokens: Q|K|V and gate|up are one
+ * Whether layer LY runs fused for N tokens: no Q|K|V biases (qwen2: the
+ * epilogue would have to add them before rope), Q|K|V and gate|up are one
  * matrix each, the matrix-vector kernel takes them (kern_fusable), and
  * the shapes fit the epilogues (even head size, norm of a multiple of 4).
  */
@@ -323,7 +325,8 @@ static int
 engine_fusable(const struct engine *e, const struct model_layer *ly, uint32_t n)
 {
 	return ly->qkv.n_parts == 1 && ly->gu.n_parts == 1 &&
-	    e->m->hp.head_dim % 2 == 0 && e->m->hp.n_embd % 4 == 0 &&
+	    ly->qkv_bias == NULL && e->m->hp.head_dim % 2 == 0 &&
+	    e->m->hp.n_embd % 4 == 0 &&
 	    kern_fusable(e->k, &ly->qkv.parts[0].w, n) &&
 	    kern_fusable(e->k, &ly->gu.parts[0].w, n);
 }
@@ -402,6 +405,10 @@ engine_record_layer(struct engine *e, struct vk_graph *g, uint32_t l,
 	if ((rc = kern_rmsnorm(
 		 e->k, g, x, &an, xn, hp->n_embd, n, hp->rms_eps, err)) < 0 ||
 	    (rc = engine_group(e, g, &ly->qkv, xn, e->qkv, n, err)) < 0 ||
+	    (ly->qkv_bias != NULL &&
+		(rc = kern_add(e->k, g, engine_mat(e->qkv, 0, e->qkv_w),
+		     engine_mat(ly->qkv_bias, 0, 0),
+		     engine_mat(e->qkv, 0, e->qkv_w), e->qkv_w, n, err)) < 0) ||
 	    (rc = kern_rope(e->k, g, tokv, engine_mat(e->qkv, 0, e->qkv_w),
 		 rope, n, err)) < 0 ||
 	    (rc = kern_kv_store(e->k, g, tokv,

@@ -251,6 +251,12 @@ kern_block_bytes(uint32_t type)
 		return 34;
 	case GGML_TYPE_Q4_0:
 		return 18;
+	case GGML_TYPE_Q4_1:
+		return 20;
+	case GGML_TYPE_Q5_0:
+		return 22;
+	case GGML_TYPE_Q5_1:
+		return 24;
 	case GGML_TYPE_Q4_K:
 		return 144;
 	case GGML_TYPE_Q5_K:
@@ -304,6 +310,28 @@ kern_weight_pack(
 	for (i = 0; i < nblk; i++) {
 		memcpy(dst + nblk * qb + i * 2, src + i * bb, 2);
 		memcpy(dst + i * qb, src + i * bb + 2, qb);
+	}
+}
+
+/*
+ * Repack SIZE bytes of Q4_1, Q5_0 or Q5_1 blocks at SRC into DST (the
+ * kernels' layout): the 16 bytes of nibbles of every block, then
+ * Q5_0's and Q5_1's 4 bytes of bit 4, then the f16 d (and m) of each.
+ */
+static void
+kern_weight_pack_legacy(
+    uint32_t type, const unsigned char *src, unsigned char *dst, uint64_t size)
+{
+	const uint64_t bb = kern_block_bytes(type), nblk = size / bb;
+	const uint64_t hb = type == GGML_TYPE_Q4_1 ? 0 : 4, sb = bb - 16 - hb;
+	uint64_t i;
+
+	for (i = 0; i < nblk; i++) {
+		const unsigned char *b = src + i * bb;
+
+		memcpy(dst + i * 16, b + bb - 16, 16);
+		memcpy(dst + nblk * 16 + i * hb, b + sb, hb);
+		memcpy(dst + nblk * (16 + hb) + i * sb, b, sb);
 	}
 }
 
@@ -371,8 +399,8 @@ kern_weight_upload(struct kern *k, uint32_t type, uint32_t rows, uint32_t cols,
 	if (!kern_type_supported(type))
 		return err_set(err, ERR_UNSUPPORTED,
 		    "tensor '%s': type %u is not supported by the Vulkan "
-		    "kernels (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K "
-		    "are)",
+		    "kernels (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, "
+		    "Q4_K, Q5_K, Q6_K are)",
 		    name, type);
 	if (cols == 0 || cols % kern_row_unit(type) != 0 || rows == 0)
 		return err_set(err, ERR_UNSUPPORTED,
@@ -404,6 +432,11 @@ kern_weight_upload(struct kern *k, uint32_t type, uint32_t rows, uint32_t cols,
 		if (type == GGML_TYPE_Q8_0 || type == GGML_TYPE_Q4_0) {
 			packed = xmalloc(c[i].size);
 			kern_weight_pack(type, src, packed, c[i].size);
+			src = packed;
+		} else if (type == GGML_TYPE_Q4_1 || type == GGML_TYPE_Q5_0 ||
+		    type == GGML_TYPE_Q5_1) {
+			packed = xmalloc(c[i].size);
+			kern_weight_pack_legacy(type, src, packed, c[i].size);
 			src = packed;
 		} else if (kern_row_unit(type) == 256) {
 			packed = xmalloc(c[i].size);

@@ -13,7 +13,8 @@
  * position, KV slot base, KV length) come from a step buffer of
  * struct kern_tok that the host rewrites before each replay.
  *
- * Weight types: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K (ggml block
+ * Weight types: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K,
+ * Q6_K (ggml block
  * layouts); rows of a multiple of 32 values (256 for the K-quants).  Inputs and outputs of one dispatch must not
  * overlap unless the kernel says in place is allowed.
  */
@@ -56,7 +57,8 @@ struct kern_weight_chunk {
  * A weight matrix of ROWS rows of COLS values of ggml TYPE, in the
  * kernels' layout (shaders/weights.glsl: F32, F16, BF16 as in GGUF;
  * Q8_0 and Q4_0 with each chunk's f16 scales moved behind its quants, so
- * the quants can be read 16 bytes at a time; the K-quants split into
+ * the quants can be read 16 bytes at a time; Q4_1, Q5_0, Q5_1 and the
+ * K-quants split into
  * regions of nibbles, headers and high bits).  Made by
  * kern_weight_upload, which owns the buffers.
  */

@@ -1,6 +1,6 @@
 /*
- * model: llama hyperparameters and weights from GGUF to the device.  See
- * model.h.
+ * model: llama and qwen2 hyperparameters and weights from GGUF to the
+ * device.  See model.h (also for how qwen2's NEOX rope becomes llama's).
  *
  * Everything that can be wrong with a file is found by model_validate
  * before a byte goes to the device; model_load then only uploads.  The
@@ -29,10 +29,13 @@ model_pad32(uint32_t n)
 	return (n + 31) / 32 * 32;
 }
 
-/* A required (DEF 0) or optional integer "llama.SUFFIX" in [1, 2^24]. */
+/*
+ * A required (DEF 0) or optional integer "ARCH.SUFFIX" in [1, 2^24] (the
+ * key prefix is general.architecture, which gguf_get_arch_u32 reads).
+ */
 static int
-model_hp_int(const struct gguf *g, const char *suffix, uint32_t def,
-    int required, uint32_t *out, struct err *err)
+model_hp_int(const struct gguf *g, const char *arch, const char *suffix,
+    uint32_t def, int required, uint32_t *out, struct err *err)
 {
 	uint32_t v;
 	int rc = gguf_get_arch_u32(g, suffix, &v, err);
@@ -40,7 +43,8 @@ model_hp_int(const struct gguf *g, const char *suffix, uint32_t def,
 	if (rc == ERR_NOTFOUND) {
 		if (required)
 			return err_set(err, ERR_MODEL,
-			    "%s: missing key 'llama.%s'", gguf_path(g), suffix);
+			    "%s: missing key '%s.%s'", gguf_path(g), arch,
+			    suffix);
 		*out = def;
 		return 0;
 	}
@@ -48,17 +52,16 @@ model_hp_int(const struct gguf *g, const char *suffix, uint32_t def,
 		return rc;
 	if (v < 1 || v > MODEL_MAX_DIM)
 		return err_set(err, ERR_MODEL,
-		    "%s: key 'llama.%s' has value %" PRIu32
-		    ", expected 1 to %u",
-		    gguf_path(g), suffix, v, MODEL_MAX_DIM);
+		    "%s: key '%s.%s' has value %" PRIu32 ", expected 1 to %u",
+		    gguf_path(g), arch, suffix, v, MODEL_MAX_DIM);
 	*out = v;
 	return 0;
 }
 
-/* An optional finite float "llama.SUFFIX", DEF when absent. */
+/* An optional finite float "ARCH.SUFFIX", DEF when absent. */
 static int
-model_hp_float(const struct gguf *g, const char *suffix, float def, float *out,
-    struct err *err)
+model_hp_float(const struct gguf *g, const char *arch, const char *suffix,
+    float def, float *out, struct err *err)
 {
 	int rc = gguf_get_arch_f32(g, suffix, out, err);
 
@@ -69,22 +72,27 @@ model_hp_float(const struct gguf *g, const char *suffix, float def, float *out,
 	if (rc < 0)
 		return rc;
 	if (!isfinite(*out))
-		return err_set(err, ERR_MODEL,
-		    "%s: key 'llama.%s' is not finite", gguf_path(g), suffix);
+		return err_set(err, ERR_MODEL, "%s: key '%s.%s' is not finite",
+		    gguf_path(g), arch, suffix);
 	return 0;
 }
 
 /* Rope scaling as llama.cpp reads it: "none" or "linear" (the default). */
 static int
-model_hp_rope_scaling(const struct gguf *g, float *freq_scale, struct err *err)
+model_hp_rope_scaling(
+    const struct gguf *g, const char *arch, float *freq_scale, struct err *err)
 {
-	const struct gguf_kv *kv = gguf_find(g, "llama.rope.scaling.type");
+	char key[MODEL_NAME_MAX];
+	const struct gguf_kv *kv;
 	float factor;
 	int rc;
 
-	rc = model_hp_float(g, "rope.scaling.factor", 0.0f, &factor, err);
+	snprintf(key, sizeof key, "%s.rope.scaling.type", arch);
+	kv = gguf_find(g, key);
+	rc = model_hp_float(g, arch, "rope.scaling.factor", 0.0f, &factor, err);
 	if (rc == 0 && factor == 0.0f)
-		rc = model_hp_float(g, "rope.scale_linear", 0.0f, &factor, err);
+		rc = model_hp_float(
+		    g, arch, "rope.scale_linear", 0.0f, &factor, err);
 	if (rc < 0)
 		return rc;
 	if (factor < 0.0f)
@@ -96,9 +104,8 @@ model_hp_rope_scaling(const struct gguf *g, float *freq_scale, struct err *err)
 		return 0;
 	if (kv->value.type != GGUF_STRING)
 		return err_set(err, ERR_FORMAT,
-		    "%s: key 'llama.rope.scaling.type' has type %s, expected "
-		    "string",
-		    gguf_path(g), gguf_vtype_name(kv->value.type));
+		    "%s: key '%s' has type %s, expected string", gguf_path(g),
+		    key, gguf_vtype_name(kv->value.type));
 	if (gguf_str_eq(kv->value.v.str, "none")) {
 		*freq_scale = 1.0f;
 		return 0;
@@ -160,7 +167,8 @@ model_tensor(const struct gguf *g, const char *name, uint64_t ne0, uint64_t ne1,
 	if (ne1 != 0 && !kern_type_supported(t->type))
 		return err_set(err, ERR_UNSUPPORTED,
 		    "%s: tensor '%s' has type %s, which the engine does not "
-		    "support (f32, f16, bf16, q8_0, q4_0, q4_K, q5_K, q6_K)",
+		    "support (f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, "
+		    "q4_K, q5_K, q6_K)",
 		    gguf_path(g), name, model_type_name(t->type));
 	*out = t;
 	return 0;
@@ -187,6 +195,9 @@ enum {
 	MODEL_T_GATE,
 	MODEL_T_UP,
 	MODEL_T_DOWN,
+	MODEL_T_BQ, /* the biases: NULL without them */
+	MODEL_T_BK,
+	MODEL_T_BV,
 	MODEL_T_COUNT,
 };
 
@@ -216,8 +227,27 @@ model_layer_tensors(const struct gguf *g, const struct model_hparams *hp,
 	    (rc = model_layer_tensor(
 		 g, l, "ffn_down.weight", f, e, &t[MODEL_T_DOWN], err)) < 0)
 		return rc;
+	t[MODEL_T_BQ] = t[MODEL_T_BK] = t[MODEL_T_BV] = NULL;
+	if (hp->has_bias &&
+	    ((rc = model_layer_tensor(
+		  g, l, "attn_q.bias", qd, 0, &t[MODEL_T_BQ], err)) < 0 ||
+		(rc = model_layer_tensor(
+		     g, l, "attn_k.bias", kvd, 0, &t[MODEL_T_BK], err)) < 0 ||
+		(rc = model_layer_tensor(
+		     g, l, "attn_v.bias", kvd, 0, &t[MODEL_T_BV], err)) < 0))
+		return rc;
 	return 0;
 }
+
+/* The architectures the engine runs and how they differ from llama. */
+static const struct model_arch {
+	const char *name; /* general.architecture and key prefix */
+	int rope_neox;	  /* pairs (x[i], x[i + n_rot/2]) */
+	int has_bias;	  /* attn_q/k/v.bias */
+} model_archs[] = {
+	{ "llama", 0, 0 },
+	{ "qwen2", 1, 1 },
+};
 
 static int
 model_hparams_read(
@@ -226,6 +256,9 @@ model_hparams_read(
 	const struct gguf_tensor *te;
 	struct gguf_str arch;
 	uint32_t key_len, val_len;
+	char key[MODEL_NAME_MAX];
+	const char *a;
+	size_t i;
 	int rc;
 
 	memset(hp, 0, sizeof *hp);
@@ -235,26 +268,32 @@ model_hparams_read(
 		    "%s: missing key 'general.architecture'", gguf_path(g));
 	if (rc < 0)
 		return rc;
-	if (!gguf_str_eq(arch, "llama"))
+	for (i = 0; i < sizeof model_archs / sizeof model_archs[0]; i++)
+		if (gguf_str_eq(arch, model_archs[i].name))
+			break;
+	if (i == sizeof model_archs / sizeof model_archs[0])
 		return err_set(err, ERR_UNSUPPORTED,
-		    "%s: architecture '%.*s' is not supported (llama)",
+		    "%s: architecture '%.*s' is not supported (llama, qwen2)",
 		    gguf_path(g), (int)(arch.len > 64 ? 64 : arch.len),
 		    arch.ptr);
-	if ((rc = model_hp_int(g, "embedding_length", 0, 1, &hp->n_embd, err)) <
-		0 ||
-	    (rc = model_hp_int(g, "block_count", 0, 1, &hp->n_layer, err)) <
+	a = hp->arch = model_archs[i].name;
+	hp->rope_neox = model_archs[i].rope_neox;
+	hp->has_bias = model_archs[i].has_bias;
+	snprintf(key, sizeof key, "%s.attention.key_length", a);
+	if ((rc = model_hp_int(
+		 g, a, "embedding_length", 0, 1, &hp->n_embd, err)) < 0 ||
+	    (rc = model_hp_int(g, a, "block_count", 0, 1, &hp->n_layer, err)) <
 		0 ||
 	    (rc = model_hp_int(
-		 g, "attention.head_count", 0, 1, &hp->n_head, err)) < 0 ||
-	    (rc = model_hp_int(g, "attention.head_count_kv", hp->n_head, 0,
+		 g, a, "attention.head_count", 0, 1, &hp->n_head, err)) < 0 ||
+	    (rc = model_hp_int(g, a, "attention.head_count_kv", hp->n_head, 0,
 		 &hp->n_head_kv, err)) < 0 ||
 	    (rc = model_hp_int(
-		 g, "feed_forward_length", 0, 1, &hp->n_ff, err)) < 0 ||
+		 g, a, "feed_forward_length", 0, 1, &hp->n_ff, err)) < 0 ||
 	    (rc = model_hp_int(
-		 g, "context_length", 0, 0, &hp->n_ctx_train, err)) < 0)
+		 g, a, "context_length", 0, 0, &hp->n_ctx_train, err)) < 0)
 		return rc;
-	if (hp->n_embd % hp->n_head != 0 &&
-	    gguf_find(g, "llama.attention.key_length") == NULL)
+	if (hp->n_embd % hp->n_head != 0 && gguf_find(g, key) == NULL)
 		return err_set(err, ERR_MODEL,
 		    "%s: embedding length %" PRIu32
 		    " is not a multiple of the head count %" PRIu32,
@@ -264,10 +303,10 @@ model_hparams_read(
 		    "%s: head count %" PRIu32
 		    " is not a multiple of the kv head count %" PRIu32,
 		    gguf_path(g), hp->n_head, hp->n_head_kv);
-	if ((rc = model_hp_int(g, "attention.key_length",
+	if ((rc = model_hp_int(g, a, "attention.key_length",
 		 hp->n_embd / hp->n_head, 0, &key_len, err)) < 0 ||
-	    (rc = model_hp_int(
-		 g, "attention.value_length", key_len, 0, &val_len, err)) < 0)
+	    (rc = model_hp_int(g, a, "attention.value_length", key_len, 0,
+		 &val_len, err)) < 0)
 		return rc;
 	if (key_len != val_len)
 		return err_set(err, ERR_UNSUPPORTED,
@@ -275,7 +314,7 @@ model_hparams_read(
 		    " differs from value length %" PRIu32,
 		    gguf_path(g), key_len, val_len);
 	hp->head_dim = key_len;
-	if ((rc = model_hp_int(g, "rope.dimension_count", hp->head_dim, 0,
+	if ((rc = model_hp_int(g, a, "rope.dimension_count", hp->head_dim, 0,
 		 &hp->n_rot, err)) < 0)
 		return rc;
 	if (hp->n_rot > hp->head_dim || hp->n_rot % 2 != 0)
@@ -287,8 +326,8 @@ model_hparams_read(
 	    g, "attention.layer_norm_rms_epsilon", &hp->rms_eps, err);
 	if (rc == ERR_NOTFOUND)
 		return err_set(err, ERR_MODEL,
-		    "%s: missing key 'llama.attention.layer_norm_rms_epsilon'",
-		    gguf_path(g));
+		    "%s: missing key '%s.attention.layer_norm_rms_epsilon'",
+		    gguf_path(g), a);
 	if (rc < 0)
 		return rc;
 	if (!(hp->rms_eps >= 0.0f && hp->rms_eps < 1.0f))
@@ -296,13 +335,13 @@ model_hparams_read(
 		    "%s: rms epsilon %g is out of range", gguf_path(g),
 		    (double)hp->rms_eps);
 	if ((rc = model_hp_float(
-		 g, "rope.freq_base", 10000.0f, &hp->freq_base, err)) < 0)
+		 g, a, "rope.freq_base", 10000.0f, &hp->freq_base, err)) < 0)
 		return rc;
 	if (!(hp->freq_base > 0.0f))
 		return err_set(err, ERR_MODEL,
 		    "%s: rope frequency base %g is not positive", gguf_path(g),
 		    (double)hp->freq_base);
-	if ((rc = model_hp_rope_scaling(g, &hp->freq_scale, err)) < 0)
+	if ((rc = model_hp_rope_scaling(g, a, &hp->freq_scale, err)) < 0)
 		return rc;
 	te = gguf_tensor_find(g, "token_embd.weight");
 	if (te == NULL)
@@ -525,6 +564,84 @@ model_group_load(struct model *m, struct model_group *gr,
 	return 0;
 }
 
+/*
+ * The row of a NEOX-ordered head that row R of the permuted order holds:
+ * rows 2i and 2i+1 (i < n_rot/2) take rows i and i + n_rot/2 of their
+ * head; unrotated rows stay.
+ */
+static uint32_t
+model_neox_src(const struct model_hparams *hp, uint32_t r)
+{
+	uint32_t d = r % hp->head_dim;
+
+	if (d >= hp->n_rot)
+		return r;
+	return r - d + d / 2 + (d % 2) * (hp->n_rot / 2);
+}
+
+/*
+ * *COPY = matrix T (Q or K: whole heads) with its rows permuted as
+ * model_neox_src says, the data in *BUF (new; the caller frees it).
+ */
+static void
+model_neox_matrix(const struct model_hparams *hp, const struct gguf_tensor *t,
+    struct gguf_tensor *copy, unsigned char **buf)
+{
+	size_t row = model_row_bytes(t->type, (uint32_t)t->ne[0]);
+	uint32_t r;
+
+	*buf = xreallocarray(NULL, (size_t)t->ne[1], row);
+	for (r = 0; r < t->ne[1]; r++)
+		memcpy(*buf + r * row,
+		    (const unsigned char *)t->data +
+			model_neox_src(hp, r) * row,
+		    row);
+	*copy = *t;
+	copy->data = *buf;
+}
+
+/* Permute the N values of V (whole heads) as model_neox_src says. */
+static void
+model_neox_vec(const struct model_hparams *hp, float *v, uint32_t n)
+{
+	float *tmp = xreallocarray(NULL, n, sizeof *tmp);
+	uint32_t r;
+
+	for (r = 0; r < n; r++)
+		tmp[r] = v[model_neox_src(hp, r)];
+	memcpy(v, tmp, n * sizeof *v);
+	free(tmp);
+}
+
+/* The biases of layer L as one f32 row Q|K|V in a new buffer. */
+static int
+model_bias_load(struct model *m, uint32_t l, const struct gguf_tensor **t,
+    struct vk_buf **out, struct err *err)
+{
+	const struct model_hparams *hp = &m->hp;
+	uint32_t n = hp->q_dim + 2 * hp->kv_dim;
+	float *v = xreallocarray(NULL, n, sizeof *v);
+	char name[MODEL_NAME_MAX];
+	int rc;
+
+	quant_dequantize(
+	    t[MODEL_T_BQ]->type, t[MODEL_T_BQ]->data, v, hp->q_dim);
+	quant_dequantize(t[MODEL_T_BK]->type, t[MODEL_T_BK]->data,
+	    v + hp->q_dim, hp->kv_dim);
+	quant_dequantize(t[MODEL_T_BV]->type, t[MODEL_T_BV]->data,
+	    v + hp->q_dim + hp->kv_dim, hp->kv_dim);
+	if (hp->rope_neox) {
+		model_neox_vec(hp, v, hp->q_dim);
+		model_neox_vec(hp, v + hp->q_dim, hp->kv_dim);
+	}
+	snprintf(name, sizeof name, "blk.%" PRIu32 ".attn_qkv.bias", l);
+	rc = vk_buf_new(m->dev, n * sizeof *v, VK_BUF_DEVICE, name, out, err);
+	if (rc == 0)
+		rc = vk_buf_upload(*out, 0, v, n * sizeof *v, err);
+	free(v);
+	return rc;
+}
+
 static int
 model_layer_load(struct model *m, const struct gguf *g, uint32_t l,
     struct model_upload *u, struct err *err)
@@ -535,6 +652,8 @@ model_layer_load(struct model *m, const struct gguf *g, uint32_t l,
 	uint32_t qkv_offs[3] = { 0, hp->q_dim, hp->q_dim + hp->kv_dim };
 	uint32_t gu_offs[2] = { 0, hp->ff_pad };
 	char name[MODEL_NAME_MAX];
+	struct gguf_tensor pq, pk;
+	unsigned char *bq = NULL, *bk = NULL;
 	int rc;
 
 	if ((rc = model_layer_tensors(g, hp, l, t, err)) < 0 ||
@@ -543,9 +662,21 @@ model_layer_load(struct model *m, const struct gguf *g, uint32_t l,
 	    (rc = model_upload_vec(
 		 m, t[MODEL_T_FFN_NORM], &ly->ffn_norm, err)) < 0)
 		return rc;
+	if (hp->has_bias &&
+	    (rc = model_bias_load(m, l, t, &ly->qkv_bias, err)) < 0)
+		return rc;
+	if (hp->rope_neox) {
+		model_neox_matrix(hp, t[MODEL_T_Q], &pq, &bq);
+		model_neox_matrix(hp, t[MODEL_T_K], &pk, &bk);
+		t[MODEL_T_Q] = &pq;
+		t[MODEL_T_K] = &pk;
+	}
 	snprintf(name, sizeof name, "blk.%" PRIu32 ".attn_qkv", l);
-	if ((rc = model_group_load(m, &ly->qkv, &t[MODEL_T_Q], 3, qkv_offs,
-		 hp->q_dim + 2 * hp->kv_dim, name, u, err)) < 0)
+	rc = model_group_load(m, &ly->qkv, &t[MODEL_T_Q], 3, qkv_offs,
+	    hp->q_dim + 2 * hp->kv_dim, name, u, err);
+	free(bq);
+	free(bk);
+	if (rc < 0)
 		return rc;
 	snprintf(name, sizeof name, "blk.%" PRIu32 ".attn_output.weight", l);
 	if ((rc = model_upload_stack(
@@ -661,6 +792,7 @@ model_free(struct model *m)
 
 			vk_buf_free(ly->attn_norm);
 			vk_buf_free(ly->ffn_norm);
+			vk_buf_free(ly->qkv_bias);
 			for (i = 0; i < ly->qkv.n_parts; i++)
 				kern_weight_release(&ly->qkv.parts[i].w);
 			kern_weight_release(&ly->wo);

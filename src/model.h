@@ -1,7 +1,19 @@
 /*
  * model: a llama-architecture model (Llama 2/3.x, TinyLlama, Mistral,
- * SmolLM2: general.architecture = "llama") read from a GGUF file and
- * uploaded to a Vulkan device for the engine.
+ * SmolLM2: general.architecture = "llama") or a Qwen2 / Qwen2.5 model
+ * ("qwen2") read from a GGUF file and uploaded to a Vulkan device for the
+ * engine.
+ *
+ * Architectures: a table in model.c.  Keys are read with the
+ * architecture's prefix ("qwen2.block_count").  qwen2 differs from llama
+ * in two ways: Q, K and V have bias vectors (blk.N.attn_q.bias etc.,
+ * required), uploaded as one f32 row Q|K|V that the engine adds after the
+ * product; and its rope is ggml's NEOX mode, rotating (x[i], x[i +
+ * n_rot/2]).  The engine's kernels only rotate adjacent pairs, so the
+ * rows of Q and K (weights and biases) are permuted at upload within
+ * each head, NEOX pair i moving to rows (2i, 2i+1): rope then rotates
+ * the same pairs, and attention, which only takes dot products of a Q
+ * head with a K head permuted alike, is unchanged (V is not permuted).
  *
  * Loading has two phases.  model_validate reads and checks everything on
  * the host (hyperparameters, every tensor's presence, shape and type),
@@ -37,6 +49,9 @@
 #include "vk-device.h"
 
 struct model_hparams {
+	const char *arch; /* "llama" or "qwen2": static, the key prefix */
+	int rope_neox;	  /* NEOX rope: pairs (x[i], x[i + n_rot/2]) */
+	int has_bias;	  /* attn_q/k/v.bias (qwen2) */
 	uint32_t n_vocab, n_embd, n_layer, n_head, n_head_kv, n_ff;
 	uint32_t head_dim;    /* key/value length per head */
 	uint32_t n_rot;	      /* rotated dims per head */
@@ -69,6 +84,7 @@ struct model_layer {
 	struct vk_buf *attn_norm; /* (n_embd) f32 */
 	struct vk_buf *ffn_norm;  /* (n_embd) f32 */
 	struct model_group qkv;	  /* q_dim | kv_dim | kv_dim */
+	struct vk_buf *qkv_bias;  /* (q_dim + 2 kv_dim) f32, or NULL */
 	struct kern_weight wo;	  /* (n_embd, q_pad) */
 	struct model_group gu;	  /* gate (ff_pad) | up (ff_pad or n_ff) */
 	struct kern_weight down;  /* (n_embd, ff_pad) */

@@ -1,5 +1,6 @@
 /*
- * quant: float16/bfloat16 conversions, the Q8_0/Q4_0 block formats and
+ * quant: float16/bfloat16 conversions, the Q8_0/Q4_0/Q4_1/Q5_0/Q5_1 block
+ * formats and
  * the Q4_K/Q5_K/Q6_K super-block formats ("K-quants").
  *
  * Everything here is plain integer and f32 arithmetic, written so that the
@@ -13,6 +14,10 @@
  *   Q8_0: f16 d, int8 q[32]; x[j] = d * q[j].
  *   Q4_0: f16 d, uint8 qs[16]; element j (j < 16) in the low nibble of
  *         qs[j], element j + 16 in its high nibble; x = d * (nibble - 8).
+ *   Q4_1: f16 d, f16 m, qs[16] as Q4_0; x = nibble * d + m.
+ *   Q5_0: f16 d, uint8 qh[4], qs[16] as Q4_0; bit e of the little-endian
+ *         word qh is bit 4 of element e; x = d * (q - 16).
+ *   Q5_1: f16 d, f16 m, qh[4], qs[16] as Q5_0; x = q * d + m.
  * K-quants: super-blocks of 256 elements, as in ggml's dequantize_row_q*_K:
  *   Q4_K (144 bytes): f16 d, f16 dmin, uint8 scales[12], uint8 qs[128].
  *         Sub-block j (32 elements) has a 6-bit scale sc and min m packed
@@ -41,6 +46,7 @@
 #define QUANT_QK 32
 #define QUANT_Q8_0_BYTES (2 + QUANT_QK)
 #define QUANT_Q4_0_BYTES (2 + QUANT_QK / 2)
+#define QUANT_Q5_0_BYTES (6 + QUANT_QK / 2)
 #define QUANT_QK_K 256
 #define QUANT_Q6_K_BYTES 210
 
@@ -181,6 +187,112 @@ quant_q4_0_block(const float *x, uint8_t *out)
 		uint8_t hi = (uint8_t)(b < 15 ? b : 15);
 
 		out[2 + j] = (uint8_t)(lo | (hi << 4));
+	}
+}
+
+/*
+ * Quantize 32 floats X into a Q4_1 (QMAX 15) or Q5_1 (QMAX 31) block at
+ * OUT, as ggml's quantize_row_q4_1_ref / quantize_row_q5_1_ref.
+ */
+static void
+quant_q_1_block(const float *x, uint8_t *out, int qmax)
+{
+	float min = INFINITY, max = -INFINITY, d, id;
+	uint8_t *qs = out + (qmax == 15 ? 4 : 8);
+	uint32_t qh = 0;
+	int j;
+
+	for (j = 0; j < QUANT_QK; j++) {
+		min = fminf(min, x[j]);
+		max = fmaxf(max, x[j]);
+	}
+	d = (max - min) / (float)qmax;
+	id = d != 0.0f ? 1.0f / d : 0.0f;
+	quant_store_u16(out, quant_f32_to_f16(d));
+	quant_store_u16(out + 2, quant_f32_to_f16(min));
+	for (j = 0; j < QUANT_QK / 2; j++) {
+		int a = (int8_t)((x[j] - min) * id + 0.5f);
+		int b = (int8_t)((x[j + QUANT_QK / 2] - min) * id + 0.5f);
+
+		if (qmax == 15) {
+			a = a < 15 ? a : 15;
+			b = b < 15 ? b : 15;
+		}
+		qs[j] = (uint8_t)((a & 0xf) | ((b & 0xf) << 4));
+		qh |= (uint32_t)((a >> 4) & 1) << j;
+		qh |= (uint32_t)((b >> 4) & 1) << (j + QUANT_QK / 2);
+	}
+	if (qmax == 31)
+		for (j = 0; j < 4; j++)
+			out[4 + j] = (uint8_t)(qh >> (8 * j));
+}
+
+/* Quantize 32 floats X into a Q5_0 block at OUT (quantize_row_q5_0_ref). */
+static void
+quant_q5_0_block(const float *x, uint8_t *out)
+{
+	float amax = 0.0f, max = 0.0f, d, id;
+	uint32_t qh = 0;
+	int j;
+
+	for (j = 0; j < QUANT_QK; j++) {
+		if (amax < fabsf(x[j])) {
+			amax = fabsf(x[j]);
+			max = x[j];
+		}
+	}
+	d = max / -16;
+	id = d != 0.0f ? 1.0f / d : 0.0f;
+	quant_store_u16(out, quant_f32_to_f16(d));
+	for (j = 0; j < QUANT_QK / 2; j++) {
+		int a = (int8_t)(x[j] * id + 16.5f);
+		int b = (int8_t)(x[j + QUANT_QK / 2] * id + 16.5f);
+
+		a = a < 31 ? a : 31;
+		b = b < 31 ? b : 31;
+		out[6 + j] = (uint8_t)((a & 0xf) | ((b & 0xf) << 4));
+		qh |= (uint32_t)((a >> 4) & 1) << j;
+		qh |= (uint32_t)((b >> 4) & 1) << (j + QUANT_QK / 2);
+	}
+	for (j = 0; j < 4; j++)
+		out[2 + j] = (uint8_t)(qh >> (8 * j));
+}
+
+/*
+ * Dequantize the 32 elements of the Q4_1, Q5_0 or Q5_1 block P of TYPE
+ * into Y (ggml's dequantize_row_q4_1 / q5_0 / q5_1).
+ */
+static void
+quant_legacy_dequantize(uint32_t type, const uint8_t *p, float *y)
+{
+	const float d = quant_f16_to_f32(quant_load_u16(p));
+	const float m = type == GGML_TYPE_Q5_0
+	    ? 0.0f
+	    : quant_f16_to_f32(quant_load_u16(p + 2));
+	const uint8_t *qs = p +
+	    (type == GGML_TYPE_Q4_1	     ? 4
+		    : type == GGML_TYPE_Q5_0 ? 6
+					     : 8);
+	uint32_t qh = 0;
+	int j;
+
+	if (type != GGML_TYPE_Q4_1) {
+		const uint8_t *h = p + (type == GGML_TYPE_Q5_0 ? 2 : 4);
+
+		qh = (uint32_t)h[0] | (uint32_t)h[1] << 8 |
+		    (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
+	}
+	for (j = 0; j < QUANT_QK; j++) {
+		int q = (j < 16 ? qs[j] : qs[j - 16] >> 4) & 0xf;
+
+		q |= (int)((qh >> j) & 1) << 4;
+		if (type == GGML_TYPE_Q5_0) {
+			y[j] = (float)(q - 16) * d;
+		} else {
+			float v = (float)q * d;
+
+			y[j] = v + m;
+		}
 	}
 }
 
@@ -443,6 +555,16 @@ quant_dequantize(uint32_t type, const void *src, float *dst, size_t n)
 			}
 		}
 		return 0;
+	case GGML_TYPE_Q4_1:
+	case GGML_TYPE_Q5_0:
+	case GGML_TYPE_Q5_1:
+		if (n % QUANT_QK != 0)
+			return -1;
+		for (b = 0; b < n / QUANT_QK; b++)
+			quant_legacy_dequantize(type,
+			    p + b * quant_row_size(type, QUANT_QK),
+			    dst + b * QUANT_QK);
+		return 0;
 	case GGML_TYPE_Q4_K:
 	case GGML_TYPE_Q5_K:
 	case GGML_TYPE_Q6_K:
@@ -489,6 +611,22 @@ quant_quantize(uint32_t type, const float *src, void *dst, size_t n)
 		for (b = 0; b < n / QUANT_QK; b++)
 			quant_q4_0_block(
 			    src + b * QUANT_QK, p + b * QUANT_Q4_0_BYTES);
+		return 0;
+	case GGML_TYPE_Q4_1:
+	case GGML_TYPE_Q5_1:
+		if (n % QUANT_QK != 0)
+			return -1;
+		for (b = 0; b < n / QUANT_QK; b++)
+			quant_q_1_block(src + b * QUANT_QK,
+			    p + b * quant_row_size(type, QUANT_QK),
+			    type == GGML_TYPE_Q4_1 ? 15 : 31);
+		return 0;
+	case GGML_TYPE_Q5_0:
+		if (n % QUANT_QK != 0)
+			return -1;
+		for (b = 0; b < n / QUANT_QK; b++)
+			quant_q5_0_block(
+			    src + b * QUANT_QK, p + b * QUANT_Q5_0_BYTES);
 		return 0;
 	case GGML_TYPE_Q4_K:
 	case GGML_TYPE_Q5_K:

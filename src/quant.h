@@ -1,7 +1,8 @@
 /*
  * quant: host-side number formats: float16 and bfloat16 conversions, and
  * quantization / dequantization of the block formats the engine runs
- * (Q8_0, Q4_0, bit-exact with ggml's reference implementation; Q4_K,
+ * (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, bit-exact with ggml's reference
+ * implementation; Q4_K,
  * Q5_K, Q6_K, whose dequantization is bit-exact with ggml's and whose
  * quantizers are simpler ones).  Used by
  * the tests' reference forward pass, by tools that write models, and by
@@ -22,7 +23,7 @@ uint16_t quant_f32_to_bf16(float f);
 
 /*
  * Dequantize N elements of ggml type TYPE (F32, F16, BF16, Q8_0, Q4_0,
- * Q4_K, Q5_K, Q6_K; N a multiple of the block size) from SRC into DST.
+ * Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K; N a multiple of the block size) from SRC into DST.
  * Returns 0, or -1 for a type it does not handle.
  */
 int quant_dequantize(uint32_t type, const void *src, float *dst, size_t n);

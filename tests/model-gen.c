@@ -152,16 +152,19 @@ modelgen_check(const struct modelgen_shape *in, uint32_t type,
 	int kq = type == GGML_TYPE_Q4_K || type == GGML_TYPE_Q5_K ||
 	    type == GGML_TYPE_Q6_K || type == MODELGEN_MIX_Q4_K_M ||
 	    type == MODELGEN_MIX_Q5_K_M;
-	int blocks = kq					       ? 256
-	    : type == GGML_TYPE_Q8_0 || type == GGML_TYPE_Q4_0 ? 32
-							       : 0;
+	int blocks = kq						     ? 256
+	    : type == GGML_TYPE_Q8_0 || type == GGML_TYPE_Q4_0	     ? 32
+	    : type == GGML_TYPE_Q4_1 || type == GGML_TYPE_Q5_0	     ? 32
+	    : type == GGML_TYPE_Q5_1 || type == MODELGEN_MIX_Q4_K_FB ? 32
+								     : 0;
 
 	*s = *in;
 	if (type != GGML_TYPE_F32 && type != GGML_TYPE_F16 &&
 	    type != GGML_TYPE_BF16 && !blocks)
 		return err_set(err, ERR_USAGE,
 		    "weight type %u is not one model-gen writes (f32, f16, "
-		    "bf16, q8_0, q4_0, q4_K, q5_K, q6_K, the K mixes)",
+		    "bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_K, q5_K, q6_K, "
+		    "the K mixes)",
 		    (unsigned)type);
 	if (s->n_head_kv == 0)
 		s->n_head_kv = s->n_head;
@@ -214,9 +217,19 @@ struct modelgen {
 	struct gguf_writer *w;
 	uint64_t seed;
 	uint32_t type;
-	float *f;     /* scratch floats */
-	uint8_t *buf; /* scratch encoded bytes */
+	float *f;	  /* scratch floats */
+	uint8_t *buf;	  /* scratch encoded bytes */
+	const char *arch; /* "llama" or "qwen2": the key prefix */
+	char key[80];	  /* modelgen_key's result */
 };
+
+/* "ARCH.SUFFIX" in MG's key buffer (valid until the next call). */
+static const char *
+modelgen_key(struct modelgen *mg, const char *suffix)
+{
+	snprintf(mg->key, sizeof mg->key, "%s.%s", mg->arch, suffix);
+	return mg->key;
+}
 
 /* The type of matrix NAME in a model of weight type TYPE (a mix or not). */
 static uint32_t
@@ -225,17 +238,19 @@ modelgen_tensor_type(uint32_t type, const char *name)
 	size_t n = strlen(name);
 	const char *down = "ffn_down.weight";
 
-	if (type != MODELGEN_MIX_Q4_K_M && type != MODELGEN_MIX_Q5_K_M)
+	if (type != MODELGEN_MIX_Q4_K_M && type != MODELGEN_MIX_Q5_K_M &&
+	    type != MODELGEN_MIX_Q4_K_FB)
 		return type;
 	if (strcmp(name, "output.weight") == 0 ||
 	    (n >= strlen(down) && strcmp(name + n - strlen(down), down) == 0))
 		return GGML_TYPE_Q6_K;
-	return type == MODELGEN_MIX_Q4_K_M ? GGML_TYPE_Q4_K : GGML_TYPE_Q5_K;
+	return type == MODELGEN_MIX_Q5_K_M ? GGML_TYPE_Q5_K : GGML_TYPE_Q4_K;
 }
 
 /*
- * Add tensor NAME of NE0 x NE1 (NE1 = 0: a vector, F32, values 1 + 0.1 z)
- * with values STD * z otherwise, in the model's weight type.
+ * Add tensor NAME of NE0 x NE1 (NE1 = 0: a vector, F32, values 1 + 0.1 z
+ * when STD is 0 (norms), STD * z otherwise (biases)) with values STD * z
+ * otherwise, in the model's weight type.
  */
 static void
 modelgen_tensor(struct modelgen *mg, const char *name, uint64_t ne0,
@@ -247,12 +262,16 @@ modelgen_tensor(struct modelgen *mg, const char *name, uint64_t ne0,
 	    ne1 ? modelgen_tensor_type(mg->type, name) : GGML_TYPE_F32;
 	const char *c;
 
+	if (mg->type == MODELGEN_MIX_Q4_K_FB && ne1 && ne0 % 256 != 0)
+		type = type == GGML_TYPE_Q6_K ? GGML_TYPE_Q8_0 : GGML_TYPE_Q5_0;
+
 	/* the stream follows the name (FNV-1a), not the tensor's position */
 	for (c = name; *c != '\0'; c++)
 		s = (s ^ (uint8_t)*c) * 0x100000001b3ULL;
 	for (i = 0; i < n; i++)
-		mg->f[i] = ne1 ? (float)(std * modelgen_normal(&s))
-			       : (float)(1.0 + 0.1 * modelgen_normal(&s));
+		mg->f[i] = ne1 || std > 0.0
+		    ? (float)(std * modelgen_normal(&s))
+		    : (float)(1.0 + 0.1 * modelgen_normal(&s));
 	quant_quantize(type, mg->f, mg->buf, n);
 	gguf_writer_tensor(mg->w, name, type, ne1 ? 2 : 1, ne, mg->buf,
 	    quant_row_size(type, n));
@@ -276,11 +295,18 @@ modelgen_file_type(uint32_t type)
 		return 1;
 	case GGML_TYPE_Q4_0:
 		return 2;
+	case GGML_TYPE_Q4_1:
+		return 3;
 	case GGML_TYPE_Q8_0:
 		return 7;
+	case GGML_TYPE_Q5_0:
+		return 8;
+	case GGML_TYPE_Q5_1:
+		return 9;
 	case GGML_TYPE_Q4_K: /* llama.cpp's MOSTLY_Q4_K_S */
 		return 14;
 	case MODELGEN_MIX_Q4_K_M:
+	case MODELGEN_MIX_Q4_K_FB:
 		return 15;
 	case GGML_TYPE_Q5_K: /* MOSTLY_Q5_K_S */
 		return 16;
@@ -299,12 +325,23 @@ int
 modelgen_write(const char *path, const struct modelgen_shape *shape,
     uint32_t weight_type, uint64_t seed, struct err *err)
 {
+	return modelgen_write_arch(
+	    path, shape, "llama", weight_type, seed, err);
+}
+
+int
+modelgen_write_arch(const char *path, const struct modelgen_shape *shape,
+    const char *arch, uint32_t weight_type, uint64_t seed, struct err *err)
+{
 	struct modelgen_shape s;
 	struct modelgen mg;
 	uint64_t e, qd, kvd, f, v, biggest;
 	double head_std;
 	int l, rc;
 
+	if (strcmp(arch, "llama") != 0 && strcmp(arch, "qwen2") != 0)
+		return err_set(err, ERR_USAGE,
+		    "model-gen: architecture '%s' (llama, qwen2)", arch);
 	if ((rc = modelgen_check(shape, weight_type, &s, err)) < 0)
 		return rc;
 	e = (uint64_t)s.n_embd;
@@ -319,34 +356,43 @@ modelgen_write(const char *path, const struct modelgen_shape *shape,
 	mg.type = weight_type;
 	mg.f = xreallocarray(NULL, (size_t)biggest, sizeof(float));
 	mg.buf = xreallocarray(NULL, (size_t)biggest, sizeof(float));
+	mg.arch = arch;
 
-	gguf_writer_str(mg.w, "general.architecture", "llama");
+	gguf_writer_str(mg.w, "general.architecture", mg.arch);
 	gguf_writer_str(mg.w, "general.name", "vkchat random test model");
 	gguf_writer_u32(
 	    mg.w, "general.file_type", modelgen_file_type(weight_type));
-	gguf_writer_u32(mg.w, "llama.vocab_size", (uint32_t)s.n_vocab);
-	gguf_writer_u32(mg.w, "llama.context_length", (uint32_t)s.n_ctx);
-	gguf_writer_u32(mg.w, "llama.embedding_length", (uint32_t)s.n_embd);
-	gguf_writer_u32(mg.w, "llama.block_count", (uint32_t)s.n_layer);
-	gguf_writer_u32(mg.w, "llama.feed_forward_length", (uint32_t)s.n_ff);
-	gguf_writer_u32(mg.w, "llama.attention.head_count", (uint32_t)s.n_head);
 	gguf_writer_u32(
-	    mg.w, "llama.attention.head_count_kv", (uint32_t)s.n_head_kv);
+	    mg.w, modelgen_key(&mg, "vocab_size"), (uint32_t)s.n_vocab);
+	gguf_writer_u32(
+	    mg.w, modelgen_key(&mg, "context_length"), (uint32_t)s.n_ctx);
+	gguf_writer_u32(
+	    mg.w, modelgen_key(&mg, "embedding_length"), (uint32_t)s.n_embd);
+	gguf_writer_u32(
+	    mg.w, modelgen_key(&mg, "block_count"), (uint32_t)s.n_layer);
+	gguf_writer_u32(
+	    mg.w, modelgen_key(&mg, "feed_forward_length"), (uint32_t)s.n_ff);
+	gguf_writer_u32(mg.w, modelgen_key(&mg, "attention.head_count"),
+	    (uint32_t)s.n_head);
+	gguf_writer_u32(mg.w, modelgen_key(&mg, "attention.head_count_kv"),
+	    (uint32_t)s.n_head_kv);
 	if (s.head_dim * s.n_head != s.n_embd) {
-		gguf_writer_u32(
-		    mg.w, "llama.attention.key_length", (uint32_t)s.head_dim);
-		gguf_writer_u32(
-		    mg.w, "llama.attention.value_length", (uint32_t)s.head_dim);
+		gguf_writer_u32(mg.w, modelgen_key(&mg, "attention.key_length"),
+		    (uint32_t)s.head_dim);
+		gguf_writer_u32(mg.w,
+		    modelgen_key(&mg, "attention.value_length"),
+		    (uint32_t)s.head_dim);
 	}
-	gguf_writer_f32(
-	    mg.w, "llama.attention.layer_norm_rms_epsilon", s.rms_eps);
-	gguf_writer_f32(mg.w, "llama.rope.freq_base", s.freq_base);
-	gguf_writer_u32(
-	    mg.w, "llama.rope.dimension_count", (uint32_t)s.head_dim);
+	gguf_writer_f32(mg.w,
+	    modelgen_key(&mg, "attention.layer_norm_rms_epsilon"), s.rms_eps);
+	gguf_writer_f32(mg.w, modelgen_key(&mg, "rope.freq_base"), s.freq_base);
+	gguf_writer_u32(mg.w, modelgen_key(&mg, "rope.dimension_count"),
+	    (uint32_t)s.head_dim);
 	if (s.rope_scale > 0.0f) {
-		gguf_writer_str(mg.w, "llama.rope.scaling.type", "linear");
-		gguf_writer_f32(
-		    mg.w, "llama.rope.scaling.factor", s.rope_scale);
+		gguf_writer_str(
+		    mg.w, modelgen_key(&mg, "rope.scaling.type"), "linear");
+		gguf_writer_f32(mg.w, modelgen_key(&mg, "rope.scaling.factor"),
+		    s.rope_scale);
 	}
 	modelgen_vocab(mg.w, s.n_vocab);
 
@@ -363,6 +409,14 @@ modelgen_write(const char *path, const struct modelgen_shape *shape,
 		modelgen_layer_tensor(&mg, l, "attn_q.weight", e, qd, se);
 		modelgen_layer_tensor(&mg, l, "attn_k.weight", e, kvd, se);
 		modelgen_layer_tensor(&mg, l, "attn_v.weight", e, kvd, se);
+		if (strcmp(arch, "qwen2") == 0) {
+			modelgen_layer_tensor(
+			    &mg, l, "attn_q.bias", qd, 0, 0.5);
+			modelgen_layer_tensor(
+			    &mg, l, "attn_k.bias", kvd, 0, 0.5);
+			modelgen_layer_tensor(
+			    &mg, l, "attn_v.bias", kvd, 0, 0.5);
+		}
 		modelgen_layer_tensor(&mg, l, "attn_output.weight", qd, e,
 		    1.0 / sqrt((double)qd));
 		modelgen_layer_tensor(&mg, l, "ffn_norm.weight", e, 0, 0.0);

@@ -1,6 +1,6 @@
 /*
- * model-gen: random-weight llama models for the engine tests.  Writes a
- * complete GGUF (llama architecture, hyperparameters, a small synthetic
+ * model-gen: random-weight llama and qwen2 models for the engine tests.
+ * Writes a complete GGUF (llama or qwen2 architecture, hyperparameters, a small synthetic
  * SentencePiece-style vocabulary, every tensor) through the project's GGUF
  * writer, deterministically from a seed: the same seed and shape give the
  * same file on every machine, whatever the weight type, so a quantized
@@ -45,16 +45,30 @@ struct modelgen_shape {
  */
 #define MODELGEN_MIX_Q4_K_M 0x10000u
 #define MODELGEN_MIX_Q5_K_M 0x10001u
+/*
+ * MODELGEN_MIX_Q4_K_M with llama.cpp's fallbacks for rows that are not
+ * a multiple of 256 (only of 32): Q5_0 for Q4_K, Q8_0 for Q6_K.
+ */
+#define MODELGEN_MIX_Q4_K_FB 0x10002u
 
 /*
  * Write a llama GGUF of SHAPE to PATH with every 2-D matrix (token_embd
- * and output included) in WEIGHT_TYPE (F32, F16, BF16, Q8_0, Q4_0, Q4_K,
- * Q5_K, Q6_K, or a MODELGEN_MIX_*; norms are always F32), weights drawn from SEED.  Weights are approximately
+ * and output included) in WEIGHT_TYPE (F32, F16, BF16, Q8_0, Q4_0, Q4_1,
+ * Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, or a MODELGEN_MIX_*; norms are always F32), weights drawn from SEED.  Weights are approximately
  * N(0, 1/fan_in) (the output head scaled so logits have a spread of a few
  * units), norm weights near 1.  Returns 0, ERR_USAGE for a bad shape or
  * type (the message says which field), or ERR_IO.
  */
 int modelgen_write(const char *path, const struct modelgen_shape *shape,
     uint32_t weight_type, uint64_t seed, struct err *err);
+
+/*
+ * modelgen_write for architecture ARCH: "llama", or "qwen2" (the same
+ * keys prefixed "qwen2.", plus random attn_q/k/v.bias vectors, N(0, 0.25),
+ * after the same weights as the llama twin's).  ERR_USAGE for another
+ * ARCH.
+ */
+int modelgen_write_arch(const char *path, const struct modelgen_shape *shape,
+    const char *arch, uint32_t weight_type, uint64_t seed, struct err *err);
 
 #endif

@@ -30,6 +30,9 @@ struct ref_layer {
 	float *wq;	  /* (n_head * head_dim, n_embd) */
 	float *wk;	  /* (n_head_kv * head_dim, n_embd) */
 	float *wv;	  /* (n_head_kv * head_dim, n_embd) */
+	float *bq;	  /* (n_head * head_dim) qwen2 bias, or NULL */
+	float *bk;	  /* (n_head_kv * head_dim) or NULL */
+	float *bv;	  /* (n_head_kv * head_dim) or NULL */
 	float *wo;	  /* (n_embd, n_head * head_dim) */
 	float *ffn_norm;  /* (n_embd) */
 	float *w_gate;	  /* (n_ff, n_embd) */
@@ -107,6 +110,31 @@ ref_rope_ext(float *x, size_t n_heads, size_t head_dim, size_t n_rot, int pos,
 
 			p[0] = x0 * c - x1 * s;
 			p[1] = x0 * s + x1 * c;
+		}
+	}
+}
+
+void
+ref_rope_neox(float *x, size_t n_heads, size_t head_dim, size_t n_rot, int pos,
+    float freq_base, float freq_scale, const float *freq_factors)
+{
+	size_t h, i, half = n_rot / 2;
+
+	for (i = 0; i < half; i++) {
+		double theta = (double)pos * freq_scale *
+		    pow((double)freq_base, -2.0 * (double)i / (double)n_rot);
+		float c, s;
+
+		if (freq_factors != NULL)
+			theta /= freq_factors[i];
+		c = (float)cos(theta);
+		s = (float)sin(theta);
+		for (h = 0; h < n_heads; h++) {
+			float *p = x + h * head_dim;
+			float x0 = p[i], x1 = p[i + half];
+
+			p[i] = x0 * c - x1 * s;
+			p[i + half] = x0 * s + x1 * c;
 		}
 	}
 }
@@ -191,12 +219,12 @@ ref_argmax(const float *x, size_t n)
 }
 
 /*
- * A required or optional integer hyperparameter "llama.SUFFIX": DEF < 0
+ * A required or optional integer hyperparameter "ARCH.SUFFIX": DEF < 0
  * makes it required.  Values must lie in [1, 1 << 24].
  */
 static int
-ref_hp_int(const struct gguf *g, const char *suffix, long def, int *out,
-    struct err *err)
+ref_hp_int(const struct gguf *g, const char *arch, const char *suffix, long def,
+    int *out, struct err *err)
 {
 	uint32_t v;
 	int rc = gguf_get_arch_u32(g, suffix, &v, err);
@@ -204,7 +232,8 @@ ref_hp_int(const struct gguf *g, const char *suffix, long def, int *out,
 	if (rc == ERR_NOTFOUND) {
 		if (def < 0)
 			return err_set(err, ERR_MODEL,
-			    "%s: missing key 'llama.%s'", gguf_path(g), suffix);
+			    "%s: missing key '%s.%s'", gguf_path(g), arch,
+			    suffix);
 		*out = (int)def;
 		return 0;
 	}
@@ -212,17 +241,16 @@ ref_hp_int(const struct gguf *g, const char *suffix, long def, int *out,
 		return rc;
 	if (v < 1 || v > (1u << 24))
 		return err_set(err, ERR_MODEL,
-		    "%s: key 'llama.%s' has value %" PRIu32
-		    ", expected 1 to %u",
-		    gguf_path(g), suffix, v, 1u << 24);
+		    "%s: key '%s.%s' has value %" PRIu32 ", expected 1 to %u",
+		    gguf_path(g), arch, suffix, v, 1u << 24);
 	*out = (int)v;
 	return 0;
 }
 
-/* An optional float "llama.SUFFIX", DEF when absent; must be finite. */
+/* An optional float "ARCH.SUFFIX", DEF when absent; must be finite. */
 static int
-ref_hp_float(const struct gguf *g, const char *suffix, float def, float *out,
-    struct err *err)
+ref_hp_float(const struct gguf *g, const char *arch, const char *suffix,
+    float def, float *out, struct err *err)
 {
 	int rc = gguf_get_arch_f32(g, suffix, out, err);
 
@@ -233,22 +261,27 @@ ref_hp_float(const struct gguf *g, const char *suffix, float def, float *out,
 	if (rc < 0)
 		return rc;
 	if (!isfinite(*out))
-		return err_set(err, ERR_MODEL,
-		    "%s: key 'llama.%s' is not finite", gguf_path(g), suffix);
+		return err_set(err, ERR_MODEL, "%s: key '%s.%s' is not finite",
+		    gguf_path(g), arch, suffix);
 	return 0;
 }
 
 /* Rope scaling as llama.cpp reads it: "none" or "linear" (the default). */
 static int
-ref_hp_rope_scaling(const struct gguf *g, float *freq_scale, struct err *err)
+ref_hp_rope_scaling(
+    const struct gguf *g, const char *arch, float *freq_scale, struct err *err)
 {
-	const struct gguf_kv *kv = gguf_find(g, "llama.rope.scaling.type");
+	char key[64];
+	const struct gguf_kv *kv;
 	float factor;
 	int rc;
 
-	rc = ref_hp_float(g, "rope.scaling.factor", 0.0f, &factor, err);
+	snprintf(key, sizeof key, "%s.rope.scaling.type", arch);
+	kv = gguf_find(g, key);
+	rc = ref_hp_float(g, arch, "rope.scaling.factor", 0.0f, &factor, err);
 	if (rc == 0 && factor == 0.0f)
-		rc = ref_hp_float(g, "rope.scale_linear", 0.0f, &factor, err);
+		rc = ref_hp_float(
+		    g, arch, "rope.scale_linear", 0.0f, &factor, err);
 	if (rc < 0)
 		return rc;
 	if (factor < 0.0f)
@@ -260,9 +293,8 @@ ref_hp_rope_scaling(const struct gguf *g, float *freq_scale, struct err *err)
 		return 0;
 	if (kv->value.type != GGUF_STRING)
 		return err_set(err, ERR_FORMAT,
-		    "%s: key 'llama.rope.scaling.type' has type %s, expected "
-		    "string",
-		    gguf_path(g), gguf_vtype_name(kv->value.type));
+		    "%s: key '%s' has type %s, expected string", gguf_path(g),
+		    key, gguf_vtype_name(kv->value.type));
 	if (gguf_str_eq(kv->value.v.str, "none")) {
 		*freq_scale = 1.0f;
 		return 0;
@@ -341,6 +373,8 @@ ref_model_hparams_read(
 {
 	const struct gguf_tensor *te;
 	struct gguf_str arch;
+	char key[64];
+	const char *a;
 	int key_len, val_len, rc;
 
 	rc = gguf_get_str(g, "general.architecture", &arch, err);
@@ -349,26 +383,34 @@ ref_model_hparams_read(
 		    "%s: missing key 'general.architecture'", gguf_path(g));
 	if (rc < 0)
 		return rc;
-	if (!gguf_str_eq(arch, "llama"))
+	/* qwen2: llama plus Q/K/V biases and NEOX rope (llama.cpp's graph). */
+	if (gguf_str_eq(arch, "llama")) {
+		a = "llama";
+	} else if (gguf_str_eq(arch, "qwen2")) {
+		a = "qwen2";
+		hp->neox = 1;
+		hp->has_bias = 1;
+	} else {
 		return err_set(err, ERR_UNSUPPORTED,
 		    "%s: architecture '%.*s' is not supported by the "
-		    "reference (llama)",
+		    "reference (llama, qwen2)",
 		    gguf_path(g), (int)(arch.len > 64 ? 64 : arch.len),
 		    arch.ptr);
-	if ((rc = ref_hp_int(g, "embedding_length", -1, &hp->n_embd, err)) <
+	}
+	snprintf(key, sizeof key, "%s.attention.key_length", a);
+	if ((rc = ref_hp_int(g, a, "embedding_length", -1, &hp->n_embd, err)) <
 		0 ||
-	    (rc = ref_hp_int(g, "block_count", -1, &hp->n_layer, err)) < 0 ||
-	    (rc = ref_hp_int(g, "attention.head_count", -1, &hp->n_head, err)) <
-		0 ||
-	    (rc = ref_hp_int(g, "attention.head_count_kv", hp->n_head,
+	    (rc = ref_hp_int(g, a, "block_count", -1, &hp->n_layer, err)) < 0 ||
+	    (rc = ref_hp_int(
+		 g, a, "attention.head_count", -1, &hp->n_head, err)) < 0 ||
+	    (rc = ref_hp_int(g, a, "attention.head_count_kv", hp->n_head,
 		 &hp->n_head_kv, err)) < 0 ||
-	    (rc = ref_hp_int(g, "feed_forward_length", -1, &hp->n_ff, err)) <
+	    (rc = ref_hp_int(g, a, "feed_forward_length", -1, &hp->n_ff, err)) <
 		0 ||
-	    (rc = ref_hp_int(g, "context_length", 0, &hp->n_ctx_train, err)) <
-		0)
+	    (rc = ref_hp_int(
+		 g, a, "context_length", 0, &hp->n_ctx_train, err)) < 0)
 		return rc;
-	if (hp->n_embd % hp->n_head != 0 &&
-	    !gguf_find(g, "llama.attention.key_length"))
+	if (hp->n_embd % hp->n_head != 0 && !gguf_find(g, key))
 		return err_set(err, ERR_MODEL,
 		    "%s: embedding length %d is not a multiple of the head "
 		    "count %d",
@@ -378,18 +420,18 @@ ref_model_hparams_read(
 		    "%s: head count %d is not a multiple of the kv head count "
 		    "%d",
 		    gguf_path(g), hp->n_head, hp->n_head_kv);
-	if ((rc = ref_hp_int(g, "attention.key_length", hp->n_embd / hp->n_head,
-		 &key_len, err)) < 0 ||
+	if ((rc = ref_hp_int(g, a, "attention.key_length",
+		 hp->n_embd / hp->n_head, &key_len, err)) < 0 ||
 	    (rc = ref_hp_int(
-		 g, "attention.value_length", key_len, &val_len, err)) < 0)
+		 g, a, "attention.value_length", key_len, &val_len, err)) < 0)
 		return rc;
 	if (key_len != val_len)
 		return err_set(err, ERR_UNSUPPORTED,
 		    "%s: key length %d differs from value length %d",
 		    gguf_path(g), key_len, val_len);
 	hp->head_dim = key_len;
-	if ((rc = ref_hp_int(
-		 g, "rope.dimension_count", hp->head_dim, &hp->n_rot, err)) < 0)
+	if ((rc = ref_hp_int(g, a, "rope.dimension_count", hp->head_dim,
+		 &hp->n_rot, err)) < 0)
 		return rc;
 	if (hp->n_rot > hp->head_dim || hp->n_rot % 2 != 0)
 		return err_set(err, ERR_MODEL,
@@ -400,8 +442,8 @@ ref_model_hparams_read(
 	    g, "attention.layer_norm_rms_epsilon", &hp->rms_eps, err);
 	if (rc == ERR_NOTFOUND)
 		return err_set(err, ERR_MODEL,
-		    "%s: missing key 'llama.attention.layer_norm_rms_epsilon'",
-		    gguf_path(g));
+		    "%s: missing key '%s.attention.layer_norm_rms_epsilon'",
+		    gguf_path(g), a);
 	if (rc < 0)
 		return rc;
 	if (!(hp->rms_eps >= 0.0f && hp->rms_eps < 1.0f))
@@ -409,13 +451,13 @@ ref_model_hparams_read(
 		    "%s: rms epsilon %g is out of range", gguf_path(g),
 		    (double)hp->rms_eps);
 	if ((rc = ref_hp_float(
-		 g, "rope.freq_base", 10000.0f, &hp->freq_base, err)) < 0)
+		 g, a, "rope.freq_base", 10000.0f, &hp->freq_base, err)) < 0)
 		return rc;
 	if (!(hp->freq_base > 0.0f))
 		return err_set(err, ERR_MODEL,
 		    "%s: rope frequency base %g is not positive", gguf_path(g),
 		    (double)hp->freq_base);
-	if ((rc = ref_hp_rope_scaling(g, &hp->freq_scale, err)) < 0)
+	if ((rc = ref_hp_rope_scaling(g, a, &hp->freq_scale, err)) < 0)
 		return rc;
 	te = gguf_tensor_find(g, "token_embd.weight");
 	if (te == NULL)
@@ -464,6 +506,14 @@ ref_model_layer_load(const struct gguf *g, const struct ref_hparams *hp, int l,
 		 g, l, "ffn_up.weight", e, f, &ly->w_up, err)) < 0 ||
 	    (rc = ref_layer_tensor(
 		 g, l, "ffn_down.weight", f, e, &ly->w_down, err)) < 0)
+		return rc;
+	if (hp->has_bias &&
+	    ((rc = ref_layer_tensor(g, l, "attn_q.bias", qd, 0, &ly->bq, err)) <
+		    0 ||
+		(rc = ref_layer_tensor(
+		     g, l, "attn_k.bias", kvd, 0, &ly->bk, err)) < 0 ||
+		(rc = ref_layer_tensor(
+		     g, l, "attn_v.bias", kvd, 0, &ly->bv, err)) < 0))
 		return rc;
 	ly->k_cache = xreallocarray(NULL, (size_t)hp->n_ctx * kvd, 4);
 	ly->v_cache = xreallocarray(NULL, (size_t)hp->n_ctx * kvd, 4);
@@ -532,6 +582,9 @@ ref_model_free(struct ref_model *m)
 			free(ly->wq);
 			free(ly->wk);
 			free(ly->wv);
+			free(ly->bq);
+			free(ly->bk);
+			free(ly->bv);
 			free(ly->wo);
 			free(ly->ffn_norm);
 			free(ly->w_gate);
@@ -592,10 +645,20 @@ ref_model_eval(struct ref_model *m, int32_t token, int pos, float *logits)
 		ref_matvec(ly->wq, m->xb, m->q, qd, n_embd);
 		ref_matvec(ly->wk, m->xb, k, kvd, n_embd);
 		ref_matvec(ly->wv, m->xb, v, kvd, n_embd);
-		ref_rope_ext(m->q, (size_t)hp->n_head, hd, (size_t)hp->n_rot,
-		    pos, hp->freq_base, hp->freq_scale, m->freq_factors);
-		ref_rope_ext(k, (size_t)hp->n_head_kv, hd, (size_t)hp->n_rot,
-		    pos, hp->freq_base, hp->freq_scale, m->freq_factors);
+		if (hp->has_bias) {
+			for (i = 0; i < qd; i++)
+				m->q[i] += ly->bq[i];
+			for (i = 0; i < kvd; i++) {
+				k[i] += ly->bk[i];
+				v[i] += ly->bv[i];
+			}
+		}
+		(hp->neox ? ref_rope_neox : ref_rope_ext)(m->q,
+		    (size_t)hp->n_head, hd, (size_t)hp->n_rot, pos,
+		    hp->freq_base, hp->freq_scale, m->freq_factors);
+		(hp->neox ? ref_rope_neox : ref_rope_ext)(k,
+		    (size_t)hp->n_head_kv, hd, (size_t)hp->n_rot, pos,
+		    hp->freq_base, hp->freq_scale, m->freq_factors);
 		ref_attention_sc(m->q, ly->k_cache, ly->v_cache, m->att,
 		    (size_t)hp->n_head, (size_t)hp->n_head_kv, hd,
 		    (size_t)pos + 1, m->sc);

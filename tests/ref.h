@@ -39,6 +39,12 @@ void ref_rope(float *x, size_t n_heads, size_t head_dim, size_t n_rot, int pos,
 void ref_rope_ext(float *x, size_t n_heads, size_t head_dim, size_t n_rot,
     int pos, float freq_base, float freq_scale, const float *freq_factors);
 /*
+ * ref_rope_ext in ggml's NEOX mode (qwen2): rotates the pairs (x[i],
+ * x[i + n_rot/2]), i < n_rot/2, of each head by theta_i as above.
+ */
+void ref_rope_neox(float *x, size_t n_heads, size_t head_dim, size_t n_rot,
+    int pos, float freq_base, float freq_scale, const float *freq_factors);
+/*
  * Causal attention of one query position over N_KV cached positions:
  * q (n_head x head_dim), k and v caches (n_kv x n_head_kv x head_dim),
  * out (n_head x head_dim); head h uses kv head h / (n_head / n_head_kv);
@@ -56,7 +62,10 @@ size_t ref_argmax(const float *x, size_t n);
  * F32/F16/BF16/Q8_0/Q4_0 weights), with its own f32 KV cache (the engine's
  * is f16: compare with a tolerance that covers it).  Heap object.
  *
- * Supported: general.architecture "llama"; llama.embedding_length,
+ * Supported: general.architecture "llama" and "qwen2" (keys prefixed
+ * with the architecture; qwen2 adds the required blk.N.attn_q/k/v.bias
+ * vectors after the projections and rotates with ref_rope_neox);
+ * embedding_length,
  * block_count, attention.head_count, attention.head_count_kv (default
  * head_count), feed_forward_length, attention.layer_norm_rms_epsilon
  * (required), attention.key_length / value_length (default n_embd /
@@ -82,6 +91,8 @@ struct ref_hparams {
 	float freq_scale;     /* 1 / linear scaling factor */
 	int has_freq_factors; /* rope_freqs.weight present */
 	int tied;	      /* no output.weight: token_embd is the head */
+	int neox;	      /* qwen2: NEOX rope */
+	int has_bias;	      /* qwen2: Q, K, V biases */
 };
 
 /*

@@ -584,9 +584,9 @@ TEST(engine_model_errors)
 	CHECK_CONTAINS(err.msg,
 	    "'blk.0.attn_k.weight' has shape [128, 256], "
 	    "expected [128, 64]");
-	te_rewrite(src, dst, "blk.0.ffn_gate.weight", 0, GGML_TYPE_Q4_1, q41);
+	te_rewrite(src, dst, "blk.0.ffn_gate.weight", 0, GGML_TYPE_Q8_1, q41);
 	CHECK_INT(te_validate(dst, &err), ERR_UNSUPPORTED);
-	CHECK_CONTAINS(err.msg, "'blk.0.ffn_gate.weight' has type q4_1");
+	CHECK_CONTAINS(err.msg, "'blk.0.ffn_gate.weight' has type q8_1");
 	te_rewrite(src, dst, "output.weight", 0, GGML_TYPE_F32, bad);
 	CHECK_INT(te_validate(dst, &err), ERR_MODEL);
 	CHECK_CONTAINS(err.msg,

@@ -40,7 +40,8 @@
 #include "vkt.h"
 
 static const uint32_t test_kern_types[] = { GGML_TYPE_F32, GGML_TYPE_F16,
-	GGML_TYPE_BF16, GGML_TYPE_Q8_0, GGML_TYPE_Q4_0 };
+	GGML_TYPE_BF16, GGML_TYPE_Q8_0, GGML_TYPE_Q4_0, GGML_TYPE_Q4_1,
+	GGML_TYPE_Q5_0, GGML_TYPE_Q5_1 };
 
 /* K-quants: rows of a multiple of 256 values. */
 static const uint32_t test_kern_k_types[] = { GGML_TYPE_Q4_K, GGML_TYPE_Q5_K,
@@ -822,7 +823,9 @@ TEST(kern_weight_errors)
 	    ERR_UNSUPPORTED);
 	CHECK_CONTAINS(e.err.msg, "multiple of 32");
 	CHECK(kern_type_supported(GGML_TYPE_Q6_K));
+	CHECK(kern_type_supported(GGML_TYPE_Q5_1));
 	CHECK(!kern_type_supported(GGML_TYPE_Q2_K));
+	CHECK(!kern_type_supported(GGML_TYPE_Q8_1));
 	test_kern_close(&e);
 }
 

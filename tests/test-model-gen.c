@@ -72,6 +72,8 @@ test_modelgen_type_name(uint32_t type)
 		return "q4_K_M";
 	if (type == MODELGEN_MIX_Q5_K_M)
 		return "q5_K_M";
+	if (type == MODELGEN_MIX_Q4_K_FB)
+		return "q4_K_M+q5_0";
 	return ggml_type_info(type)->name;
 }
 
@@ -536,7 +538,7 @@ TEST(modelgen_ref_unsupported_type)
 	if (m == NULL)
 		return;
 	ref_model_free(m);
-	/* Q4_1 has 20-byte blocks of 32: make the q4_0 data fit */
+	/* IQ4_NL (no kernel) has 18-byte blocks of 32, as q4_0 */
 	w = gguf_writer_new(32);
 	for (i = 0; i < gguf_kv_count(g); i++) {
 		const struct gguf_kv *kv = gguf_kv_at(g, i);
@@ -550,11 +552,11 @@ TEST(modelgen_ref_unsupported_type)
 		char *tn = gguf_str_dup(t->name);
 
 		if (strcmp(tn, "blk.0.attn_v.weight") == 0) {
-			size_t sz = (size_t)(t->n_elements / 32 * 20);
+			size_t sz = (size_t)(t->n_elements / 32 * 18);
 			uint8_t *d = xcalloc(sz, 1);
 
 			gguf_writer_tensor(
-			    w, tn, GGML_TYPE_Q4_1, t->n_dims, t->ne, d, sz);
+			    w, tn, GGML_TYPE_IQ4_NL, t->n_dims, t->ne, d, sz);
 			free(d);
 		} else {
 			gguf_writer_tensor(w, tn, t->type, t->n_dims, t->ne,
@@ -562,12 +564,12 @@ TEST(modelgen_ref_unsupported_type)
 		}
 		free(tn);
 	}
-	path = test_tmpfile("q41.gguf");
+	path = test_tmpfile("iq4nl.gguf");
 	CHECK_INT(gguf_writer_save(w, path, &e), 0);
 	gguf_writer_free(w);
 	CHECK_INT(gguf_open(path, &g2, &e), 0);
 	CHECK_INT(ref_model_load(g2, 0, &m, &e), ERR_UNSUPPORTED);
-	CHECK_CONTAINS(e.msg, "'blk.0.attn_v.weight' has type q4_1");
+	CHECK_CONTAINS(e.msg, "'blk.0.attn_v.weight' has type iq4_nl");
 	gguf_close(g2);
 	gguf_close(g);
 }
@@ -721,10 +723,26 @@ TEST(modelgen_kquant_mix)
 	bad.n_ff = 300;
 	CHECK_INT(modelgen_write(path, &bad, GGML_TYPE_Q6_K, 4, &e), ERR_USAGE);
 	CHECK_CONTAINS(e.msg, "n_ff 300");
+	/* llama.cpp's fallbacks: rows of 128 Q5_0, ffn_down of 288 Q8_0 */
+	bad.n_ff = 288;
+	bad.n_head = 4;
+	bad.head_dim = 32;
+	CHECK_INT(modelgen_write(path, &bad, MODELGEN_MIX_Q4_K_FB, 4, &e), 0);
+	CHECK_INT(gguf_open(path, &g, &e), 0);
+	CHECK_INT(gguf_get_u32(g, "general.file_type", &u, NULL), 0);
+	CHECK_INT(u, 15);
+	t = gguf_tensor_find(g, "blk.0.attn_output.weight");
+	CHECK(t != NULL && t->type == GGML_TYPE_Q5_0);
+	t = gguf_tensor_find(g, "blk.0.ffn_down.weight");
+	CHECK(t != NULL && t->type == GGML_TYPE_Q8_0);
+	t = gguf_tensor_find(g, "blk.0.attn_q.weight");
+	CHECK(t != NULL && t->type == GGML_TYPE_Q4_K);
+	gguf_close(g);
 }
 
 /*
- * Engine against oracle on K-quant models: a 10-token prompt in one
+ * Engine against oracle on K-quant and Q4_1/Q5_0/Q5_1 models (and a
+ * Q4_K_M one with a Q5_0 fallback tensor): a 10-token prompt in one
  * batch, then single-token steps, logits compared at every position.
  * The oracle dequantizes the same bytes the shaders decode, so the bound
  * is test-engine.c's (2e-2 absolute, cosine 0.99995: f32 summation order
@@ -741,9 +759,34 @@ TEST(modelgen_engine_kquant)
 		.n_ff = 768,
 		.head_dim = 128,
 		.n_ctx = 64 };
-	static const uint32_t types[] = { MODELGEN_MIX_Q4_K_M,
-		MODELGEN_MIX_Q5_K_M, GGML_TYPE_Q6_K };
-	struct engine_config cfg = { 32, 1, 0, 16 };
+	/* legacy types: rows of 96, 160 and 64 (not multiples of 256) */
+	static const struct modelgen_shape legacy = { .n_vocab = 300,
+		.n_embd = 96,
+		.n_layer = 2,
+		.n_head = 3,
+		.n_head_kv = 1,
+		.n_ff = 160,
+		.head_dim = 64,
+		.n_ctx = 64 };
+	/* the fallback mix: attn_output rows of 128 become Q5_0 */
+	static const struct modelgen_shape fb = { .n_vocab = 300,
+		.n_embd = 256,
+		.n_layer = 2,
+		.n_head = 4,
+		.n_head_kv = 2,
+		.n_ff = 768,
+		.head_dim = 32,
+		.n_ctx = 64 };
+	static const struct {
+		uint32_t type;
+		const struct modelgen_shape *shape;
+		int tiled; /* also with the tiled prefill */
+	} types[] = { { MODELGEN_MIX_Q4_K_M, &shape, 1 },
+		{ MODELGEN_MIX_Q5_K_M, &shape, 0 },
+		{ GGML_TYPE_Q6_K, &shape, 0 }, { GGML_TYPE_Q4_1, &legacy, 0 },
+		{ GGML_TYPE_Q5_0, &legacy, 1 }, { GGML_TYPE_Q5_1, &legacy, 0 },
+		{ MODELGEN_MIX_Q4_K_FB, &fb, 1 } };
+	struct engine_config cfg = { .n_ctx = 32, .n_seq = 1, .max_out = 16 };
 	const char *path = test_tmpfile("kq.gguf");
 	struct vk_device *dev;
 	struct kern *k = NULL;
@@ -768,17 +811,18 @@ TEST(modelgen_engine_kquant)
 			double worst = 0, worst_cos = 1;
 			int i;
 
-			if (lane == 0 && types[ti] != MODELGEN_MIX_Q4_K_M)
-				continue; /* the tiled kernel: one mix is enough */
+			if (lane == 0 && !types[ti].tiled)
+				continue; /* the tiled kernel: a few suffice */
 			kern_mv_lane_rows(k, lane);
-			if (modelgen_write(path, &shape, types[ti], 21, &e) <
-				0 ||
+			if (modelgen_write(path, types[ti].shape,
+				types[ti].type, 21, &e) < 0 ||
 			    gguf_open(path, &g, &e) < 0 ||
 			    model_load(dev, k, g, NULL, NULL, &m, &e) < 0 ||
 			    engine_new(m, &cfg, &eng, &e) < 0 ||
 			    ref_model_load(g, 32, &ref, &e) < 0) {
 				CHECK_MSG(0, "%s: %s",
-				    test_modelgen_type_name(types[ti]), e.msg);
+				    test_modelgen_type_name(types[ti].type),
+				    e.msg);
 				goto next;
 			}
 			for (i = 0; i < 10; i++)
@@ -829,12 +873,12 @@ TEST(modelgen_engine_kquant)
 			}
 			test_note("engine %s (%s): max abs error %.2e, min "
 				  "cosine %.8f",
-			    test_modelgen_type_name(types[ti]),
+			    test_modelgen_type_name(types[ti].type),
 			    lane ? "lane rows" : "tiled prefill", worst,
 			    worst_cos);
 			CHECK_MSG(worst <= 2e-2 && worst_cos >= 0.99995,
 			    "%s: max abs %.3g, cosine %.8f",
-			    test_modelgen_type_name(types[ti]), worst,
+			    test_modelgen_type_name(types[ti].type), worst,
 			    worst_cos);
 		next:
 			ref_model_free(ref);
@@ -846,4 +890,218 @@ out:
 	kern_free(k);
 	vkt_close(dev);
 	free(want);
+}
+
+/* Max abs difference and cosine of N logits GOT against WANT into *W, *C. */
+static void
+test_modelgen_diff(
+    const float *got, const float *want, int n, double *w, double *c)
+{
+	double ab = 0, aa = 0, bb = 0;
+	int j;
+
+	for (j = 0; j < n; j++) {
+		double d = fabs((double)got[j] - want[j]);
+
+		*w = isnan(d) ? INFINITY : fmax(*w, d);
+		ab += (double)got[j] * want[j];
+		aa += (double)got[j] * got[j];
+		bb += (double)want[j] * want[j];
+	}
+	*c = fmin(*c, ab / sqrt(aa * bb));
+}
+
+/*
+ * qwen2 models (Q/K/V biases, NEOX rope, tied head) through the engine
+ * against ref_model, which reads them and rotates independently: F32 (in
+ * both matrix-product strategies), F16, Q8_0 and Q6_K.  Sequence 0 is
+ * prefilled with 10 tokens in one step, sequence 1 gets the same tokens
+ * one at a time in steps that also carry a decode token of sequence 0
+ * (batched columns), then both decode alone: every logit row is
+ * compared with the oracle (test-engine.c's tolerance, 2e-2 absolute,
+ * cosine 0.99995) and the two sequences' rows with each other (1e-3).
+ */
+TEST(modelgen_engine_qwen2)
+{
+	static const struct modelgen_shape shape = { .n_vocab = 300,
+		.n_embd = 256,
+		.n_layer = 2,
+		.n_head = 4,
+		.n_head_kv = 2,
+		.n_ff = 512,
+		.tied = 1,
+		.n_ctx = 64,
+		.freq_base = 1000000.0f,
+		.rms_eps = 1e-6f };
+	static const uint32_t types[] = { GGML_TYPE_F32, GGML_TYPE_F16,
+		GGML_TYPE_Q8_0, GGML_TYPE_Q6_K };
+	struct engine_config cfg = { .n_ctx = 32, .n_seq = 2, .max_out = 16 };
+	const char *path = test_tmpfile("qwen2.gguf");
+	struct vk_device *dev;
+	struct kern *k = NULL;
+	struct engine_tok batch[16];
+	struct err e;
+	float *want = xmalloc(300 * sizeof *want);
+	float *pre = xmalloc(16 * 300 * sizeof *pre);
+	size_t ti;
+	int lane;
+
+	test_timeout(300);
+	dev = vkt_open();
+	if (kern_new(dev, &k, &e) < 0) {
+		CHECK_MSG(0, "kern_new: %s", e.msg);
+		goto out;
+	}
+	for (ti = 0; ti < ARRAY_LEN(types); ti++)
+		for (lane = 1; lane >= 0; lane--) {
+			const char *tn = test_modelgen_type_name(types[ti]);
+			struct gguf *g = NULL;
+			struct model *m = NULL;
+			struct engine *eng = NULL;
+			struct ref_model *ref = NULL;
+			double worst = 0, worst_cos = 1, same = 0, same_cos = 1;
+			int i;
+
+			if (lane == 0 && types[ti] != GGML_TYPE_F32)
+				continue; /* the tiled kernel: one type */
+			kern_mv_lane_rows(k, lane);
+			if (modelgen_write_arch(
+				path, &shape, "qwen2", types[ti], 33, &e) < 0 ||
+			    gguf_open(path, &g, &e) < 0 ||
+			    model_load(dev, k, g, NULL, NULL, &m, &e) < 0 ||
+			    engine_new(m, &cfg, &eng, &e) < 0 ||
+			    ref_model_load(g, 32, &ref, &e) < 0) {
+				CHECK_MSG(0, "%s: %s", tn, e.msg);
+				goto next;
+			}
+			CHECK_STR(m->hp.arch, "qwen2");
+			CHECK(m->hp.tied && m->hp.rope_neox && m->hp.has_bias);
+			CHECK(ref_model_hparams(ref)->neox);
+			for (i = 0; i < 10; i++)
+				batch[i] = (struct engine_tok){
+					test_modelgen_token(i, 300), 0, i, 1
+				};
+			if (engine_eval(eng, batch, 10, &e) < 0) {
+				CHECK_MSG(0, "%s: prefill: %s", tn, e.msg);
+				goto next;
+			}
+			for (i = 0; i < 10; i++) {
+				CHECK_INT(
+				    ref_model_eval(ref,
+					test_modelgen_token(i, 300), i, want),
+				    0);
+				memcpy(pre + i * 300,
+				    engine_logits(eng, (size_t)i),
+				    300 * sizeof *pre);
+				test_modelgen_diff(pre + i * 300, want, 300,
+				    &worst, &worst_cos);
+			}
+			/* seq 1 one by one; steps 0..5 also decode seq 0 */
+			for (i = 0; i < 16; i++) {
+				size_t n = 0;
+
+				batch[n++] = (struct engine_tok){
+					test_modelgen_token(i, 300), 1, i, 1
+				};
+				if (i < 6)
+					batch[n++] = (struct engine_tok){
+						test_modelgen_token(
+						    i + 10, 300),
+						0, i + 10, 1
+					};
+				if (engine_eval(eng, batch, n, &e) < 0) {
+					CHECK_MSG(0, "%s: eval: %s", tn, e.msg);
+					goto next;
+				}
+				if (i < 6) {
+					CHECK_INT(ref_model_eval(ref,
+						      test_modelgen_token(
+							  i + 10, 300),
+						      i + 10, want),
+					    0);
+					memcpy(pre + (i + 10) * 300,
+					    engine_logits(eng, 1),
+					    300 * sizeof *pre);
+					test_modelgen_diff(pre + (i + 10) * 300,
+					    want, 300, &worst, &worst_cos);
+				}
+				test_modelgen_diff(engine_logits(eng, 0),
+				    pre + i * 300, 300, &same, &same_cos);
+			}
+			test_note("engine qwen2 %s (%s): max abs error %.2e, "
+				  "min cosine %.8f; prefill vs one by one "
+				  "%.2e",
+			    tn, lane ? "lane rows" : "tiled prefill", worst,
+			    worst_cos, same);
+			CHECK_MSG(worst <= 2e-2 && worst_cos >= 0.99995,
+			    "%s: max abs %.3g, cosine %.8f", tn, worst,
+			    worst_cos);
+			CHECK_MSG(same <= 1e-3,
+			    "%s: prefill vs one by one %.3g", tn, same);
+		next:
+			ref_model_free(ref);
+			engine_free(eng);
+			model_free(m);
+			gguf_close(g);
+		}
+out:
+	kern_free(k);
+	vkt_close(dev);
+	free(want);
+	free(pre);
+}
+
+/* model_validate and ref_model_load on PATH fail with CODE and WANT. */
+static void
+test_modelgen_both_fail(const char *path, int code, const char *want)
+{
+	struct model_hparams hp;
+	struct gguf *g;
+	struct err e;
+
+	test_modelgen_load_fails(path, code, want);
+	if (gguf_open(path, &g, &e) < 0) {
+		CHECK_MSG(0, "gguf_open: %s", e.msg);
+		return;
+	}
+	CHECK_INT(model_validate(g, &hp, &e), code);
+	CHECK_CONTAINS(e.msg, want);
+	gguf_close(g);
+}
+
+/* Broken qwen2 files: the messages name the tensor, key or architecture. */
+TEST(modelgen_qwen2_errors)
+{
+	const char *path = test_tmpfile("q.gguf");
+	struct model_hparams hp;
+	struct gguf *g;
+	struct err e;
+
+	if (modelgen_write_arch(path, &test_modelgen_small, "qwen2",
+		GGML_TYPE_F32, 5, &e) < 0 ||
+	    gguf_open(path, &g, &e) < 0) {
+		CHECK_MSG(0, "%s", e.msg);
+		return;
+	}
+	CHECK_INT(model_validate(g, &hp, &e), 0);
+	CHECK_STR(hp.arch, "qwen2");
+	CHECK(hp.rope_neox && hp.has_bias && !hp.tied);
+	test_modelgen_both_fail(
+	    test_modelgen_copy(
+		g, "q1.gguf", "blk.1.attn_v.bias", NULL, 0, 0, NULL, NULL),
+	    ERR_MODEL, "missing tensor 'blk.1.attn_v.bias'");
+	test_modelgen_both_fail(test_modelgen_copy(g, "q2.gguf", NULL, NULL, 0,
+				    0, "qwen2.block_count", NULL),
+	    ERR_MODEL, "missing key 'qwen2.block_count'");
+	test_modelgen_both_fail(test_modelgen_copy(g, "q3.gguf", NULL, NULL, 0,
+				    0, "general.architecture", "qwen3moe"),
+	    ERR_UNSUPPORTED, "architecture 'qwen3moe' is not supported");
+	/* the keys follow general.architecture */
+	test_modelgen_both_fail(test_modelgen_copy(g, "q4.gguf", NULL, NULL, 0,
+				    0, "general.architecture", "llama"),
+	    ERR_MODEL, "missing key 'llama.embedding_length'");
+	CHECK_INT(modelgen_write_arch(
+		      path, &test_modelgen_small, "gpt2", GGML_TYPE_F32, 5, &e),
+	    ERR_USAGE);
+	gguf_close(g);
 }

@@ -3,7 +3,8 @@
  * ties, subnormals, overflow, inf, nan), Q8_0/Q4_0 blocks against bytes
  * computed by hand from ggml's reference algorithm, Q4_K/Q5_K/Q6_K
  * super-blocks built by hand against values derived from ggml's layout
- * (the 6-bit scale packing of sub-blocks 4..7 included), and roundtrip
+ * (the 6-bit scale packing of sub-blocks 4..7 included), Q4_1/Q5_0/Q5_1
+ * blocks built by hand (qh bit order, nibble order), and roundtrip
  * error bounds on random data.
  */
 #include <math.h>
@@ -238,6 +239,84 @@ TEST(quant_q4_0_blocks)
 	CHECK(back[0] == 8.0f && back[1] == -7.0f && back[16] == 0.0f);
 }
 
+/*
+ * Hand-built Q4_1, Q5_0, Q5_1 blocks: qs[j] holds j (low nibble:
+ * element j) and 15 - j (high: element 16 + j); qh bytes 0f f0 a5 a5
+ * (little-endian: bit e is element e's bit 4).
+ */
+TEST(quant_legacy_blocks)
+{
+	static const uint8_t qh[4] = { 0x0f, 0xf0, 0xa5, 0xa5 };
+	uint8_t q41[20] = { 0x00, 0x38, 0x00, 0xc0 }; /* d 0.5, m -2 */
+	uint8_t q50[22] = { 0x00, 0x34 };	      /* d 0.25 */
+	uint8_t q51[24] = { 0x00, 0x38, 0x00, 0xc0 }; /* d 0.5, m -2 */
+	float y[32];
+	int j;
+
+	memcpy(q50 + 2, qh, 4);
+	memcpy(q51 + 4, qh, 4);
+	for (j = 0; j < 16; j++) {
+		uint8_t b = (uint8_t)(j | (15 - j) << 4);
+
+		q41[4 + j] = b;
+		q50[6 + j] = b;
+		q51[8 + j] = b;
+	}
+	CHECK_INT(quant_row_size(GGML_TYPE_Q5_1, 64), 48);
+	CHECK_INT(quant_dequantize(GGML_TYPE_Q4_1, q41, y, 32), 0);
+	CHECK(y[0] == -2.0f && y[5] == 0.5f && y[15] == 5.5f);
+	CHECK(y[16] == 5.5f && y[20] == 3.5f && y[31] == -2.0f);
+	/* q = nibble + 16 * bit: e0 16, e4 4, e12 28, e16 31, e17 14, e31 16 */
+	CHECK_INT(quant_dequantize(GGML_TYPE_Q5_0, q50, y, 32), 0);
+	CHECK(y[0] == 0.0f && y[4] == -3.0f && y[12] == 3.0f);
+	CHECK(y[16] == 3.75f && y[17] == -0.5f && y[31] == 0.0f);
+	CHECK(y[3] == 0.75f && y[7] == -2.25f && y[8] == -2.0f);
+	CHECK_INT(quant_dequantize(GGML_TYPE_Q5_1, q51, y, 32), 0);
+	CHECK(y[0] == 6.0f && y[4] == 0.0f && y[12] == 12.0f);
+	CHECK(y[16] == 13.5f && y[17] == 5.0f && y[31] == 6.0f);
+}
+
+/*
+ * Quantizing ramps that fit the formats exactly gives the bytes ggml's
+ * quantize_row_*_ref gives: q = e (bit 4 set for elements 16-31).
+ */
+TEST(quant_legacy_quantize)
+{
+	uint8_t w41[20] = { 0x00, 0x38, 0x00, 0xc0 };
+	uint8_t w50[22] = { 0x00, 0x34, 0x00, 0x00, 0xff, 0xff };
+	uint8_t w51[24] = { 0x00, 0x38, 0x00, 0xc0, 0x00, 0x00, 0xff, 0xff };
+	uint8_t out[24];
+	float x[32], back[32];
+	int j;
+
+	for (j = 0; j < 16; j++) {
+		w41[4 + j] = (uint8_t)(j | (15 - j) << 4);
+		w50[6 + j] = (uint8_t)(j * 0x11);
+		w51[8 + j] = (uint8_t)(j * 0x11);
+	}
+	/* Q4_1: min -2, max 5.5, d 0.5 */
+	for (j = 0; j < 32; j++)
+		x[j] = (float)(j < 16 ? j : 31 - j) * 0.5f - 2.0f;
+	CHECK_INT(quant_quantize(GGML_TYPE_Q4_1, x, out, 32), 0);
+	test_quant_check_bytes(out, w41, 20);
+	CHECK_INT(quant_dequantize(GGML_TYPE_Q4_1, out, back, 32), 0);
+	CHECK(memcmp(back, x, sizeof(x)) == 0);
+	/* Q5_0: the extreme is -4, so d = -4 / -16 */
+	for (j = 0; j < 32; j++)
+		x[j] = (float)(j - 16) * 0.25f;
+	CHECK_INT(quant_quantize(GGML_TYPE_Q5_0, x, out, 32), 0);
+	test_quant_check_bytes(out, w50, 22);
+	CHECK_INT(quant_dequantize(GGML_TYPE_Q5_0, out, back, 32), 0);
+	CHECK(memcmp(back, x, sizeof(x)) == 0);
+	/* Q5_1: min -2, max 13.5, d 0.5 */
+	for (j = 0; j < 32; j++)
+		x[j] = (float)j * 0.5f - 2.0f;
+	CHECK_INT(quant_quantize(GGML_TYPE_Q5_1, x, out, 32), 0);
+	test_quant_check_bytes(out, w51, 24);
+	CHECK_INT(quant_dequantize(GGML_TYPE_Q5_1, out, back, 32), 0);
+	CHECK(memcmp(back, x, sizeof(x)) == 0);
+}
+
 /* A deterministic value roughly N(0, 1) (sum of uniforms). */
 static float
 test_quant_rand(uint64_t *s)
@@ -327,6 +406,64 @@ TEST(quant_roundtrip_bounds)
 	CHECK(memcmp(x, y, sizeof(x)) == 0);
 }
 
+/*
+ * Roundtrip bounds of Q4_1, Q5_0, Q5_1 per block: Q4_1/Q5_1 half a step
+ * (range / 15 or / 31) plus d's f16 error times the largest q and m's
+ * f16 error; Q5_0 a whole step amax / 16 (the value opposite the extreme
+ * clamps from 32 to 31) plus 16 times d's f16 error.
+ */
+TEST(quant_legacy_roundtrip_bounds)
+{
+	enum { N = 32 * 64 };
+	static const uint32_t types[] = { GGML_TYPE_Q4_1, GGML_TYPE_Q5_0,
+		GGML_TYPE_Q5_1 };
+	static float x[N], y[N];
+	static uint8_t buf[N];
+	uint64_t s = 777;
+	size_t i, b, t;
+
+	for (i = 0; i < N; i++)
+		x[i] = test_quant_rand(&s);
+	for (t = 0; t < 3; t++) {
+		double sq = 0, sx = 0;
+
+		CHECK_INT(quant_quantize(types[t], x, buf, N), 0);
+		CHECK_INT(quant_dequantize(types[t], buf, y, N), 0);
+		for (b = 0; b < N / 32; b++) {
+			float lo = x[b * 32], hi = lo, amax = 0;
+			double bound;
+
+			for (i = b * 32; i < b * 32 + 32; i++) {
+				lo = fminf(lo, x[i]);
+				hi = fmaxf(hi, x[i]);
+				amax = fmaxf(amax, fabsf(x[i]));
+			}
+			if (types[t] == GGML_TYPE_Q5_0)
+				bound = amax / 16 * (1 + 16 * 0x1p-11) + 1e-6;
+			else {
+				double qm =
+				    types[t] == GGML_TYPE_Q4_1 ? 15 : 31;
+				double d = (hi - lo) / qm;
+
+				bound = d * (0.5 + qm * 0x1p-11) +
+				    fabs(lo) * 0x1p-11 + 1e-6;
+			}
+			for (i = b * 32; i < b * 32 + 32; i++) {
+				sq += (double)(x[i] - y[i]) * (x[i] - y[i]);
+				sx += (double)x[i] * x[i];
+				CHECK_MSG(fabs((double)x[i] - y[i]) <= bound,
+				    "%s element %zu: %g -> %g",
+				    ggml_type_info(types[t])->name, i,
+				    (double)x[i], (double)y[i]);
+			}
+		}
+		test_note("%s relative rms error %.2e",
+		    ggml_type_info(types[t])->name, sqrt(sq / sx));
+		CHECK(
+		    sqrt(sq / sx) < (types[t] == GGML_TYPE_Q4_1 ? 0.1 : 0.06));
+	}
+}
+
 TEST(quant_unsupported)
 {
 	float x[32] = { 0 };
@@ -337,7 +474,8 @@ TEST(quant_unsupported)
 	CHECK_INT(quant_quantize(GGML_TYPE_Q4_K, x, buf, 32), -1);
 	CHECK_INT(quant_dequantize(GGML_TYPE_Q6_K, buf, x, 32), -1);
 	CHECK_INT(quant_k_quants(GGML_TYPE_Q4_0, buf, buf), -1);
-	CHECK_INT(quant_dequantize(GGML_TYPE_Q4_1, buf, x, 32), -1);
+	CHECK_INT(quant_dequantize(GGML_TYPE_Q8_1, buf, x, 32), -1);
+	CHECK_INT(quant_quantize(GGML_TYPE_Q5_0, x, buf, 48), -1);
 	CHECK_INT(quant_quantize(GGML_TYPE_Q8_0, x, buf, 31), -1);
 	CHECK_INT(quant_dequantize(GGML_TYPE_Q4_0, buf, x, 16), -1);
 }
