@@ -26,6 +26,9 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* A newly allocated printf-formatted string. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* xasprintf with a va_list. */
+char *xvasprintf(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
 
 /*
  * sbuf: a growable byte string, always NUL-terminated (buf is never NULL

@@ -56,16 +56,12 @@ static void browser_msg(struct browser *b, int error, const char *fmt, ...)
 static void
 browser_msg(struct browser *b, int error, const char *fmt, ...)
 {
-	struct sbuf sb;
 	va_list ap;
 
-	sbuf_init(&sb);
-	va_start(ap, fmt);
-	sbuf_vaddf(&sb, fmt, ap);
-	va_end(ap);
 	free(b->msg);
-	b->msg = sbuf_detach(&sb);
-	sbuf_release(&sb);
+	va_start(ap, fmt);
+	b->msg = xvasprintf(fmt, ap);
+	va_end(ap);
 	b->msg_error = error;
 }
 

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "browser.h"
+#include "cmd-gen.h"
 #include "cmpmodel.h"
 #include "compareview.h"
 #include "storage/db-compare.h"
@@ -176,23 +177,6 @@ chatview_engine_fd(const struct tui *t)
 	return t->worker != NULL ? worker_fd(t->worker) : -1;
 }
 
-enum db_finish
-chatview_finish_code(enum gen_finish f)
-{
-	switch (f) {
-	case GEN_FINISH_STOP:
-		return DB_FINISH_STOP;
-	case GEN_FINISH_LENGTH:
-		return DB_FINISH_LENGTH;
-	case GEN_FINISH_CANCELLED:
-		return DB_FINISH_CANCELLED;
-	case GEN_FINISH_ERROR:
-		return DB_FINISH_ERROR;
-	default:
-		return DB_FINISH_NONE;
-	}
-}
-
 /* The line under an answer: how it ended and how fast it was. */
 static void
 chatview_meta(struct sbuf *sb, const struct db_gen_stats *st, int partial,
@@ -249,7 +233,7 @@ chatview_finish(struct tui *t, enum gen_finish finish,
 	st.completion_tokens = gs != NULL ? (int64_t)gs->n_gen : -1;
 	st.ttft_ms = gs != NULL ? gs->t_first * 1000 : -1;
 	st.tokens_per_s = gs != NULL && gs->n_gen > 1 ? gs->gen_tps : -1;
-	st.finish = chatview_finish_code(finish);
+	st.finish = cmd_gen_finish_code(finish);
 	transcript_finish(t->tr, t->gen_entry);
 	if (t->stream != NULL) {
 		id = db_stream_id(t->stream);
@@ -401,8 +385,7 @@ chatview_engine_stop(struct tui *t)
 	t->worker = NULL;
 }
 
-/* A seed for an answer whose parameters ask for a random one. */
-static uint64_t
+uint64_t
 chatview_seed(const struct gen_params *p)
 {
 	uint64_t s = 0;

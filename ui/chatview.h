@@ -52,8 +52,8 @@ size_t chatview_turns(const struct tui *t, struct chat_turn *turns);
 /* Show stored reply TEXT (message ID) as the conversation's next answer. */
 size_t chatview_add_reply(
     struct tui *t, const char *text, size_t len, int64_t id);
-/* The database's finish code for an engine's finish reason. */
-enum db_finish chatview_finish_code(enum gen_finish f);
+/* P's seed, or a random nonzero one when P asks for a random seed (0). */
+uint64_t chatview_seed(const struct gen_params *p);
 /* Stop the running answer (it is kept). */
 void chatview_cancel(struct tui *t);
 /* Leave /edit without sending. */

@@ -289,9 +289,8 @@ static int
 cmd_compare_tokens(struct cmd_compare *r, struct tokenizer_ids *ids)
 {
 	struct llm *l = r->l;
-	struct chat_turn turn = { CHAT_USER, r->text };
 	int32_t max = 0;
-	size_t missing = 0, c;
+	size_t c;
 	struct err err;
 
 	if (r->opt.chat) {
@@ -300,19 +299,8 @@ cmd_compare_tokens(struct cmd_compare *r, struct tokenizer_ids *ids)
 			if (r->cols[c].p.max_tokens < 0 ||
 			    r->cols[c].p.max_tokens > max)
 				max = r->cols[c].p.max_tokens;
-		if (llm_render(l, r->cols[0].p.system_prompt, &turn, 1,
-			llm_reserve(l, max), 0, ids, NULL, &missing, &err) < 0)
-			return cmd_fail(&err);
-		if (r->opt.verbose)
-			fprintf(stderr, "vkchat: chat format: %s (%s)\n",
-			    chat_format_name(l->fmt), l->fmt_why);
-		if (missing > 0)
-			cmd_error(
-			    "warning: the model's vocabulary lacks %zu of "
-			    "the %s format's special tokens: they are "
-			    "sent as text (see --chat-format)",
-			    missing, chat_format_name(l->fmt));
-		return 0;
+		return cmd_gen_render(l, r->cols[0].p.system_prompt, r->text,
+		    max, r->opt.verbose, ids);
 	}
 	if (tokenizer_encode(l->tok, r->text, r->len,
 		tokenizer_add_bos(l->tok) && tokenizer_bos(l->tok) >= 0

@@ -279,6 +279,28 @@ cmd_gen_take(struct cmd_gen_args *a, enum cmd_gen_cmd cmd,
 }
 
 int
+cmd_gen_render(struct llm *l, const char *system, const char *text,
+    int32_t max_tokens, int verbose, struct tokenizer_ids *ids)
+{
+	struct chat_turn turn = { CHAT_USER, text };
+	size_t missing = 0;
+	struct err err;
+
+	if (llm_render(l, system, &turn, 1, llm_reserve(l, max_tokens), 0, ids,
+		NULL, &missing, &err) < 0)
+		return cmd_fail(&err);
+	if (verbose)
+		fprintf(stderr, "vkchat: chat format: %s (%s)\n",
+		    chat_format_name(l->fmt), l->fmt_why);
+	if (missing > 0)
+		cmd_error("warning: the model's vocabulary lacks %zu of the %s "
+			  "format's special tokens: they are sent as text (see "
+			  "--chat-format)",
+		    missing, chat_format_name(l->fmt));
+	return 0;
+}
+
+int
 cmd_gen_args_prompt(
     const struct cmd_gen_args *a, const char *prefix, char **text, size_t *len)
 {

@@ -109,6 +109,16 @@ int cmd_gen_args_parse(struct cmd_gen_args *a, enum cmd_gen_cmd cmd,
 int cmd_gen_args_prompt(
     const struct cmd_gen_args *a, const char *prefix, char **text, size_t *len);
 
+/*
+ * The one user turn TEXT (with system prompt SYSTEM, room kept for
+ * MAX_TOKENS of answer, -1: unlimited) rendered with L's chat format into
+ * IDS; with VERBOSE the format and why it was chosen on stderr, and a
+ * warning when the vocabulary lacks some of its special tokens.  Returns
+ * 0 or the exit status.
+ */
+int cmd_gen_render(struct llm *l, const char *system, const char *text,
+    int32_t max_tokens, int verbose, struct tokenizer_ids *ids);
+
 /* Apply O's settings to *p in order (not the preset); errors name them. */
 int cmd_gen_apply(
     const struct cmd_gen_opts *o, struct gen_params *p, struct err *err);

@@ -98,27 +98,12 @@ static int
 cmd_run_tokens(struct cmd_run *r, struct tokenizer_ids *ids)
 {
 	struct llm *l = r->l;
-	struct chat_turn turn = { CHAT_USER, r->text };
 	unsigned flags = 0;
-	size_t missing = 0;
 	struct err err;
 
-	if (r->opt.chat) {
-		if (llm_render(l, r->p.system_prompt, &turn, 1,
-			llm_reserve(l, r->p.max_tokens), 0, ids, NULL, &missing,
-			&err) < 0)
-			return cmd_fail(&err);
-		if (r->opt.verbose)
-			fprintf(stderr, "vkchat: chat format: %s (%s)\n",
-			    chat_format_name(l->fmt), l->fmt_why);
-		if (missing > 0)
-			cmd_error(
-			    "warning: the model's vocabulary lacks %zu of "
-			    "the %s format's special tokens: they are "
-			    "sent as text (see --chat-format)",
-			    missing, chat_format_name(l->fmt));
-		return 0;
-	}
+	if (r->opt.chat)
+		return cmd_gen_render(l, r->p.system_prompt, r->text,
+		    r->p.max_tokens, r->opt.verbose, ids);
 	if (r->opt.bos < 0)
 		r->opt.bos = tokenizer_add_bos(l->tok);
 	if (r->opt.bos && tokenizer_bos(l->tok) >= 0)

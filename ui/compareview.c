@@ -34,13 +34,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "storage/db-compare.h"
 #include "storage/db-messages.h"
 #include "storage/db-presets.h"
 #include "chatview.h"
+#include "cmd-gen.h"
 #include "cmpmodel.h"
 #include "prompt.h"
 #include "screen.h"
@@ -266,20 +266,6 @@ compareview_open(
 	return 0;
 }
 
-/* A seed for column P when its parameters ask for a random one. */
-static uint64_t
-compareview_seed(const struct gen_params *p)
-{
-	uint64_t s = 0;
-
-	if (p->seed != 0)
-		return p->seed;
-	if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != (ssize_t)sizeof(s))
-		s = (uint64_t)util_wall_ms() * 0x9e3779b97f4a7c15ull ^
-		    (uint64_t)getpid();
-	return s != 0 ? s : 1;
-}
-
 /* Store the run with empty columns; 0 or a negative error. */
 static int
 compareview_store(struct tui *t, const char *prompt, struct err *err)
@@ -344,10 +330,10 @@ compareview_send(struct tui *t, const char *text)
 	}
 	if (chatview_start_prompt(t, text, &c->prompt_id) < 0)
 		return;
-	seed0 = compareview_seed(&c->col[0].params);
+	seed0 = chatview_seed(&c->col[0].params);
 	for (i = 0; i < c->n; i++)
 		c->col[i].seed =
-		    c->same_seed ? seed0 : compareview_seed(&c->col[i].params);
+		    c->same_seed ? seed0 : chatview_seed(&c->col[i].params);
 	free(c->prompt);
 	c->prompt = xstrdup(text);
 	free(c->system);
@@ -411,7 +397,7 @@ compareview_finish(struct tui *t, size_t i, enum gen_finish finish,
 	st->completion_tokens = gs != NULL ? (int64_t)gs->n_gen : -1;
 	st->ttft_ms = gs != NULL ? gs->t_first * 1000 : -1;
 	st->tokens_per_s = gs != NULL && gs->n_gen > 1 ? gs->gen_tps : -1;
-	st->finish = chatview_finish_code(finish);
+	st->finish = cmd_gen_finish_code(finish);
 	col->error = error != NULL ? xstrdup(error) : NULL;
 	transcript_finish(col->tr, 0);
 	if (c->run_id > 0 &&

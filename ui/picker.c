@@ -50,16 +50,12 @@ static void picker_msg(struct picker *p, int error, const char *fmt, ...)
 static void
 picker_msg(struct picker *p, int error, const char *fmt, ...)
 {
-	struct sbuf sb;
 	va_list ap;
 
-	sbuf_init(&sb);
-	va_start(ap, fmt);
-	sbuf_vaddf(&sb, fmt, ap);
-	va_end(ap);
 	free(p->msg);
-	p->msg = sbuf_detach(&sb);
-	sbuf_release(&sb);
+	va_start(ap, fmt);
+	p->msg = xvasprintf(fmt, ap);
+	va_end(ap);
 	p->msg_error = error;
 }
 

@@ -122,16 +122,12 @@ tui_notice(struct tui *t, int error, const char *fmt, ...)
 void
 tui_hint(struct tui *t, const char *fmt, ...)
 {
-	struct sbuf sb;
 	va_list ap;
 
-	sbuf_init(&sb);
-	va_start(ap, fmt);
-	sbuf_vaddf(&sb, fmt, ap);
-	va_end(ap);
 	free(t->hint);
-	t->hint = sbuf_detach(&sb);
-	sbuf_release(&sb);
+	va_start(ap, fmt);
+	t->hint = xvasprintf(fmt, ap);
+	va_end(ap);
 }
 
 int
