@@ -20,6 +20,9 @@
  * with x cached in registers, row slots for short rows, and the same
  * kernel over groups of up to KERN_MV_CPU_COLS columns for prefill
  * (llvmpipe's first-use compile time grows with the columns cached).
+ * There, too, each weight chunk gets a uniform texel buffer view at
+ * upload, and mul_mv is the mul_mv_tex variant reading it: llvmpipe
+ * compiles texel fetches to straight-line gathers (kern_mv_texel).
  */
 #include "kern.h"
 
@@ -47,6 +50,8 @@
 enum kern_op {
 	KERN_MUL_MV,
 	KERN_MUL_MV_KV,
+	KERN_MUL_MV_TEX,
+	KERN_MUL_MV_KV_TEX,
 	KERN_MUL_MM,
 	KERN_GET_ROWS,
 	KERN_RMSNORM,
@@ -65,10 +70,14 @@ static const struct kern_def {
 	uint32_t n_bind;
 	uint32_t write_mask;
 	uint32_t push_size;
+	uint32_t texel_mask;
 } kern_defs[KERN_N_OPS] = {
-	[KERN_MUL_MV] = { "mul_mv", 8, 1u << 2, 17 * 4 },
+	[KERN_MUL_MV] = { "mul_mv", 8, 1u << 2, 17 * 4, 0 },
 	[KERN_MUL_MV_KV] = { "mul_mv", 8, (1u << 2) | (1u << 5) | (1u << 6),
-	    17 * 4 },
+	    17 * 4, 0 },
+	[KERN_MUL_MV_TEX] = { "mul_mv_tex", 8, 1u << 2, 17 * 4, 1u },
+	[KERN_MUL_MV_KV_TEX] = { "mul_mv_tex", 8,
+	    (1u << 2) | (1u << 5) | (1u << 6), 17 * 4, 1u },
 	[KERN_MUL_MM] = { "mul_mm", 3, 1u << 2, 8 * 4 },
 	[KERN_GET_ROWS] = { "get_rows", 3, 1u << 2, 5 * 4 },
 	[KERN_RMSNORM] = { "rmsnorm", 3, 1u << 2, 8 * 4 },
@@ -89,6 +98,8 @@ struct kern {
 	uint32_t wg;	   /* reduction workgroup size */
 	uint32_t nsub;	   /* subgroups per such workgroup, at most */
 	int lane_rows;	   /* mul_mv: one row per invocation (CPU devices) */
+	int texel_views;   /* weight chunks get texel views (CPU devices) */
+	int texel;	   /* mul_mv reads them (kern_mv_texel) */
 };
 
 int
@@ -104,6 +115,7 @@ kern_new(struct vk_device *dev, struct kern **out, struct err *err)
 	k->wg = info->subgroup_size < 64 ? info->subgroup_size : 64;
 	k->nsub = (k->wg + info->subgroup_min - 1) / info->subgroup_min;
 	k->lane_rows = info->vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+	k->texel_views = k->texel = k->lane_rows && info->texel_u128;
 	if (info->max_invocations < KERN_EW_WG ||
 	    info->max_shared < (KERN_MM_BM + KERN_MM_BN) * 33 * 4) {
 		free(k);
@@ -150,6 +162,13 @@ kern_mv_lane_rows(struct kern *k, int on)
 	k->lane_rows = on != 0;
 }
 
+int
+kern_mv_texel(struct kern *k, int on)
+{
+	k->texel = on != 0 && k->texel_views;
+	return k->texel;
+}
+
 /* The pipeline for OP with SPEC constants, made on first use. */
 static int
 kern_pipe(struct kern *k, enum kern_op op, const uint32_t *spec,
@@ -160,6 +179,7 @@ kern_pipe(struct kern *k, enum kern_op op, const uint32_t *spec,
 		.shader = def->shader,
 		.n_bind = def->n_bind,
 		.write_mask = def->write_mask,
+		.texel_mask = def->texel_mask,
 		.push_size = def->push_size,
 		.n_spec = n_spec,
 	};
@@ -424,8 +444,10 @@ kern_weight_upload(struct kern *k, uint32_t type, uint32_t rows, uint32_t cols,
 		    (const unsigned char *)data + c[i].offset;
 		unsigned char *packed = NULL;
 
-		rc = vk_buf_new(
-		    k->dev, c[i].size, VK_BUF_DEVICE, name, &w->bufs[i], err);
+		/* texel views cover whole 16-byte texels */
+		rc = vk_buf_new(k->dev,
+		    k->texel_views ? (c[i].size + 15) / 16 * 16 : c[i].size,
+		    VK_BUF_DEVICE, name, &w->bufs[i], err);
 		if (rc < 0)
 			break;
 		w->n_bufs++;
@@ -445,7 +467,12 @@ kern_weight_upload(struct kern *k, uint32_t type, uint32_t rows, uint32_t cols,
 		}
 		rc = vk_buf_upload(w->bufs[i], 0, src, c[i].size, err);
 		free(packed);
-		w->chunks[i].view = vk_buf_all(w->bufs[i]);
+		w->chunks[i].view = vk_buf_view(w->bufs[i], 0, c[i].size);
+		if (rc == 0 && k->texel_views) {
+			struct vk_view t = vk_buf_all(w->bufs[i]);
+
+			rc = vk_buf_texel(&t, &w->chunks[i].view.texel, err);
+		}
 		w->chunks[i].row0 = (uint32_t)c[i].row0;
 		w->chunks[i].rows = (uint32_t)c[i].rows;
 	}
@@ -463,6 +490,10 @@ kern_weight_release(struct kern_weight *w)
 
 	if (w == NULL)
 		return;
+	for (i = 0; i < w->n_chunks; i++)
+		if (w->chunks[i].view.texel != VK_NULL_HANDLE)
+			vk_buf_texel_free(
+			    w->bufs[i]->dev, w->chunks[i].view.texel);
 	for (i = 0; i < w->n_bufs; i++)
 		vk_buf_free(w->bufs[i]);
 	free(w->bufs);
@@ -563,8 +594,13 @@ kern_mv_record(struct kern *k, struct vk_graph *g, const struct kern_weight *w,
 		uint32_t spec[] = { k->wg, w->type, ncols, rows_wg, k->nsub,
 			nbl, (uint32_t)epi, f != NULL && f->norm != NULL };
 
+		int tex = k->texel && c->view.texel != VK_NULL_HANDLE;
+
 		rc = kern_pipe(k,
-		    epi == KERN_EPI_ROPE_KV ? KERN_MUL_MV_KV : KERN_MUL_MV,
+		    epi == KERN_EPI_ROPE_KV
+			? tex ? KERN_MUL_MV_KV_TEX : KERN_MUL_MV_KV
+			: tex ? KERN_MUL_MV_TEX
+			      : KERN_MUL_MV,
 		    spec, ARRAY_LEN(spec), &p, err);
 	}
 	if (rc < 0)

@@ -106,6 +106,15 @@ void kern_limit_view(struct kern *k, uint64_t bytes);
  */
 void kern_mv_lane_rows(struct kern *k, int on);
 
+/*
+ * Whether mul_mv reads weights through uniform texel buffers (ON) or
+ * storage buffers; returns the setting in force.  On by default on CPU
+ * devices that have RGBA32UI texel buffers, where weights loaded at
+ * that point have texel views (llvmpipe streams them 2.3 times faster);
+ * elsewhere it stays off.  Both are exact alike; tests run both.
+ */
+int kern_mv_texel(struct kern *k, int on);
+
 /* Whether kernels handle ggml weight type TYPE. */
 int kern_type_supported(uint32_t type);
 
@@ -193,6 +202,16 @@ int kern_get_rows(struct kern *k, struct vk_graph *g,
 int kern_rmsnorm(struct kern *k, struct vk_graph *g, struct kern_mat x,
     const struct vk_view *w, struct kern_mat y, uint32_t cols, uint32_t n,
     float eps, struct err *err);
+
+/*
+ * kern_rmsnorm per head: the first HEADS * HEAD_DIM values of x[t], t < N,
+ * are HEADS heads of HEAD_DIM values, each normalized on its own and
+ * multiplied by W (HEAD_DIM f32, shared by the heads; NULL: none) into the
+ * same place of y (qwen3's Q and K norms).  In place allowed.
+ */
+int kern_rmsnorm_heads(struct kern *k, struct vk_graph *g, struct kern_mat x,
+    const struct vk_view *w, struct kern_mat y, uint32_t head_dim,
+    uint32_t heads, uint32_t n, float eps, struct err *err);
 
 /* y = a + b over N rows of COLS.  In place allowed. */
 int kern_add(struct kern *k, struct vk_graph *g, struct kern_mat a,

@@ -80,6 +80,7 @@ vk_buf_new(struct vk_device *dev, uint64_t size, enum vk_buf_kind kind,
 		.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
 		.size = size,
 		.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
+		    VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
 		    VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
 		    VK_BUFFER_USAGE_TRANSFER_DST_BIT,
 		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
@@ -180,7 +181,7 @@ vk_buf_free(struct vk_buf *b)
 struct vk_view
 vk_buf_all(const struct vk_buf *b)
 {
-	struct vk_view v = { b, 0, b->size };
+	struct vk_view v = { b, 0, b->size, VK_NULL_HANDLE };
 
 	return v;
 }
@@ -188,9 +189,57 @@ vk_buf_all(const struct vk_buf *b)
 struct vk_view
 vk_buf_view(const struct vk_buf *b, uint64_t offset, uint64_t size)
 {
-	struct vk_view v = { b, offset, size };
+	struct vk_view v = { b, offset, size, VK_NULL_HANDLE };
 
 	return v;
+}
+
+int
+vk_buf_texel(const struct vk_view *v, VkBufferView *out, struct err *err)
+{
+	struct vk_device *dev = v->buf->dev;
+	VkBufferViewCreateInfo ci = {
+		.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+		.buffer = v->buf->buf,
+		.format = VK_FORMAT_R32G32B32A32_UINT,
+		.offset = v->offset,
+		.range = v->size,
+	};
+	VkResult r;
+
+	*out = VK_NULL_HANDLE;
+	if (!dev->info.texel_u128)
+		return err_set(err, ERR_UNSUPPORTED,
+		    "device '%s' has no RGBA32UI uniform texel buffers",
+		    dev->info.name);
+	if (v->size == 0 || v->size % 16 != 0 ||
+	    v->offset % dev->info.texel_align != 0 ||
+	    v->offset > v->buf->size || v->size > v->buf->size - v->offset)
+		return err_set(err, ERR_RANGE,
+		    "texel view %llu+%llu of buffer '%s' (%llu bytes): "
+		    "offset must be a multiple of %llu, size of 16",
+		    (unsigned long long)v->offset, (unsigned long long)v->size,
+		    v->buf->label, (unsigned long long)v->buf->size,
+		    (unsigned long long)dev->info.texel_align);
+	if (v->size / 16 > dev->info.max_texels)
+		return err_set(err, ERR_UNSUPPORTED,
+		    "texel view of %llu bytes of '%s' exceeds the device's "
+		    "%llu texels",
+		    (unsigned long long)v->size, v->buf->label,
+		    (unsigned long long)dev->info.max_texels);
+	r = vkCreateBufferView(dev->dev, &ci, NULL, out);
+	if (r != VK_SUCCESS) {
+		*out = VK_NULL_HANDLE;
+		return vk_device_check(r, "vkCreateBufferView", err);
+	}
+	return 0;
+}
+
+void
+vk_buf_texel_free(struct vk_device *dev, VkBufferView t)
+{
+	if (t != VK_NULL_HANDLE)
+		vkDestroyBufferView(dev->dev, t, NULL);
 }
 
 static int

@@ -41,11 +41,17 @@ struct vk_buf {
 	char label[64];
 };
 
-/* A range of a buffer that a kernel binds (offset and size in bytes). */
+/*
+ * A range of a buffer that a kernel binds (offset and size in bytes).
+ * TEXEL, when not VK_NULL_HANDLE, is a uniform texel buffer view of the
+ * same range (vk_buf_texel), for bindings a pipeline declares as texel
+ * buffers (vk_pipe_desc.texel_mask); whoever made it destroys it.
+ */
 struct vk_view {
 	const struct vk_buf *buf;
 	uint64_t offset;
 	uint64_t size;
+	VkBufferView texel;
 };
 
 /*
@@ -100,6 +106,18 @@ int vk_buf_split_rows(uint64_t row_bytes, uint64_t n_rows, uint64_t max_bytes,
  * words with 32-bit integers).
  */
 uint64_t vk_buf_max_view(const struct vk_device *dev);
+
+/*
+ * A uniform texel buffer view of V's range as RGBA32UI (16-byte texels;
+ * V's offset a multiple of the device's texel alignment, its size of 16):
+ * *out, destroyed with vk_buf_texel_free.  ERR_UNSUPPORTED when the
+ * device has no such texel buffers or the range exceeds
+ * maxTexelBufferElements; ERR_RANGE for a misaligned range.
+ */
+int vk_buf_texel(const struct vk_view *v, VkBufferView *out, struct err *err);
+
+/* Destroy T, made by vk_buf_texel on DEV.  VK_NULL_HANDLE is ignored. */
+void vk_buf_texel_free(struct vk_device *dev, VkBufferView t);
 
 /* One device-side copy of SIZE bytes from SRC at SRC_OFF to DST at DST_OFF. */
 struct vk_buf_region {

@@ -282,6 +282,7 @@ vk_device_probe(VkPhysicalDevice pd, int index, struct vk_device_info *info)
 		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES
 	};
 	VkPhysicalDeviceMemoryProperties mem;
+	VkFormatProperties fmt;
 	VkExtensionProperties *exts;
 	const VkPhysicalDeviceLimits *lim = &p2.properties.limits;
 	uint32_t n_ext = 0, i;
@@ -326,6 +327,12 @@ vk_device_probe(VkPhysicalDevice pd, int index, struct vk_device_info *info)
 	    info->driver_info, sizeof info->driver_info, "%s", p12.driverInfo);
 	info->max_storage_range = lim->maxStorageBufferRange;
 	info->storage_align = lim->minStorageBufferOffsetAlignment;
+	info->texel_align = lim->minTexelBufferOffsetAlignment;
+	info->max_texels = lim->maxTexelBufferElements;
+	vkGetPhysicalDeviceFormatProperties(
+	    pd, VK_FORMAT_R32G32B32A32_UINT, &fmt);
+	info->texel_u128 = (fmt.bufferFeatures &
+			       VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT) != 0;
 	info->max_shared = lim->maxComputeSharedMemorySize;
 	info->max_invocations = lim->maxComputeWorkGroupInvocations;
 	for (i = 0; i < 3; i++)

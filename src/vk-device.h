@@ -56,10 +56,14 @@ struct vk_device_info {
 	uint64_t max_storage_range; /* maxStorageBufferRange */
 	uint64_t max_alloc;	    /* maxMemoryAllocationSize */
 	uint64_t storage_align;	    /* minStorageBufferOffsetAlignment */
+	uint64_t texel_align;	    /* minTexelBufferOffsetAlignment */
+	uint64_t max_texels;	    /* maxTexelBufferElements */
 	uint32_t max_shared;	    /* maxComputeSharedMemorySize */
 	uint32_t max_invocations;   /* maxComputeWorkGroupInvocations */
 	uint32_t max_groups[3];	    /* maxComputeWorkGroupCount */
 	uint32_t max_push;	    /* maxPushConstantsSize */
+	/* RGBA32UI uniform texel buffers (vk_buf_texel) */
+	int texel_u128;
 	struct vk_device_features feat;
 	const char *unusable; /* NULL, or why the engine cannot use it */
 	int chosen;	      /* the automatic choice */

@@ -37,15 +37,18 @@ struct vk_graph {
 static int
 vk_graph_add_pool(struct vk_graph *g, struct err *err)
 {
-	VkDescriptorPoolSize size = {
-		.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-		.descriptorCount = VK_GRAPH_POOL_SETS * VK_PIPE_MAX_BIND,
+	/* any mix of storage and texel buffers (a pool per 256 sets) */
+	VkDescriptorPoolSize size[2] = {
+		{ VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+		    VK_GRAPH_POOL_SETS * VK_PIPE_MAX_BIND },
+		{ VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER,
+		    VK_GRAPH_POOL_SETS * VK_PIPE_MAX_BIND },
 	};
 	VkDescriptorPoolCreateInfo ci = {
 		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
 		.maxSets = VK_GRAPH_POOL_SETS,
-		.poolSizeCount = 1,
-		.pPoolSizes = &size,
+		.poolSizeCount = 2,
+		.pPoolSizes = size,
 	};
 	VkResult r;
 
@@ -225,6 +228,14 @@ vk_graph_check(const struct vk_graph *g, const struct vk_pipe *p,
 			    p->desc.shader, i, (unsigned long long)v->offset,
 			    (unsigned long long)v->size,
 			    v->buf != NULL ? v->buf->label : "(none)");
+		if ((p->desc.texel_mask >> i) & 1) {
+			if (v->texel == VK_NULL_HANDLE)
+				return err_set(e, ERR_USAGE,
+				    "shader '%s' binding %u: '%s' has no texel "
+				    "view",
+				    p->desc.shader, i, v->buf->label);
+			continue; /* checked by vk_buf_texel */
+		}
 		if (v->offset % info->storage_align != 0)
 			return err_set(e, ERR_RANGE,
 			    "shader '%s' binding %u: offset %llu in '%s' is "
@@ -278,12 +289,7 @@ vk_graph_dispatch(struct vk_graph *g, const struct vk_pipe *p,
     uint32_t gz, struct err *err)
 {
 	VkDescriptorBufferInfo bi[VK_PIPE_MAX_BIND];
-	VkWriteDescriptorSet w = {
-		.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-		.descriptorCount = p->desc.n_bind,
-		.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-		.pBufferInfo = bi,
-	};
+	VkWriteDescriptorSet w[VK_PIPE_MAX_BIND];
 	uint32_t groups[3] = { gx, gy, gz };
 	struct vk_graph_access a[VK_PIPE_MAX_BIND];
 	VkDescriptorSet set;
@@ -309,6 +315,20 @@ vk_graph_dispatch(struct vk_graph *g, const struct vk_pipe *p,
 			.offset = views[i].offset,
 			.range = views[i].size,
 		};
+		w[i] = (VkWriteDescriptorSet){
+			.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+			.dstSet = set,
+			.dstBinding = i,
+			.descriptorCount = 1,
+			.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+			.pBufferInfo = &bi[i],
+		};
+		if ((p->desc.texel_mask >> i) & 1) {
+			w[i].descriptorType =
+			    VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+			w[i].pBufferInfo = NULL;
+			w[i].pTexelBufferView = &views[i].texel;
+		}
 		a[i] = (struct vk_graph_access){
 			.buf = views[i].buf->buf,
 			.lo = views[i].offset,
@@ -317,8 +337,7 @@ vk_graph_dispatch(struct vk_graph *g, const struct vk_pipe *p,
 		};
 		hazard |= vk_graph_hazard(g, &a[i]);
 	}
-	w.dstSet = set;
-	vkUpdateDescriptorSets(g->dev->dev, 1, &w, 0, NULL);
+	vkUpdateDescriptorSets(g->dev->dev, p->desc.n_bind, w, 0, NULL);
 	if (hazard)
 		vk_graph_barrier(g);
 	if (g->n_acc + p->desc.n_bind > g->cap_acc) {

@@ -88,7 +88,9 @@ vk_pipe_new(struct vk_device *dev, const struct vk_pipe_desc *d,
 	for (i = 0; i < d->n_bind; i++) {
 		binds[i] = (VkDescriptorSetLayoutBinding){
 			.binding = i,
-			.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+			.descriptorType = (d->texel_mask >> i) & 1
+			    ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+			    : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
 			.descriptorCount = 1,
 			.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
 		};

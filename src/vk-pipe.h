@@ -2,7 +2,8 @@
  * vk-pipe: compute pipelines made from the embedded shaders, and the
  * device's pipeline cache file.
  *
- * A pipeline binds N storage buffers at set 0, bindings 0..N-1, takes a
+ * A pipeline binds N buffers at set 0, bindings 0..N-1 (storage buffers,
+ * or uniform texel buffers where texel_mask says so), takes a
  * block of push constants, and is specialized with 32-bit constants
  * (constant_id 0..n-1; by convention id 0 is the workgroup size).  It
  * records which bindings it writes, so a command graph can place
@@ -31,8 +32,10 @@ struct vk_pipe_desc {
 	const char *shader;  /* name in the embedded table */
 	uint32_t n_bind;     /* storage buffers at bindings 0..n_bind-1 */
 	uint32_t write_mask; /* bit i set: binding i is written */
-	uint32_t push_size;  /* bytes of push constants (multiple of 4) */
-	uint32_t n_spec;     /* specialization constants 0..n_spec-1 */
+	uint32_t
+	    texel_mask;	    /* bit i set: binding i is a uniform texel buffer */
+	uint32_t push_size; /* bytes of push constants (multiple of 4) */
+	uint32_t n_spec;    /* specialization constants 0..n_spec-1 */
 	uint32_t spec[VK_PIPE_MAX_SPEC];
 };
 

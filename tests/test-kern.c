@@ -192,9 +192,30 @@ test_kern_mul_mat_case(struct test_kern_env *e, uint32_t type, uint32_t rows,
 	return worst;
 }
 
-/* Both layouts: one row per invocation, and rows shared by a group. */
+/*
+ * The matrix-vector strategy (kern_mv_lane_rows) and weight binding
+ * (kern_mv_texel) under test.  On a CPU device the texel path must be
+ * available: it is the default there.
+ */
 static void
-test_kern_matvec(int lane_rows)
+test_kern_strategy(struct test_kern_env *e, int lane_rows, int texel)
+{
+	int on;
+
+	kern_mv_lane_rows(e->k, lane_rows);
+	on = kern_mv_texel(e->k, texel);
+	if (texel && e->dev->info.vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU)
+		CHECK_MSG(on, "device '%s': no texel-buffer weights",
+		    e->dev->info.name);
+}
+
+/*
+ * Both layouts: one row per invocation, and rows shared by a group;
+ * weights read through texel buffers (TEXEL, where the device has them)
+ * or storage buffers.
+ */
+static void
+test_kern_matvec(int lane_rows, int texel)
 {
 	/* 17: more than 8 columns (the CPU strategy's column groups). */
 	static const uint32_t ns[] = { 1, 2, 3, 8, 17 };
@@ -202,7 +223,7 @@ test_kern_matvec(int lane_rows)
 	size_t ti, ni;
 
 	test_kern_open(&e);
-	kern_mv_lane_rows(e.k, lane_rows);
+	test_kern_strategy(&e, lane_rows, texel);
 	for (ti = 0; ti < ARRAY_LEN(test_kern_types); ti++) {
 		uint32_t type = test_kern_types[ti];
 		double worst = 0, max_abs = 0;
@@ -215,10 +236,11 @@ test_kern_matvec(int lane_rows)
 
 			worst = fmax(worst, fmax(r1, r2));
 		}
-		test_note("mul_mv %s %s: max abs error %.3g, %.3g of the "
+		test_note("mul_mv %s%s %s: max abs error %.3g, %.3g of the "
 			  "bound",
-		    lane_rows ? "rows" : "blocks", test_kern_type_name(type),
-		    max_abs, worst);
+		    lane_rows ? "rows" : "blocks",
+		    kern_mv_texel(e.k, texel) ? " texel" : "",
+		    test_kern_type_name(type), max_abs, worst);
 		CHECK_MSG(worst <= 1.0, "mul_mv %s: error %.3g x bound",
 		    test_kern_type_name(type), worst);
 	}
@@ -227,12 +249,22 @@ test_kern_matvec(int lane_rows)
 
 TEST(kern_mul_mat_matvec_rows)
 {
-	test_kern_matvec(1);
+	test_kern_matvec(1, 1);
+}
+
+TEST(kern_mul_mat_matvec_rows_storage)
+{
+	test_kern_matvec(1, 0);
 }
 
 TEST(kern_mul_mat_matvec_blocks)
 {
-	test_kern_matvec(0);
+	test_kern_matvec(0, 0);
+}
+
+TEST(kern_mul_mat_matvec_blocks_texel)
+{
+	test_kern_matvec(0, 1);
 }
 
 TEST(kern_mul_mat_tiled)
@@ -307,7 +339,9 @@ TEST(kern_mul_mat_kquant)
 				"mul_mv blocks", "mul_mm", "split" };
 			double worst = 0, max_abs = 0;
 
-			kern_mv_lane_rows(e.k, mode == 0 || mode == 3);
+			/* texel buffers but for the GPU strategy */
+			test_kern_strategy(
+			    &e, mode == 0 || mode == 3, mode != 1);
 			/*
 			 * 8 KiB: Q6_K rows of 630 bytes split in steps of 8
 			 * rows (the binding alignment)
@@ -650,7 +684,7 @@ TEST(kern_fused_norm_silu)
 		double worst = 0;
 		size_t ti, ni;
 
-		kern_mv_lane_rows(e.k, lane);
+		test_kern_strategy(&e, lane, lane);
 		for (ti = 0; ti < ARRAY_LEN(test_kern_fused_types); ti++)
 			for (ni = 0; ni < ARRAY_LEN(ns); ni++) {
 				if (!lane && ns[ni] > 8)
@@ -677,7 +711,7 @@ TEST(kern_fused_rope_kv)
 		double worst = 0;
 		size_t ti, ni;
 
-		kern_mv_lane_rows(e.k, lane);
+		test_kern_strategy(&e, lane, lane);
 		for (ti = 0; ti < ARRAY_LEN(test_kern_rope_types); ti++)
 			for (ni = 0; ni < ARRAY_LEN(ns); ni++) {
 				if (!lane && ns[ni] > 8)

@@ -481,3 +481,53 @@ TEST(vk_graph_errors)
 	vk_buf_free(a);
 	vkt_close(dev);
 }
+
+/*
+ * Texel-buffer bindings: vk_buf_texel checks its range, and a pipeline
+ * binding declared as a texel buffer refuses a view without one.
+ */
+TEST(vk_graph_texel_binding)
+{
+	struct vk_device *dev = vkt_open();
+	struct vk_buf *a = vkt_buf(dev, VK_BUF_DEVICE, NULL, 4096);
+	struct vk_pipe_desc d = {
+		.shader = "mul_mv_tex",
+		.n_bind = 8,
+		.write_mask = 1u << 2,
+		.texel_mask = 1u,
+		.push_size = 17 * 4,
+	};
+	uint32_t push[17] = { 0 };
+	struct vk_view views[8];
+	struct vk_view odd = vk_buf_view(a, 0, 100);
+	struct vk_pipe *p;
+	struct vk_graph *g;
+	struct err err;
+	VkBufferView t;
+	size_t i;
+
+	if (!dev->info.texel_u128) {
+		CHECK_INT(vk_buf_texel(&odd, &t, &err), ERR_UNSUPPORTED);
+		test_skip("device has no RGBA32UI texel buffers");
+	}
+	CHECK_INT(vk_buf_texel(&odd, &t, &err), ERR_RANGE);
+	CHECK_CONTAINS(err.msg, "size of 16");
+	CHECK(t == VK_NULL_HANDLE);
+	for (i = 0; i < 8; i++)
+		views[i] = vk_buf_all(a);
+	CHECK_INT(vk_pipe_new(dev, &d, &p, &err), 0);
+	CHECK_INT(vk_graph_new(dev, &g, &err), 0);
+	CHECK_INT(vk_graph_begin(g, &err), 0);
+	CHECK_INT(
+	    vk_graph_dispatch(g, p, views, push, 1, 1, 1, &err), ERR_USAGE);
+	CHECK_CONTAINS(err.msg, "no texel view");
+	CHECK_INT(vk_graph_begin(g, &err), 0);
+	CHECK_INT(vk_buf_texel(&views[0], &views[0].texel, &err), 0);
+	CHECK_INT(vk_graph_dispatch(g, p, views, push, 1, 1, 1, &err), 0);
+	CHECK_INT(vk_graph_end(g, &err), 0);
+	vk_graph_free(g);
+	vk_pipe_free(p);
+	vk_buf_texel_free(dev, views[0].texel);
+	vk_buf_free(a);
+	vkt_close(dev);
+}
