@@ -385,8 +385,7 @@ cmd_bench(int argc, char **argv)
 			fputs(cmd_bench_usage, stdout);
 			return EXIT_OK;
 		default:
-			/* As typed, also for a long option's letter. */
-			status = cmd_bad_optarg("bench", 0, argv, optind);
+			status = cmd_bad_optarg("bench", optopt, argv, optind);
 			break;
 		}
 		if (status != EXIT_OK) {

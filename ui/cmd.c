@@ -64,15 +64,35 @@ cmd_fail(const struct err *err)
 	return cmd_status(err->code);
 }
 
-/* "CMD: WHAT 'OPTION'": see cmd_bad_optarg(). */
+/*
+ * Whether getopt stopped at letter OPT inside the short-option cluster
+ * ARGV[IND] ("-xh": optind stays on a cluster until its last letter).
+ */
+static int
+cmd_in_cluster(int opt, char **argv, int ind)
+{
+	const char *w = argv[ind];
+
+	return w != NULL && w[0] == '-' && w[1] != '-' && w[1] != '\0' &&
+	    strchr(w + 1, opt) != NULL;
+}
+
+/*
+ * "CMD: WHAT 'OPTION'": see cmd_bad_optarg().  A long option's error
+ * leaves optind past it and optopt at its value, which may be a letter
+ * (--model's 'm'): it is named as typed.
+ */
 static void
 cmd_option_error(
     const char *cmd, const char *what, int opt, char **argv, int ind)
 {
-	if (opt > 0 && opt < 256)
+	const char *prev = argv[ind - 1];
+
+	if (opt > 0 && opt < 256 &&
+	    (strncmp(prev, "--", 2) != 0 || cmd_in_cluster(opt, argv, ind)))
 		cmd_error("%s: %s '-%c'", cmd, what, opt);
 	else
-		cmd_error("%s: %s '%s'", cmd, what, argv[ind - 1]);
+		cmd_error("%s: %s '%s'", cmd, what, prev);
 }
 
 int

@@ -45,7 +45,8 @@ int cmd_bad_option(const char *cmd, char **argv, void (*usage)(FILE *f));
 /*
  * Report the option getopt_long() just refused in ARGV (with opterr 0)
  * as "CMD: bad option or missing argument ...": '-L' when OPT (optopt) is
- * an option letter L, else ARGV[IND - 1] (IND: optind) as it was typed.
+ * the letter L of a short option, else the long option ARGV[IND - 1]
+ * (IND: optind) as it was typed.
  * Returns EXIT_USAGE; the usage is the caller's to print.
  */
 int cmd_bad_optarg(const char *cmd, int opt, char **argv, int ind);

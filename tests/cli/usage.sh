@@ -33,7 +33,10 @@ for c in run compare chat; do
 	t_usage "$c: unknown long option" yes "$c: $B '--bogus'" $V $c --bogus
 	t_usage "$c: unknown short option" yes "$c: $B '-x'" $V $c -vx
 	t_usage "$c: -m without its file" yes "$c: $B '-m'" $V $c -m
-	t_usage "$c: --model without its file" yes "$c: $B '-m'" $V $c --model
+	t_usage "$c: --model without its file" yes "$c: $B '--model'" \
+		$V $c --model
+	t_usage "$c: a short option after a long one" yes "$c: $B '-x'" \
+		$V $c --system s -xh
 	t_usage "$c: -n without its count" yes "$c: $B '-n'" $V $c -m x -n
 	t_usage "$c: --temp without its value" yes "$c: $B '--temp'" \
 		$V $c -m x --temp
@@ -81,12 +84,17 @@ t_usage "bench: unknown long option" yes "bench: $B '--bogus'" \
 t_usage "bench: unknown short option" yes "bench: $B '-x'" $V bench -x
 t_usage "bench: --model without its file" yes "bench: $B '--model'" \
 	$V bench --model
+t_usage "bench: a short option after a long one" yes "bench: $B '-x'" \
+	$V bench --json -xh
+t_usage "bench: -m without its file" yes "bench: $B '-m'" $V bench --json -m
 t_usage "bench: --parallel needs a count" yes \
 	"--parallel: '9' is not a count (1-8)" $V bench --parallel 9
 t_usage "tokenize: unknown short option" yes "tokenize: $B '-x'" \
 	$V tokenize -x
 t_usage "tokenize: unknown long option" yes "tokenize: $B '--bogus'" \
 	$V tokenize --bogus
+t_usage "tokenize: a short option after a long one" yes \
+	"tokenize: $B '-x'" $V tokenize --json -xh
 t_usage "tokenize: --bench without its count" yes "tokenize: $B '--bench'" \
 	$V tokenize --bench
 t_usage "tokenize: --bench needs a count" no \
@@ -95,4 +103,8 @@ t_usage "info: unknown option" yes "info: unknown option '--frob'" \
 	$V info --frob
 t_usage "devices: unknown short option" yes "devices: unknown option '-q'" \
 	$V devices -q
+t_usage "devices: a short option after a long one" yes \
+	"devices: unknown option '-q'" $V devices --json -qh
+t_usage "devices: a long option's letter is not an option" yes \
+	"devices: unknown option '--json=1'" $V devices --json=1
 t_end
