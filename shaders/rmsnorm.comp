@@ -2,13 +2,18 @@
 /*
  * rmsnorm: y[t][i] = x[t][i] / sqrt(mean_i(x[t][i]^2) + eps) * w[i]
  * (w[i] taken as 1 when has_w is 0).  In place (y = x) is allowed.
+ * With heads > 1 each row of x holds that many rows of n values side by
+ * side (qwen3's per-head Q and K norms), each normalized on its own with
+ * the same w.
  *
- * Dispatch: one workgroup per row t < rows (folded, see common_group).
- * Bindings: 0 x (f32, read), 1 w (f32, read; any buffer when has_w is 0),
- * 2 y (f32, write).  Element (t, i) of x is x[x_off + t*x_stride + i],
- * of y y[y_off + t*y_stride + i].  Push: n, rows, x_off, x_stride, y_off,
- * y_stride, has_w, eps.  Specialization: 0 workgroup size, 1 NSUB.
- * Reference: ref_rmsnorm(); test: kern_rmsnorm.
+ * Dispatch: one workgroup per row r < rows (folded, see common_group):
+ * token t = r / heads, head h = r % heads.  Bindings: 0 x (f32, read),
+ * 1 w (f32, read; any buffer when has_w is 0), 2 y (f32, write).  Element
+ * i of row r is x[x_off + t*x_stride + h*n + i], of y
+ * y[y_off + t*y_stride + h*n + i].  Push: n, rows, x_off, x_stride,
+ * y_off, y_stride, has_w, eps, heads.  Specialization: 0 workgroup size,
+ * 1 NSUB.  Reference: ref_rmsnorm(); tests: kern_rmsnorm,
+ * kern_rmsnorm_heads.
  */
 #include "common.glsl"
 
@@ -28,6 +33,7 @@ layout(push_constant) uniform Push {
 	uint y_stride;
 	uint has_w;
 	float eps;
+	uint heads;
 } p;
 
 #include "reduce.glsl"
@@ -35,12 +41,13 @@ layout(push_constant) uniform Push {
 void
 main()
 {
-	const uint t = common_group();
-	const uint xb = p.x_off + t * p.x_stride;
-	const uint yb = p.y_off + t * p.y_stride;
+	const uint r = common_group();
+	const uint t = r / p.heads, h = r % p.heads;
+	const uint xb = p.x_off + t * p.x_stride + h * p.n;
+	const uint yb = p.y_off + t * p.y_stride + h * p.n;
 	float s = 0.0;
 
-	if (t >= p.rows)
+	if (r >= p.rows)
 		return;
 	for (uint i = gl_LocalInvocationID.x; i < p.n; i += gl_WorkGroupSize.x)
 		s += x[xb + i] * x[xb + i];

@@ -22,11 +22,14 @@
  * CPU devices): Q|K|V product of the normed x with rope and the KV store
  * in its epilogue, attention, output product accumulated into x,
  * gate|up product of the normed x with silu * up in its epilogue, down
- * product accumulated into x (5 dispatches).  Otherwise step by step:
- * rmsnorm, Q|K|V product, Q|K|V bias add (qwen2), rope over the Q and
- * K heads at once, kv_store, attention, output product accumulated into
- * x, rmsnorm, gate|up product, silu_mul, down product accumulated into x
- * (10 dispatches; 11 with the biases).
+ * product accumulated into x (5 dispatches).  Where something comes
+ * between the Q|K|V product and rope (qwen2's bias add; qwen3's per-head
+ * rmsnorm of the Q heads and of the K heads) the product only stores,
+ * and those steps, rope and kv_store follow as dispatches of their own
+ * (8 for qwen2, 9 for qwen3).  Otherwise step by step: rmsnorm, Q|K|V
+ * product, the same Q|K|V steps, attention, output product accumulated
+ * into x, rmsnorm, gate|up product, silu_mul, down product accumulated
+ * into x (10 dispatches; 11 with the biases, 12 with the Q/K norms).
  * Then the logits: when every token of the step wants them the head
  * product norms x itself; otherwise the wanted rows of x are gathered
  * (get_rows over x viewed as an f32 matrix) and normed first; the
@@ -316,8 +319,7 @@ engine_group(struct engine *e, struct vk_graph *g, const struct model_group *gr,
 }
 
 /*
- * Whether layer LY runs fused for N tokens: no Q|K|V biases (qwen2: the
- * epilogue would have to add them before rope), Q|K|V and gate|up are one
+ * Whether layer LY runs fused for N tokens: Q|K|V and gate|up are one
  * matrix each, the matrix-vector kernel takes them (kern_fusable), and
  * the shapes fit the epilogues (even head size, norm of a multiple of 4).
  */
@@ -325,17 +327,68 @@ static int
 engine_fusable(const struct engine *e, const struct model_layer *ly, uint32_t n)
 {
 	return ly->qkv.n_parts == 1 && ly->gu.n_parts == 1 &&
-	    ly->qkv_bias == NULL && e->m->hp.head_dim % 2 == 0 &&
-	    e->m->hp.n_embd % 4 == 0 &&
+	    e->m->hp.head_dim % 2 == 0 && e->m->hp.n_embd % 4 == 0 &&
 	    kern_fusable(e->k, &ly->qkv.parts[0].w, n) &&
 	    kern_fusable(e->k, &ly->gu.parts[0].w, n);
 }
 
 /*
- * Record layer L for N tokens, fused into five dispatches: Q|K|V product
- * of the normed x with rope and the KV store in its epilogue, attention,
- * output product accumulated into x, gate|up product of the normed x
- * with silu * up in its epilogue, down product accumulated into x.
+ * Whether rope and the KV store can run in the Q|K|V product's epilogue:
+ * no Q|K|V biases (qwen2) to add and no Q/K heads to norm (qwen3: a
+ * head's norm needs all its values) before rope.
+ */
+static int
+engine_rope_fusable(const struct model_layer *ly)
+{
+	return ly->qkv_bias == NULL && ly->q_norm == NULL;
+}
+
+/*
+ * Record what follows layer L's Q|K|V product for N tokens when rope is
+ * not in its epilogue: the bias add, the per-head Q and K norms (those
+ * the layer has), rope over the Q and K heads, kv_store.
+ */
+static int
+engine_record_qkv_steps(struct engine *e, struct vk_graph *g, uint32_t l,
+    uint32_t n, const struct kern_rope *rope, struct err *err)
+{
+	const struct model_hparams *hp = &e->m->hp;
+	const struct model_layer *ly = &e->m->layers[l];
+	struct vk_view tokv =
+	    vk_buf_view(e->step, 0, n * sizeof(struct kern_tok));
+	struct kern_mat q = engine_mat(e->qkv, 0, e->qkv_w);
+	struct kern_mat k = engine_mat(e->qkv, hp->q_dim, e->qkv_w);
+	struct kern_mat v =
+	    engine_mat(e->qkv, hp->q_dim + hp->kv_dim, e->qkv_w);
+	struct vk_view qn, kn;
+	int rc;
+
+	if (ly->qkv_bias != NULL &&
+	    (rc = kern_add(e->k, g, q, engine_mat(ly->qkv_bias, 0, 0), q,
+		 e->qkv_w, n, err)) < 0)
+		return rc;
+	if (ly->q_norm != NULL) {
+		qn = vk_buf_all(ly->q_norm);
+		kn = vk_buf_all(ly->k_norm);
+		if ((rc = kern_rmsnorm_heads(e->k, g, q, &qn, q, hp->head_dim,
+			 hp->n_head, n, hp->rms_eps, err)) < 0 ||
+		    (rc = kern_rmsnorm_heads(e->k, g, k, &kn, k, hp->head_dim,
+			 hp->n_head_kv, n, hp->rms_eps, err)) < 0)
+			return rc;
+	}
+	if ((rc = kern_rope(e->k, g, tokv, q, rope, n, err)) < 0)
+		return rc;
+	return kern_kv_store(e->k, g, tokv, k, v, vk_buf_all(e->kc[l]),
+	    vk_buf_all(e->vc[l]), hp->kv_dim, n, err);
+}
+
+/*
+ * Record layer L for N tokens, fused into five dispatches (8 or 9, see
+ * engine_rope_fusable): Q|K|V product of the normed x with rope and the
+ * KV store in its epilogue (or storing Q|K|V for
+ * engine_record_qkv_steps), attention, output product accumulated into
+ * x, gate|up product of the normed x with silu * up in its epilogue,
+ * down product accumulated into x.
  */
 static int
 engine_record_fused(struct engine *e, struct vk_graph *g, uint32_t l,
@@ -372,8 +425,12 @@ engine_record_fused(struct engine *e, struct vk_graph *g, uint32_t l,
 	};
 	int rc;
 
+	if (!engine_rope_fusable(ly))
+		fq.epi = KERN_EPI_STORE;
 	if ((rc = kern_mul_mat_fused(
 		 e->k, g, &ly->qkv.parts[0].w, x, qkv, n, 0, &fq, err)) < 0 ||
+	    (fq.epi == KERN_EPI_STORE &&
+		(rc = engine_record_qkv_steps(e, g, l, n, rope, err)) < 0) ||
 	    (rc = kern_attention(
 		 e->k, g, tokv, qkv, fq.kc, fq.vc, att, &attn, n, err)) < 0 ||
 	    (rc = kern_mul_mat(e->k, g, &ly->wo, att, x, n, 1, err)) < 0 ||
@@ -383,7 +440,7 @@ engine_record_fused(struct engine *e, struct vk_graph *g, uint32_t l,
 	return kern_mul_mat(e->k, g, &ly->down, gate, x, n, 1, err);
 }
 
-/* Record layer L for N tokens step by step (10 dispatches). */
+/* Record layer L for N tokens step by step (10 to 12 dispatches). */
 static int
 engine_record_layer(struct engine *e, struct vk_graph *g, uint32_t l,
     uint32_t n, const struct kern_rope *rope, struct err *err)
@@ -405,17 +462,7 @@ engine_record_layer(struct engine *e, struct vk_graph *g, uint32_t l,
 	if ((rc = kern_rmsnorm(
 		 e->k, g, x, &an, xn, hp->n_embd, n, hp->rms_eps, err)) < 0 ||
 	    (rc = engine_group(e, g, &ly->qkv, xn, e->qkv, n, err)) < 0 ||
-	    (ly->qkv_bias != NULL &&
-		(rc = kern_add(e->k, g, engine_mat(e->qkv, 0, e->qkv_w),
-		     engine_mat(ly->qkv_bias, 0, 0),
-		     engine_mat(e->qkv, 0, e->qkv_w), e->qkv_w, n, err)) < 0) ||
-	    (rc = kern_rope(e->k, g, tokv, engine_mat(e->qkv, 0, e->qkv_w),
-		 rope, n, err)) < 0 ||
-	    (rc = kern_kv_store(e->k, g, tokv,
-		 engine_mat(e->qkv, hp->q_dim, e->qkv_w),
-		 engine_mat(e->qkv, hp->q_dim + hp->kv_dim, e->qkv_w),
-		 vk_buf_all(e->kc[l]), vk_buf_all(e->vc[l]), hp->kv_dim, n,
-		 err)) < 0 ||
+	    (rc = engine_record_qkv_steps(e, g, l, n, rope, err)) < 0 ||
 	    (rc = kern_attention(e->k, g, tokv, engine_mat(e->qkv, 0, e->qkv_w),
 		 vk_buf_all(e->kc[l]), vk_buf_all(e->vc[l]), att, &attn, n,
 		 err)) < 0 ||

@@ -80,7 +80,7 @@ static const struct kern_def {
 	    (1u << 2) | (1u << 5) | (1u << 6), 17 * 4, 1u },
 	[KERN_MUL_MM] = { "mul_mm", 3, 1u << 2, 8 * 4 },
 	[KERN_GET_ROWS] = { "get_rows", 3, 1u << 2, 5 * 4 },
-	[KERN_RMSNORM] = { "rmsnorm", 3, 1u << 2, 8 * 4 },
+	[KERN_RMSNORM] = { "rmsnorm", 3, 1u << 2, 9 * 4 },
 	[KERN_ADD] = { "add", 3, 1u << 2, 7 * 4 },
 	[KERN_SILU_MUL] = { "silu_mul", 3, 1u << 2, 7 * 4 },
 	[KERN_ROPE] = { "rope", 3, 1u << 1, 8 * 4 },
@@ -766,21 +766,28 @@ kern_get_rows(struct kern *k, struct vk_graph *g, const struct kern_weight *w,
 	return 0;
 }
 
-int
-kern_rmsnorm(struct kern *k, struct vk_graph *g, struct kern_mat x,
-    const struct vk_view *w, struct kern_mat y, uint32_t cols, uint32_t n,
-    float eps, struct err *err)
+/* rmsnorm over HEADS runs of COLS values per row (see rmsnorm.comp). */
+static int
+kern_rmsnorm_runs(struct kern *k, struct vk_graph *g, struct kern_mat x,
+    const struct vk_view *w, struct kern_mat y, uint32_t cols, uint32_t heads,
+    uint32_t n, float eps, struct err *err)
 {
 	struct vk_view views[3] = { x.view, w != NULL ? *w : x.view, y.view };
 	uint32_t spec[] = { k->wg, k->nsub };
-	uint32_t push[8] = { cols, n, x.off, x.stride, y.off, y.stride,
-		w != NULL };
+	uint32_t push[9] = { cols, n * heads, x.off, x.stride, y.off, y.stride,
+		w != NULL, 0, heads };
 	struct vk_pipe *p;
 	uint32_t gx, gy;
 	int rc;
 
-	if ((rc = kern_mat_check("rmsnorm", "x", &x, n, cols, err)) < 0 ||
-	    (rc = kern_mat_check("rmsnorm", "y", &y, n, cols, err)) < 0)
+	if (heads == 0 || (uint64_t)cols * heads > UINT32_MAX ||
+	    (uint64_t)n * heads > UINT32_MAX)
+		return err_set(err, ERR_RANGE,
+		    "rmsnorm: %u heads of %u values over %u rows", heads, cols,
+		    n);
+	if ((rc = kern_mat_check("rmsnorm", "x", &x, n, cols * heads, err)) <
+		0 ||
+	    (rc = kern_mat_check("rmsnorm", "y", &y, n, cols * heads, err)) < 0)
 		return rc;
 	if (w != NULL && w->size < (uint64_t)cols * 4)
 		return err_set(err, ERR_RANGE,
@@ -790,8 +797,24 @@ kern_rmsnorm(struct kern *k, struct vk_graph *g, struct kern_mat x,
 	rc = kern_pipe(k, KERN_RMSNORM, spec, ARRAY_LEN(spec), &p, err);
 	if (rc < 0)
 		return rc;
-	kern_groups(k, n, &gx, &gy);
+	kern_groups(k, n * heads, &gx, &gy);
 	return vk_graph_dispatch(g, p, views, push, gx, gy, 1, err);
+}
+
+int
+kern_rmsnorm(struct kern *k, struct vk_graph *g, struct kern_mat x,
+    const struct vk_view *w, struct kern_mat y, uint32_t cols, uint32_t n,
+    float eps, struct err *err)
+{
+	return kern_rmsnorm_runs(k, g, x, w, y, cols, 1, n, eps, err);
+}
+
+int
+kern_rmsnorm_heads(struct kern *k, struct vk_graph *g, struct kern_mat x,
+    const struct vk_view *w, struct kern_mat y, uint32_t head_dim,
+    uint32_t heads, uint32_t n, float eps, struct err *err)
+{
+	return kern_rmsnorm_runs(k, g, x, w, y, head_dim, heads, n, eps, err);
 }
 
 /* add and silu_mul: y = f(a, b) element-wise over N rows of COLS. */

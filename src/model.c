@@ -1,6 +1,6 @@
 /*
- * model: llama and qwen2 hyperparameters and weights from GGUF to the
- * device.  See model.h (also for how qwen2's NEOX rope becomes llama's).
+ * model: llama, qwen2 and qwen3 hyperparameters and weights from GGUF to
+ * the device.  See model.h (also for how NEOX rope becomes llama's).
  *
  * Everything that can be wrong with a file is found by model_validate
  * before a byte goes to the device; model_load then only uploads.  The
@@ -198,6 +198,8 @@ enum {
 	MODEL_T_BQ, /* the biases: NULL without them */
 	MODEL_T_BK,
 	MODEL_T_BV,
+	MODEL_T_QN, /* the Q and K norms: NULL without them */
+	MODEL_T_KN,
 	MODEL_T_COUNT,
 };
 
@@ -236,6 +238,13 @@ model_layer_tensors(const struct gguf *g, const struct model_hparams *hp,
 		(rc = model_layer_tensor(
 		     g, l, "attn_v.bias", kvd, 0, &t[MODEL_T_BV], err)) < 0))
 		return rc;
+	t[MODEL_T_QN] = t[MODEL_T_KN] = NULL;
+	if (hp->has_qk_norm &&
+	    ((rc = model_layer_tensor(g, l, "attn_q_norm.weight", hp->head_dim,
+		  0, &t[MODEL_T_QN], err)) < 0 ||
+		(rc = model_layer_tensor(g, l, "attn_k_norm.weight",
+		     hp->head_dim, 0, &t[MODEL_T_KN], err)) < 0))
+		return rc;
 	return 0;
 }
 
@@ -244,9 +253,11 @@ static const struct model_arch {
 	const char *name; /* general.architecture and key prefix */
 	int rope_neox;	  /* pairs (x[i], x[i + n_rot/2]) */
 	int has_bias;	  /* attn_q/k/v.bias */
+	int has_qk_norm;  /* attn_q_norm, attn_k_norm: per-head RMSNorm */
 } model_archs[] = {
-	{ "llama", 0, 0 },
-	{ "qwen2", 1, 1 },
+	{ "llama", 0, 0, 0 },
+	{ "qwen2", 1, 1, 0 },
+	{ "qwen3", 1, 0, 1 },
 };
 
 static int
@@ -273,12 +284,14 @@ model_hparams_read(
 			break;
 	if (i == sizeof model_archs / sizeof model_archs[0])
 		return err_set(err, ERR_UNSUPPORTED,
-		    "%s: architecture '%.*s' is not supported (llama, qwen2)",
+		    "%s: architecture '%.*s' is not supported (llama, qwen2, "
+		    "qwen3)",
 		    gguf_path(g), (int)(arch.len > 64 ? 64 : arch.len),
 		    arch.ptr);
 	a = hp->arch = model_archs[i].name;
 	hp->rope_neox = model_archs[i].rope_neox;
 	hp->has_bias = model_archs[i].has_bias;
+	hp->has_qk_norm = model_archs[i].has_qk_norm;
 	snprintf(key, sizeof key, "%s.attention.key_length", a);
 	if ((rc = model_hp_int(
 		 g, a, "embedding_length", 0, 1, &hp->n_embd, err)) < 0 ||
@@ -470,9 +483,63 @@ model_upload_placed(struct model *m, const struct gguf_tensor **t, size_t n,
 	return rc;
 }
 
-/* A vector tensor as f32 in a new device buffer. */
+/*
+ * The row of a NEOX-ordered head that row R of the permuted order holds:
+ * rows 2i and 2i+1 (i < n_rot/2) take rows i and i + n_rot/2 of their
+ * head; unrotated rows stay.
+ */
+static uint32_t
+model_neox_src(const struct model_hparams *hp, uint32_t r)
+{
+	uint32_t d = r % hp->head_dim;
+
+	if (d >= hp->n_rot)
+		return r;
+	return r - d + d / 2 + (d % 2) * (hp->n_rot / 2);
+}
+
+/*
+ * *COPY = matrix T (Q or K: whole heads) with its rows permuted as
+ * model_neox_src says, the data in *BUF (new; the caller frees it).
+ */
+static void
+model_neox_matrix(const struct model_hparams *hp, const struct gguf_tensor *t,
+    struct gguf_tensor *copy, unsigned char **buf)
+{
+	size_t row = model_row_bytes(t->type, (uint32_t)t->ne[0]);
+	uint32_t r;
+
+	*buf = xreallocarray(NULL, (size_t)t->ne[1], row);
+	for (r = 0; r < t->ne[1]; r++)
+		memcpy(*buf + r * row,
+		    (const unsigned char *)t->data +
+			model_neox_src(hp, r) * row,
+		    row);
+	*copy = *t;
+	copy->data = *buf;
+}
+
+/* Permute the N values of V (whole heads) as model_neox_src says. */
+static void
+model_neox_vec(const struct model_hparams *hp, float *v, uint32_t n)
+{
+	float *tmp = xreallocarray(NULL, n, sizeof *tmp);
+	uint32_t r;
+
+	for (r = 0; r < n; r++)
+		tmp[r] = v[model_neox_src(hp, r)];
+	memcpy(v, tmp, n * sizeof *v);
+	free(tmp);
+}
+
+/*
+ * A vector tensor as f32 in a new device buffer; with NEOX set, it is
+ * whole heads whose values are permuted as Q's and K's rows are (the
+ * qwen3 Q/K norm weights: the per-head RMS does not see the order, the
+ * elementwise weight does).
+ */
 static int
-model_upload_vec(struct model *m, const struct gguf_tensor *t,
+model_upload_vec(struct model *m, const struct gguf_tensor *t, int neox,
     struct vk_buf **out, struct err *err)
 {
 	size_t n = (size_t)t->n_elements;
@@ -482,6 +549,8 @@ model_upload_vec(struct model *m, const struct gguf_tensor *t,
 
 	snprintf(name, sizeof name, "%.*s", (int)t->name.len, t->name.ptr);
 	quant_dequantize(t->type, t->data, v, n);
+	if (neox)
+		model_neox_vec(&m->hp, v, (uint32_t)n);
 	rc = vk_buf_new(m->dev, n * sizeof *v, VK_BUF_DEVICE, name, out, err);
 	if (rc == 0)
 		rc = vk_buf_upload(*out, 0, v, n * sizeof *v, err);
@@ -564,55 +633,6 @@ model_group_load(struct model *m, struct model_group *gr,
 	return 0;
 }
 
-/*
- * The row of a NEOX-ordered head that row R of the permuted order holds:
- * rows 2i and 2i+1 (i < n_rot/2) take rows i and i + n_rot/2 of their
- * head; unrotated rows stay.
- */
-static uint32_t
-model_neox_src(const struct model_hparams *hp, uint32_t r)
-{
-	uint32_t d = r % hp->head_dim;
-
-	if (d >= hp->n_rot)
-		return r;
-	return r - d + d / 2 + (d % 2) * (hp->n_rot / 2);
-}
-
-/*
- * *COPY = matrix T (Q or K: whole heads) with its rows permuted as
- * model_neox_src says, the data in *BUF (new; the caller frees it).
- */
-static void
-model_neox_matrix(const struct model_hparams *hp, const struct gguf_tensor *t,
-    struct gguf_tensor *copy, unsigned char **buf)
-{
-	size_t row = model_row_bytes(t->type, (uint32_t)t->ne[0]);
-	uint32_t r;
-
-	*buf = xreallocarray(NULL, (size_t)t->ne[1], row);
-	for (r = 0; r < t->ne[1]; r++)
-		memcpy(*buf + r * row,
-		    (const unsigned char *)t->data +
-			model_neox_src(hp, r) * row,
-		    row);
-	*copy = *t;
-	copy->data = *buf;
-}
-
-/* Permute the N values of V (whole heads) as model_neox_src says. */
-static void
-model_neox_vec(const struct model_hparams *hp, float *v, uint32_t n)
-{
-	float *tmp = xreallocarray(NULL, n, sizeof *tmp);
-	uint32_t r;
-
-	for (r = 0; r < n; r++)
-		tmp[r] = v[model_neox_src(hp, r)];
-	memcpy(v, tmp, n * sizeof *v);
-	free(tmp);
-}
-
 /* The biases of layer L as one f32 row Q|K|V in a new buffer. */
 static int
 model_bias_load(struct model *m, uint32_t l, const struct gguf_tensor **t,
@@ -658,9 +678,15 @@ model_layer_load(struct model *m, const struct gguf *g, uint32_t l,
 
 	if ((rc = model_layer_tensors(g, hp, l, t, err)) < 0 ||
 	    (rc = model_upload_vec(
-		 m, t[MODEL_T_ATTN_NORM], &ly->attn_norm, err)) < 0 ||
+		 m, t[MODEL_T_ATTN_NORM], 0, &ly->attn_norm, err)) < 0 ||
 	    (rc = model_upload_vec(
-		 m, t[MODEL_T_FFN_NORM], &ly->ffn_norm, err)) < 0)
+		 m, t[MODEL_T_FFN_NORM], 0, &ly->ffn_norm, err)) < 0)
+		return rc;
+	if (hp->has_qk_norm &&
+	    ((rc = model_upload_vec(
+		  m, t[MODEL_T_QN], hp->rope_neox, &ly->q_norm, err)) < 0 ||
+		(rc = model_upload_vec(
+		     m, t[MODEL_T_KN], hp->rope_neox, &ly->k_norm, err)) < 0))
 		return rc;
 	if (hp->has_bias &&
 	    (rc = model_bias_load(m, l, t, &ly->qkv_bias, err)) < 0)
@@ -735,7 +761,7 @@ model_load(struct vk_device *dev, struct kern *k, const struct gguf *g,
 		goto fail;
 	model_progress(&u, t->size);
 	t = gguf_tensor_find(g, "output_norm.weight");
-	if ((rc = model_upload_vec(m, t, &m->output_norm, err)) < 0)
+	if ((rc = model_upload_vec(m, t, 0, &m->output_norm, err)) < 0)
 		goto fail;
 	if (!m->hp.tied) {
 		t = gguf_tensor_find(g, "output.weight");
@@ -746,7 +772,7 @@ model_load(struct vk_device *dev, struct kern *k, const struct gguf *g,
 	}
 	if (m->hp.has_freq_factors) {
 		t = gguf_tensor_find(g, "rope_freqs.weight");
-		if ((rc = model_upload_vec(m, t, &m->freq_factors, err)) < 0)
+		if ((rc = model_upload_vec(m, t, 0, &m->freq_factors, err)) < 0)
 			goto fail;
 	}
 	for (l = 0; l < m->hp.n_layer; l++)
@@ -793,6 +819,8 @@ model_free(struct model *m)
 			vk_buf_free(ly->attn_norm);
 			vk_buf_free(ly->ffn_norm);
 			vk_buf_free(ly->qkv_bias);
+			vk_buf_free(ly->q_norm);
+			vk_buf_free(ly->k_norm);
 			for (i = 0; i < ly->qkv.n_parts; i++)
 				kern_weight_release(&ly->qkv.parts[i].w);
 			kern_weight_release(&ly->wo);

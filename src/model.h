@@ -1,8 +1,8 @@
 /*
  * model: a llama-architecture model (Llama 2/3.x, TinyLlama, Mistral,
- * SmolLM2: general.architecture = "llama") or a Qwen2 / Qwen2.5 model
- * ("qwen2") read from a GGUF file and uploaded to a Vulkan device for the
- * engine.
+ * SmolLM2: general.architecture = "llama"), a Qwen2 / Qwen2.5 model
+ * ("qwen2") or a dense Qwen3 model ("qwen3") read from a GGUF file and
+ * uploaded to a Vulkan device for the engine.
  *
  * Architectures: a table in model.c.  Keys are read with the
  * architecture's prefix ("qwen2.block_count").  qwen2 differs from llama
@@ -14,6 +14,13 @@
  * each head, NEOX pair i moving to rows (2i, 2i+1): rope then rotates
  * the same pairs, and attention, which only takes dot products of a Q
  * head with a K head permuted alike, is unchanged (V is not permuted).
+ * qwen3 has no biases but NEOX rope too, and normalizes each Q and K
+ * head (RMSNorm over its head_dim values, the model's eps) times
+ * blk.N.attn_q_norm / attn_k_norm (head_dim values each, required)
+ * before rope; the head's RMS does not depend on the order of its
+ * values, but the elementwise weight does, so the norm vectors are
+ * permuted like the rows of their heads.  Its head size is
+ * attention.key_length (128), which need not be n_embd / n_head.
  *
  * Loading has two phases.  model_validate reads and checks everything on
  * the host (hyperparameters, every tensor's presence, shape and type),
@@ -49,9 +56,10 @@
 #include "vk-device.h"
 
 struct model_hparams {
-	const char *arch; /* "llama" or "qwen2": static, the key prefix */
+	const char *arch; /* "llama", "qwen2", "qwen3": static, key prefix */
 	int rope_neox;	  /* NEOX rope: pairs (x[i], x[i + n_rot/2]) */
 	int has_bias;	  /* attn_q/k/v.bias (qwen2) */
+	int has_qk_norm;  /* attn_q_norm, attn_k_norm (qwen3) */
 	uint32_t n_vocab, n_embd, n_layer, n_head, n_head_kv, n_ff;
 	uint32_t head_dim;    /* key/value length per head */
 	uint32_t n_rot;	      /* rotated dims per head */
@@ -85,6 +93,8 @@ struct model_layer {
 	struct vk_buf *ffn_norm;  /* (n_embd) f32 */
 	struct model_group qkv;	  /* q_dim | kv_dim | kv_dim */
 	struct vk_buf *qkv_bias;  /* (q_dim + 2 kv_dim) f32, or NULL */
+	struct vk_buf *q_norm;	  /* (head_dim) f32, NEOX-permuted, or NULL */
+	struct vk_buf *k_norm;	  /* (head_dim) f32, NEOX-permuted, or NULL */
 	struct kern_weight wo;	  /* (n_embd, q_pad) */
 	struct model_group gu;	  /* gate (ff_pad) | up (ff_pad or n_ff) */
 	struct kern_weight down;  /* (n_embd, ff_pad) */

@@ -1,5 +1,5 @@
 /*
- * model-gen: random-weight llama GGUFs.
+ * model-gen: random-weight llama, qwen2 and qwen3 GGUFs.
  *
  * Determinism: every tensor draws from its own splitmix64 stream, seeded
  * from the model seed and the tensor's name, so the values do not depend
@@ -219,7 +219,7 @@ struct modelgen {
 	uint32_t type;
 	float *f;	  /* scratch floats */
 	uint8_t *buf;	  /* scratch encoded bytes */
-	const char *arch; /* "llama" or "qwen2": the key prefix */
+	const char *arch; /* "llama", "qwen2" or "qwen3": the key prefix */
 	char key[80];	  /* modelgen_key's result */
 };
 
@@ -248,13 +248,12 @@ modelgen_tensor_type(uint32_t type, const char *name)
 }
 
 /*
- * Add tensor NAME of NE0 x NE1 (NE1 = 0: a vector, F32, values 1 + 0.1 z
- * when STD is 0 (norms), STD * z otherwise (biases)) with values STD * z
- * otherwise, in the model's weight type.
+ * Add tensor NAME of NE0 x NE1 (NE1 = 0: an F32 vector) with values
+ * MEAN + STD * z, matrices in the model's weight type.
  */
 static void
-modelgen_tensor(struct modelgen *mg, const char *name, uint64_t ne0,
-    uint64_t ne1, double std)
+modelgen_values(struct modelgen *mg, const char *name, uint64_t ne0,
+    uint64_t ne1, double mean, double std)
 {
 	uint64_t s = mg->seed, ne[2] = { ne0, ne1 ? ne1 : 1 };
 	size_t n = (size_t)(ne0 * ne[1]), i;
@@ -269,12 +268,25 @@ modelgen_tensor(struct modelgen *mg, const char *name, uint64_t ne0,
 	for (c = name; *c != '\0'; c++)
 		s = (s ^ (uint8_t)*c) * 0x100000001b3ULL;
 	for (i = 0; i < n; i++)
-		mg->f[i] = ne1 || std > 0.0
-		    ? (float)(std * modelgen_normal(&s))
-		    : (float)(1.0 + 0.1 * modelgen_normal(&s));
+		mg->f[i] = (float)(mean + std * modelgen_normal(&s));
 	quant_quantize(type, mg->f, mg->buf, n);
 	gguf_writer_tensor(mg->w, name, type, ne1 ? 2 : 1, ne, mg->buf,
 	    quant_row_size(type, n));
+}
+
+/*
+ * Add tensor NAME of NE0 x NE1 (NE1 = 0: a vector, F32, values 1 + 0.1 z
+ * when STD is 0 (norms), STD * z otherwise (biases)) with values STD * z
+ * otherwise, in the model's weight type.
+ */
+static void
+modelgen_tensor(struct modelgen *mg, const char *name, uint64_t ne0,
+    uint64_t ne1, double std)
+{
+	if (ne1 || std > 0.0)
+		modelgen_values(mg, name, ne0, ne1, 0.0, std);
+	else
+		modelgen_values(mg, name, ne0, ne1, 1.0, 0.1);
 }
 
 static void
@@ -339,9 +351,10 @@ modelgen_write_arch(const char *path, const struct modelgen_shape *shape,
 	double head_std;
 	int l, rc;
 
-	if (strcmp(arch, "llama") != 0 && strcmp(arch, "qwen2") != 0)
+	if (strcmp(arch, "llama") != 0 && strcmp(arch, "qwen2") != 0 &&
+	    strcmp(arch, "qwen3") != 0)
 		return err_set(err, ERR_USAGE,
-		    "model-gen: architecture '%s' (llama, qwen2)", arch);
+		    "model-gen: architecture '%s' (llama, qwen2, qwen3)", arch);
 	if ((rc = modelgen_check(shape, weight_type, &s, err)) < 0)
 		return rc;
 	e = (uint64_t)s.n_embd;
@@ -416,6 +429,19 @@ modelgen_write_arch(const char *path, const struct modelgen_shape *shape,
 			    &mg, l, "attn_k.bias", kvd, 0, 0.5);
 			modelgen_layer_tensor(
 			    &mg, l, "attn_v.bias", kvd, 0, 0.5);
+		}
+		if (strcmp(arch, "qwen3") == 0) {
+			char name[64];
+
+			/* spread wide, so a misplaced weight shows */
+			snprintf(
+			    name, sizeof name, "blk.%d.attn_q_norm.weight", l);
+			modelgen_values(
+			    &mg, name, (uint64_t)s.head_dim, 0, 1.0, 0.5);
+			snprintf(
+			    name, sizeof name, "blk.%d.attn_k_norm.weight", l);
+			modelgen_values(
+			    &mg, name, (uint64_t)s.head_dim, 0, 1.0, 0.5);
 		}
 		modelgen_layer_tensor(&mg, l, "attn_output.weight", qd, e,
 		    1.0 / sqrt((double)qd));

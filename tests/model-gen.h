@@ -1,6 +1,7 @@
 /*
- * model-gen: random-weight llama and qwen2 models for the engine tests.
- * Writes a complete GGUF (llama or qwen2 architecture, hyperparameters, a small synthetic
+ * model-gen: random-weight llama, qwen2 and qwen3 models for the engine
+ * tests.  Writes a complete GGUF (llama, qwen2 or qwen3 architecture,
+ * hyperparameters, a small synthetic
  * SentencePiece-style vocabulary, every tensor) through the project's GGUF
  * writer, deterministically from a seed: the same seed and shape give the
  * same file on every machine, whatever the weight type, so a quantized
@@ -63,10 +64,11 @@ int modelgen_write(const char *path, const struct modelgen_shape *shape,
     uint32_t weight_type, uint64_t seed, struct err *err);
 
 /*
- * modelgen_write for architecture ARCH: "llama", or "qwen2" (the same
- * keys prefixed "qwen2.", plus random attn_q/k/v.bias vectors, N(0, 0.25),
- * after the same weights as the llama twin's).  ERR_USAGE for another
- * ARCH.
+ * modelgen_write for architecture ARCH: "llama", "qwen2" (the same keys
+ * prefixed "qwen2.", plus random attn_q/k/v.bias vectors, N(0, 0.25),
+ * after the same weights as the llama twin's) or "qwen3" (keys prefixed
+ * "qwen3.", no biases, attn_q_norm and attn_k_norm vectors of head_dim
+ * values, 1 + 0.5 z).  ERR_USAGE for another ARCH.
  */
 int modelgen_write_arch(const char *path, const struct modelgen_shape *shape,
     const char *arch, uint32_t weight_type, uint64_t seed, struct err *err);

@@ -33,6 +33,8 @@ struct ref_layer {
 	float *bq;	  /* (n_head * head_dim) qwen2 bias, or NULL */
 	float *bk;	  /* (n_head_kv * head_dim) or NULL */
 	float *bv;	  /* (n_head_kv * head_dim) or NULL */
+	float *q_norm;	  /* (head_dim) qwen3 per-head Q norm, or NULL */
+	float *k_norm;	  /* (head_dim) qwen3 per-head K norm, or NULL */
 	float *wo;	  /* (n_embd, n_head * head_dim) */
 	float *ffn_norm;  /* (n_embd) */
 	float *w_gate;	  /* (n_ff, n_embd) */
@@ -383,17 +385,24 @@ ref_model_hparams_read(
 		    "%s: missing key 'general.architecture'", gguf_path(g));
 	if (rc < 0)
 		return rc;
-	/* qwen2: llama plus Q/K/V biases and NEOX rope (llama.cpp's graph). */
+	/*
+	 * qwen2: llama plus Q/K/V biases and NEOX rope; qwen3: NEOX rope and
+	 * a per-head RMSNorm of Q and K before it (llama.cpp's graphs).
+	 */
 	if (gguf_str_eq(arch, "llama")) {
 		a = "llama";
 	} else if (gguf_str_eq(arch, "qwen2")) {
 		a = "qwen2";
 		hp->neox = 1;
 		hp->has_bias = 1;
+	} else if (gguf_str_eq(arch, "qwen3")) {
+		a = "qwen3";
+		hp->neox = 1;
+		hp->qk_norm = 1;
 	} else {
 		return err_set(err, ERR_UNSUPPORTED,
 		    "%s: architecture '%.*s' is not supported by the "
-		    "reference (llama, qwen2)",
+		    "reference (llama, qwen2, qwen3)",
 		    gguf_path(g), (int)(arch.len > 64 ? 64 : arch.len),
 		    arch.ptr);
 	}
@@ -515,6 +524,12 @@ ref_model_layer_load(const struct gguf *g, const struct ref_hparams *hp, int l,
 		(rc = ref_layer_tensor(
 		     g, l, "attn_v.bias", kvd, 0, &ly->bv, err)) < 0))
 		return rc;
+	if (hp->qk_norm &&
+	    ((rc = ref_layer_tensor(g, l, "attn_q_norm.weight",
+		  (uint64_t)hp->head_dim, 0, &ly->q_norm, err)) < 0 ||
+		(rc = ref_layer_tensor(g, l, "attn_k_norm.weight",
+		     (uint64_t)hp->head_dim, 0, &ly->k_norm, err)) < 0))
+		return rc;
 	ly->k_cache = xreallocarray(NULL, (size_t)hp->n_ctx * kvd, 4);
 	ly->v_cache = xreallocarray(NULL, (size_t)hp->n_ctx * kvd, 4);
 	return 0;
@@ -585,6 +600,8 @@ ref_model_free(struct ref_model *m)
 			free(ly->bq);
 			free(ly->bk);
 			free(ly->bv);
+			free(ly->q_norm);
+			free(ly->k_norm);
 			free(ly->wo);
 			free(ly->ffn_norm);
 			free(ly->w_gate);
@@ -652,6 +669,14 @@ ref_model_eval(struct ref_model *m, int32_t token, int pos, float *logits)
 				k[i] += ly->bk[i];
 				v[i] += ly->bv[i];
 			}
+		}
+		if (hp->qk_norm) {
+			for (i = 0; i < (size_t)hp->n_head; i++)
+				ref_rmsnorm(m->q + i * hd, ly->q_norm,
+				    m->q + i * hd, hd, hp->rms_eps);
+			for (i = 0; i < (size_t)hp->n_head_kv; i++)
+				ref_rmsnorm(k + i * hd, ly->k_norm, k + i * hd,
+				    hd, hp->rms_eps);
 		}
 		(hp->neox ? ref_rope_neox : ref_rope_ext)(m->q,
 		    (size_t)hp->n_head, hd, (size_t)hp->n_rot, pos,

@@ -62,9 +62,12 @@ size_t ref_argmax(const float *x, size_t n);
  * F32/F16/BF16/Q8_0/Q4_0 weights), with its own f32 KV cache (the engine's
  * is f16: compare with a tolerance that covers it).  Heap object.
  *
- * Supported: general.architecture "llama" and "qwen2" (keys prefixed
- * with the architecture; qwen2 adds the required blk.N.attn_q/k/v.bias
- * vectors after the projections and rotates with ref_rope_neox);
+ * Supported: general.architecture "llama", "qwen2" and "qwen3" (keys
+ * prefixed with the architecture; qwen2 adds the required
+ * blk.N.attn_q/k/v.bias vectors after the projections and rotates with
+ * ref_rope_neox; qwen3 rotates with ref_rope_neox too, after an RMSNorm
+ * of each Q and K head over its head_dim values times the required
+ * blk.N.attn_q_norm / attn_k_norm weights);
  * embedding_length,
  * block_count, attention.head_count, attention.head_count_kv (default
  * head_count), feed_forward_length, attention.layer_norm_rms_epsilon
@@ -93,6 +96,7 @@ struct ref_hparams {
 	int tied;	      /* no output.weight: token_embd is the head */
 	int neox;	      /* qwen2: NEOX rope */
 	int has_bias;	      /* qwen2: Q, K, V biases */
+	int qk_norm;	      /* qwen3: per-head Q and K RMSNorm */
 };
 
 /*

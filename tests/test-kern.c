@@ -921,6 +921,84 @@ TEST(kern_rmsnorm)
 	free(x);
 }
 
+/*
+ * Per-head rmsnorm over rows laid out as the engine's Q|K|V: 4 Q heads of
+ * 32 at offset 8 normed in place with one weight, 2 K heads after them
+ * into another buffer with another; every other value stays as it was.
+ */
+TEST(kern_rmsnorm_heads)
+{
+	const uint32_t n = 5, hd = 32, s = 250, qo = 8, ko = qo + 4 * hd;
+	struct test_kern_env e;
+	float *x = xmalloc(n * s * 4), *w = xmalloc(2 * hd * 4), ref[32];
+	float *y, *y2;
+	struct vk_buf *xb, *yb, *wb;
+	double max_rel = 0;
+	uint32_t t, h, i, bad = 0;
+
+	vkt_fill(x, n * s, 31, 3.0f);
+	vkt_fill(w, 2 * hd, 32, 1.0f);
+	test_kern_open(&e);
+	wb = test_kern_floats(&e, w, 2 * hd);
+	xb = test_kern_floats(&e, x, n * s);
+	yb = test_kern_floats(&e, x, n * s);
+	test_kern_begin(&e);
+	{
+		struct vk_view wq = vk_buf_view(wb, 0, hd * 4);
+		struct vk_view wk = vk_buf_view(wb, hd * 4, hd * 4);
+		struct kern_mat q = { vk_buf_all(xb), qo, s };
+		struct kern_mat kx = { vk_buf_all(xb), ko, s };
+		struct kern_mat ky = { vk_buf_all(yb), ko, s };
+
+		CHECK_INT(kern_rmsnorm_heads(
+			      e.k, e.g, q, &wq, q, hd, 4, n, 1e-6f, &e.err),
+		    0);
+		CHECK_INT(kern_rmsnorm_heads(
+			      e.k, e.g, kx, &wk, ky, hd, 2, n, 1e-6f, &e.err),
+		    0);
+		CHECK_INT(kern_rmsnorm_heads(
+			      e.k, e.g, q, &wq, q, 2 * hd, 2, n, 1e-6f, &e.err),
+		    ERR_RANGE);
+		CHECK_CONTAINS(e.err.msg, "weight view");
+		CHECK_INT(kern_rmsnorm_heads(
+			      e.k, e.g, q, &wq, q, hd, 0, n, 1e-6f, &e.err),
+		    ERR_RANGE);
+	}
+	test_kern_run(&e);
+	y = vkt_read(xb, (size_t)n * s * 4);
+	y2 = vkt_read(yb, (size_t)n * s * 4);
+	for (t = 0; t < n; t++) {
+		for (h = 0; h < 6; h++) {
+			uint32_t off = t * s + qo + h * hd;
+			const float *got = (h < 4 ? y : y2) + off;
+
+			ref_rmsnorm(
+			    x + off, h < 4 ? w : w + hd, ref, hd, 1e-6f);
+			for (i = 0; i < hd; i++)
+				max_rel = fmax(max_rel,
+				    fabs(got[i] - ref[i]) /
+					(fabs(ref[i]) + 1e-3));
+		}
+		for (i = 0; i < s; i++) {
+			uint32_t j = t * s + i;
+
+			bad += (i < qo || i >= ko) && y[j] != x[j];
+			bad += (i < ko || i >= ko + 2 * hd) && y2[j] != x[j];
+		}
+	}
+	test_note("rmsnorm per head: max relative error %.3g", max_rel);
+	CHECK(max_rel <= 1e-5);
+	CHECK_INT(bad, 0);
+	free(y);
+	free(y2);
+	vk_buf_free(yb);
+	vk_buf_free(xb);
+	vk_buf_free(wb);
+	test_kern_close(&e);
+	free(w);
+	free(x);
+}
+
 TEST(kern_add_and_silu_mul)
 {
 	/* One buffer per token: [gate (1000) | up (1000)], as fused. */

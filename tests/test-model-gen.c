@@ -5,9 +5,10 @@
  * quant.c end to end).  Also ref_model_load's errors on broken models,
  * made by copying a generated file with one thing changed, and the
  * tokenizer's acceptance of the synthetic vocabulary.  K-quant models
- * (Q4_K_M and Q5_K_M mixes, Q6_K) also run through the engine against
- * ref_model, in both matrix-product strategies, with the validation
- * layer on (VKCHAT_VALIDATE=1) and required to stay silent.
+ * (Q4_K_M and Q5_K_M mixes, Q6_K) and qwen2 and qwen3 models also run
+ * through the engine against ref_model, in both matrix-product
+ * strategies, with the validation layer on (VKCHAT_VALIDATE=1) and
+ * required to stay silent.
  */
 #include <math.h>
 #include <stdio.h>
@@ -911,15 +912,162 @@ test_modelgen_diff(
 	*c = fmin(*c, ab / sqrt(aa * bb));
 }
 
+/* What test_modelgen_engine_arch measured for one model. */
+struct test_modelgen_err {
+	double worst, worst_cos; /* logits against ref_model */
+	double same, same_cos;	 /* prefill against one by one */
+};
+
+/*
+ * Write SHAPE as an ARCH model of TYPE and run it through the engine
+ * (matrix-vector strategy LANE) against ref_model, which reads and
+ * rotates it independently.  Sequence 0 is prefilled with 10 tokens in
+ * one step, sequence 1 gets the same tokens one at a time in steps that
+ * also carry a decode token of sequence 0 (batched columns), then both
+ * decode alone: every logit row is compared with the oracle and the two
+ * sequences' rows with each other, into *R.  Returns 0, or -1 after a
+ * failed CHECK.
+ */
+static int
+test_modelgen_engine_arch(struct vk_device *dev, struct kern *k,
+    const char *arch, const struct modelgen_shape *shape, uint32_t type,
+    int lane, struct test_modelgen_err *r)
+{
+	struct engine_config cfg = { .n_ctx = 32, .n_seq = 2, .max_out = 16 };
+	const char *path = test_tmpfile("arch.gguf");
+	const char *tn = test_modelgen_type_name(type);
+	const int nv = shape->n_vocab;
+	struct engine_tok batch[16];
+	struct gguf *g = NULL;
+	struct model *m = NULL;
+	struct engine *eng = NULL;
+	struct ref_model *ref = NULL;
+	float *want = xmalloc((size_t)nv * sizeof *want);
+	float *pre = xmalloc(16 * (size_t)nv * sizeof *pre);
+	struct err e;
+	int i, rc = -1;
+
+	*r = (struct test_modelgen_err){ 0, 1, 0, 1 };
+	kern_mv_lane_rows(k, lane);
+	if (modelgen_write_arch(path, shape, arch, type, 33, &e) < 0 ||
+	    gguf_open(path, &g, &e) < 0 ||
+	    model_load(dev, k, g, NULL, NULL, &m, &e) < 0 ||
+	    engine_new(m, &cfg, &eng, &e) < 0 ||
+	    ref_model_load(g, 32, &ref, &e) < 0) {
+		CHECK_MSG(0, "%s %s: %s", arch, tn, e.msg);
+		goto out;
+	}
+	CHECK_STR(m->hp.arch, arch);
+	CHECK(m->hp.rope_neox && ref_model_hparams(ref)->neox);
+	CHECK_INT(m->hp.tied, shape->tied != 0);
+	CHECK_INT(m->hp.has_bias, strcmp(arch, "qwen2") == 0);
+	CHECK_INT(m->hp.has_qk_norm, strcmp(arch, "qwen3") == 0);
+	CHECK_INT(ref_model_hparams(ref)->qk_norm, strcmp(arch, "qwen3") == 0);
+	for (i = 0; i < 10; i++)
+		batch[i] =
+		    (struct engine_tok){ test_modelgen_token(i, nv), 0, i, 1 };
+	if (engine_eval(eng, batch, 10, &e) < 0) {
+		CHECK_MSG(0, "%s %s: prefill: %s", arch, tn, e.msg);
+		goto out;
+	}
+	for (i = 0; i < 10; i++) {
+		CHECK_INT(
+		    ref_model_eval(ref, test_modelgen_token(i, nv), i, want),
+		    0);
+		memcpy(pre + (size_t)i * nv, engine_logits(eng, (size_t)i),
+		    (size_t)nv * sizeof *pre);
+		test_modelgen_diff(
+		    pre + (size_t)i * nv, want, nv, &r->worst, &r->worst_cos);
+	}
+	/* seq 1 one by one; steps 0..5 also decode seq 0 */
+	for (i = 0; i < 16; i++) {
+		size_t n = 0;
+
+		batch[n++] =
+		    (struct engine_tok){ test_modelgen_token(i, nv), 1, i, 1 };
+		if (i < 6)
+			batch[n++] = (struct engine_tok){
+				test_modelgen_token(i + 10, nv), 0, i + 10, 1
+			};
+		if (engine_eval(eng, batch, n, &e) < 0) {
+			CHECK_MSG(0, "%s %s: eval: %s", arch, tn, e.msg);
+			goto out;
+		}
+		if (i < 6) {
+			CHECK_INT(
+			    ref_model_eval(ref, test_modelgen_token(i + 10, nv),
+				i + 10, want),
+			    0);
+			memcpy(pre + (size_t)(i + 10) * nv,
+			    engine_logits(eng, 1), (size_t)nv * sizeof *pre);
+			test_modelgen_diff(pre + (size_t)(i + 10) * nv, want,
+			    nv, &r->worst, &r->worst_cos);
+		}
+		test_modelgen_diff(engine_logits(eng, 0), pre + (size_t)i * nv,
+		    nv, &r->same, &r->same_cos);
+	}
+	rc = 0;
+out:
+	ref_model_free(ref);
+	engine_free(eng);
+	model_free(m);
+	gguf_close(g);
+	free(want);
+	free(pre);
+	return rc;
+}
+
+/*
+ * Run ARCH models of SHAPE in each of TYPES (F32 also with the tiled
+ * prefill kernel) through test_modelgen_engine_arch and hold them to
+ * test-engine.c's tolerance (2e-2 absolute, cosine 0.99995; prefill
+ * against one by one 1e-3), noting the errors.
+ */
+static void
+test_modelgen_engine_types(const char *arch, const struct modelgen_shape *shape,
+    const uint32_t *types, size_t n_types)
+{
+	struct vk_device *dev = vkt_open();
+	struct kern *k = NULL;
+	struct err e;
+	size_t ti;
+	int lane;
+
+	if (kern_new(dev, &k, &e) < 0) {
+		CHECK_MSG(0, "kern_new: %s", e.msg);
+		goto out;
+	}
+	for (ti = 0; ti < n_types; ti++)
+		for (lane = 1; lane >= 0; lane--) {
+			const char *tn = test_modelgen_type_name(types[ti]);
+			struct test_modelgen_err r;
+
+			if (lane == 0 && types[ti] != GGML_TYPE_F32)
+				continue; /* the tiled kernel: one type */
+			if (test_modelgen_engine_arch(
+				dev, k, arch, shape, types[ti], lane, &r) < 0)
+				continue;
+			test_note("engine %s %s (%s): max abs error %.2e, "
+				  "min cosine %.8f; prefill vs one by one "
+				  "%.2e",
+			    arch, tn, lane ? "lane rows" : "tiled prefill",
+			    r.worst, r.worst_cos, r.same);
+			CHECK_MSG(r.worst <= 2e-2 && r.worst_cos >= 0.99995,
+			    "%s %s: max abs %.3g, cosine %.8f", arch, tn,
+			    r.worst, r.worst_cos);
+			CHECK_MSG(r.same <= 1e-3,
+			    "%s %s: prefill vs one by one %.3g", arch, tn,
+			    r.same);
+		}
+out:
+	kern_free(k);
+	vkt_close(dev);
+}
+
 /*
  * qwen2 models (Q/K/V biases, NEOX rope, tied head) through the engine
- * against ref_model, which reads them and rotates independently: F32 (in
- * both matrix-product strategies), F16, Q8_0 and Q6_K.  Sequence 0 is
- * prefilled with 10 tokens in one step, sequence 1 gets the same tokens
- * one at a time in steps that also carry a decode token of sequence 0
- * (batched columns), then both decode alone: every logit row is
- * compared with the oracle (test-engine.c's tolerance, 2e-2 absolute,
- * cosine 0.99995) and the two sequences' rows with each other (1e-3).
+ * against ref_model: F32 (in both matrix-product strategies), F16, Q8_0
+ * and Q6_K.
  */
 TEST(modelgen_engine_qwen2)
 {
@@ -935,120 +1083,54 @@ TEST(modelgen_engine_qwen2)
 		.rms_eps = 1e-6f };
 	static const uint32_t types[] = { GGML_TYPE_F32, GGML_TYPE_F16,
 		GGML_TYPE_Q8_0, GGML_TYPE_Q6_K };
-	struct engine_config cfg = { .n_ctx = 32, .n_seq = 2, .max_out = 16 };
-	const char *path = test_tmpfile("qwen2.gguf");
-	struct vk_device *dev;
-	struct kern *k = NULL;
-	struct engine_tok batch[16];
-	struct err e;
-	float *want = xmalloc(300 * sizeof *want);
-	float *pre = xmalloc(16 * 300 * sizeof *pre);
-	size_t ti;
-	int lane;
 
 	test_timeout(300);
-	dev = vkt_open();
-	if (kern_new(dev, &k, &e) < 0) {
-		CHECK_MSG(0, "kern_new: %s", e.msg);
-		goto out;
-	}
-	for (ti = 0; ti < ARRAY_LEN(types); ti++)
-		for (lane = 1; lane >= 0; lane--) {
-			const char *tn = test_modelgen_type_name(types[ti]);
-			struct gguf *g = NULL;
-			struct model *m = NULL;
-			struct engine *eng = NULL;
-			struct ref_model *ref = NULL;
-			double worst = 0, worst_cos = 1, same = 0, same_cos = 1;
-			int i;
+	test_modelgen_engine_types("qwen2", &shape, types, ARRAY_LEN(types));
+}
 
-			if (lane == 0 && types[ti] != GGML_TYPE_F32)
-				continue; /* the tiled kernel: one type */
-			kern_mv_lane_rows(k, lane);
-			if (modelgen_write_arch(
-				path, &shape, "qwen2", types[ti], 33, &e) < 0 ||
-			    gguf_open(path, &g, &e) < 0 ||
-			    model_load(dev, k, g, NULL, NULL, &m, &e) < 0 ||
-			    engine_new(m, &cfg, &eng, &e) < 0 ||
-			    ref_model_load(g, 32, &ref, &e) < 0) {
-				CHECK_MSG(0, "%s: %s", tn, e.msg);
-				goto next;
-			}
-			CHECK_STR(m->hp.arch, "qwen2");
-			CHECK(m->hp.tied && m->hp.rope_neox && m->hp.has_bias);
-			CHECK(ref_model_hparams(ref)->neox);
-			for (i = 0; i < 10; i++)
-				batch[i] = (struct engine_tok){
-					test_modelgen_token(i, 300), 0, i, 1
-				};
-			if (engine_eval(eng, batch, 10, &e) < 0) {
-				CHECK_MSG(0, "%s: prefill: %s", tn, e.msg);
-				goto next;
-			}
-			for (i = 0; i < 10; i++) {
-				CHECK_INT(
-				    ref_model_eval(ref,
-					test_modelgen_token(i, 300), i, want),
-				    0);
-				memcpy(pre + i * 300,
-				    engine_logits(eng, (size_t)i),
-				    300 * sizeof *pre);
-				test_modelgen_diff(pre + i * 300, want, 300,
-				    &worst, &worst_cos);
-			}
-			/* seq 1 one by one; steps 0..5 also decode seq 0 */
-			for (i = 0; i < 16; i++) {
-				size_t n = 0;
+/*
+ * qwen3 models (per-head Q and K RMSNorm with weights of a wide spread,
+ * NEOX rope, head size apart from n_embd / n_head) through the engine
+ * against ref_model, which norms and rotates the heads in their own
+ * order: a 64-wide model with 4 heads of 32 (untied) in F32 (both
+ * matrix-product strategies), F16 and Q8_0, and a 256-wide one with 4
+ * heads of 128 over one KV head (tied, as Qwen3-0.6B) in Q6_K and the
+ * Q4_K_M mix.  Skipping the Q/K norm, or uploading its weights in the
+ * file's order while Q and K rows are permuted, fails this test.
+ */
+TEST(modelgen_engine_qwen3)
+{
+	static const struct modelgen_shape narrow = { .n_vocab = 300,
+		.n_embd = 64,
+		.n_layer = 2,
+		.n_head = 4,
+		.n_head_kv = 2,
+		.n_ff = 128,
+		.head_dim = 32,
+		.n_ctx = 64,
+		.freq_base = 1000000.0f,
+		.rms_eps = 1e-6f };
+	static const struct modelgen_shape wide = { .n_vocab = 300,
+		.n_embd = 256,
+		.n_layer = 2,
+		.n_head = 4,
+		.n_head_kv = 1,
+		.n_ff = 512,
+		.head_dim = 128,
+		.tied = 1,
+		.n_ctx = 64,
+		.freq_base = 1000000.0f,
+		.rms_eps = 1e-6f };
+	static const uint32_t narrow_types[] = { GGML_TYPE_F32, GGML_TYPE_F16,
+		GGML_TYPE_Q8_0 };
+	static const uint32_t wide_types[] = { GGML_TYPE_Q6_K,
+		MODELGEN_MIX_Q4_K_M };
 
-				batch[n++] = (struct engine_tok){
-					test_modelgen_token(i, 300), 1, i, 1
-				};
-				if (i < 6)
-					batch[n++] = (struct engine_tok){
-						test_modelgen_token(
-						    i + 10, 300),
-						0, i + 10, 1
-					};
-				if (engine_eval(eng, batch, n, &e) < 0) {
-					CHECK_MSG(0, "%s: eval: %s", tn, e.msg);
-					goto next;
-				}
-				if (i < 6) {
-					CHECK_INT(ref_model_eval(ref,
-						      test_modelgen_token(
-							  i + 10, 300),
-						      i + 10, want),
-					    0);
-					memcpy(pre + (i + 10) * 300,
-					    engine_logits(eng, 1),
-					    300 * sizeof *pre);
-					test_modelgen_diff(pre + (i + 10) * 300,
-					    want, 300, &worst, &worst_cos);
-				}
-				test_modelgen_diff(engine_logits(eng, 0),
-				    pre + i * 300, 300, &same, &same_cos);
-			}
-			test_note("engine qwen2 %s (%s): max abs error %.2e, "
-				  "min cosine %.8f; prefill vs one by one "
-				  "%.2e",
-			    tn, lane ? "lane rows" : "tiled prefill", worst,
-			    worst_cos, same);
-			CHECK_MSG(worst <= 2e-2 && worst_cos >= 0.99995,
-			    "%s: max abs %.3g, cosine %.8f", tn, worst,
-			    worst_cos);
-			CHECK_MSG(same <= 1e-3,
-			    "%s: prefill vs one by one %.3g", tn, same);
-		next:
-			ref_model_free(ref);
-			engine_free(eng);
-			model_free(m);
-			gguf_close(g);
-		}
-out:
-	kern_free(k);
-	vkt_close(dev);
-	free(want);
-	free(pre);
+	test_timeout(300);
+	test_modelgen_engine_types(
+	    "qwen3", &narrow, narrow_types, ARRAY_LEN(narrow_types));
+	test_modelgen_engine_types(
+	    "qwen3", &wide, wide_types, ARRAY_LEN(wide_types));
 }
 
 /* model_validate and ref_model_load on PATH fail with CODE and WANT. */
@@ -1103,5 +1185,49 @@ TEST(modelgen_qwen2_errors)
 	CHECK_INT(modelgen_write_arch(
 		      path, &test_modelgen_small, "gpt2", GGML_TYPE_F32, 5, &e),
 	    ERR_USAGE);
+	gguf_close(g);
+}
+
+/* Broken qwen3 files: a missing or misshapen Q/K norm is named. */
+TEST(modelgen_qwen3_errors)
+{
+	static const struct modelgen_shape shape = { .n_vocab = 300,
+		.n_embd = 64,
+		.n_layer = 2,
+		.n_head = 4,
+		.n_head_kv = 2,
+		.n_ff = 128,
+		.head_dim = 32 };
+	const char *path = test_tmpfile("q3.gguf");
+	struct model_hparams hp;
+	struct gguf *g;
+	struct err e;
+
+	if (modelgen_write_arch(path, &shape, "qwen3", GGML_TYPE_F32, 5, &e) <
+		0 ||
+	    gguf_open(path, &g, &e) < 0) {
+		CHECK_MSG(0, "%s", e.msg);
+		return;
+	}
+	CHECK_INT(model_validate(g, &hp, &e), 0);
+	CHECK_STR(hp.arch, "qwen3");
+	CHECK(hp.rope_neox && hp.has_qk_norm && !hp.has_bias);
+	CHECK_INT(hp.head_dim, 32);
+	CHECK_INT(hp.q_dim, 128);
+	CHECK_INT(hp.kv_dim, 64);
+	CHECK(gguf_find(g, "qwen3.attention.key_length") != NULL);
+	test_modelgen_both_fail(
+	    test_modelgen_copy(g, "q3a.gguf", "blk.1.attn_k_norm.weight", NULL,
+		0, 0, NULL, NULL),
+	    ERR_MODEL, "q3a.gguf: missing tensor 'blk.1.attn_k_norm.weight'");
+	test_modelgen_both_fail(
+	    test_modelgen_copy(g, "q3b.gguf", NULL, "blk.0.attn_q_norm.weight",
+		16, 2, NULL, NULL),
+	    ERR_MODEL,
+	    "q3b.gguf: tensor 'blk.0.attn_q_norm.weight' has shape [16, 2], "
+	    "expected [32]");
+	test_modelgen_both_fail(test_modelgen_copy(g, "q3c.gguf", NULL, NULL, 0,
+				    0, "general.architecture", "qwen3moe"),
+	    ERR_UNSUPPORTED, "(llama, qwen2, qwen3)");
 	gguf_close(g);
 }
