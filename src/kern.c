@@ -23,6 +23,8 @@
  * There, too, each weight chunk gets a uniform texel buffer view at
  * upload, and mul_mv is the mul_mv_tex variant reading it: llvmpipe
  * compiles texel fetches to straight-line gathers (kern_mv_texel).
+ * Attention there is attention_lanes: a cached position per lane, whole
+ * rows loaded as 16-byte words, the lanes merged once at the end.
  */
 #include "kern.h"
 
@@ -46,6 +48,7 @@
 #define KERN_MM_TM 4
 #define KERN_MM_TN 4
 #define KERN_MAX_HEAD_DIM 256
+#define KERN_ATTN_CHUNK 4
 
 enum kern_op {
 	KERN_MUL_MV,
@@ -60,6 +63,7 @@ enum kern_op {
 	KERN_ROPE,
 	KERN_KV_STORE,
 	KERN_ATTENTION,
+	KERN_ATTENTION_LANES,
 	KERN_ARGMAX,
 	KERN_BW_READ,
 	KERN_N_OPS,
@@ -86,6 +90,7 @@ static const struct kern_def {
 	[KERN_ROPE] = { "rope", 3, 1u << 1, 8 * 4 },
 	[KERN_KV_STORE] = { "kv_store", 5, (1u << 3) | (1u << 4), 5 * 4 },
 	[KERN_ATTENTION] = { "attention", 5, 1u << 4, 7 * 4 },
+	[KERN_ATTENTION_LANES] = { "attention_lanes", 5, 1u << 4, 7 * 4 },
 	[KERN_ARGMAX] = { "argmax", 2, 1u << 1, 5 * 4 },
 	[KERN_BW_READ] = { "bw_read", 2, 1u << 1, 2 * 4 },
 };
@@ -922,10 +927,14 @@ kern_attention(struct kern *k, struct vk_graph *g, struct vk_view tok,
     struct kern_mat out, const struct kern_attn *a, uint32_t n, struct err *err)
 {
 	struct vk_view views[5] = { tok, q.view, kc, vc, out.view };
-	uint32_t spec[] = { k->wg, a->head_dim, k->nsub };
+	uint32_t spec[] = { k->wg, a->head_dim, k->nsub, KERN_ATTN_CHUNK };
 	uint32_t push[7] = { a->n_head, a->n_head_kv, q.off, q.stride, out.off,
 		out.stride };
 	float scale = 1.0f / sqrtf((float)a->head_dim);
+	/* one position per lane: whole rows as 16-byte words, q as vec4 */
+	int lanes = k->lane_rows && k->nsub == 1 && a->head_dim % 8 == 0 &&
+	    q.off % 4 == 0 && q.stride % 4 == 0 && kc.offset % 16 == 0 &&
+	    vc.offset % 16 == 0;
 	struct vk_pipe *p;
 	int rc;
 
@@ -943,7 +952,8 @@ kern_attention(struct kern *k, struct vk_graph *g, struct vk_view tok,
 		 a->n_head * a->head_dim, err)) < 0)
 		return rc;
 	memcpy(&push[6], &scale, 4);
-	rc = kern_pipe(k, KERN_ATTENTION, spec, ARRAY_LEN(spec), &p, err);
+	rc = kern_pipe(k, lanes ? KERN_ATTENTION_LANES : KERN_ATTENTION, spec,
+	    lanes ? 4 : 3, &p, err);
 	if (rc < 0)
 		return rc;
 	return vk_graph_dispatch(g, p, views, push, a->n_head, n, 1, err);

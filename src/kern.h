@@ -101,8 +101,9 @@ void kern_limit_view(struct kern *k, uint64_t bytes);
  * registers for many rows, and products of more than 8 columns run the
  * same kernel over groups of 8 columns instead of the tiled kernel;
  * off, the GPU one: a workgroup per 2 rows, x read per row, the tiled
- * kernel above 8 columns.  Both are exact to the same bound; tests run
- * both.
+ * kernel above 8 columns.  Attention follows the same switch: on, each
+ * lane takes its own cached positions (attention_lanes); off, the lanes
+ * split a head.  Both are exact to the same bound; tests run both.
  */
 void kern_mv_lane_rows(struct kern *k, int on);
 

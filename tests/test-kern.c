@@ -1141,20 +1141,21 @@ struct test_kern_seq {
 };
 
 /*
- * kv_store + attention on a batch mixing three sequences (a prefill of
- * 5, a decode at position 20, two tokens at 7 and 8), with per-token
- * [q | k | v] rows as a fused QKV product would lay them out.
+ * kv_store + attention on a batch mixing four sequences (a prefill of
+ * 5, a decode at position 20, two tokens at 7 and 8, two at 83 and 84:
+ * several chunks of attention_lanes), with per-token [q | k | v] rows as
+ * a fused QKV product would lay them out.
  */
 static void
 test_kern_attn_case(struct test_kern_env *e, uint32_t n_head,
     uint32_t n_head_kv, uint32_t hd, double *max_abs, uint32_t *bad_f16)
 {
 	static const struct test_kern_seq seqs[] = { { 0, 0, 5 }, { 32, 20, 1 },
-		{ 64, 7, 2 } };
-	const uint32_t slots = 96, kv_dim = n_head_kv * hd;
+		{ 64, 7, 2 }, { 96, 83, 2 } };
+	const uint32_t slots = 192, kv_dim = n_head_kv * hd;
 	const uint32_t q_dim = n_head * hd, s = q_dim + 2 * kv_dim;
 	uint32_t n = 0, t, i, j, si;
-	struct kern_tok tok[8];
+	struct kern_tok tok[10];
 	uint16_t *kc = xcalloc(slots * kv_dim, 2), *vc;
 	float *kf = xcalloc(slots * kv_dim, 4), *vf;
 	float *qkv, *out, *ref = xmalloc(q_dim * 4);
@@ -1267,20 +1268,27 @@ TEST(kern_attention)
 	struct test_kern_env e;
 	size_t hi, ri;
 
-	test_kern_open(&e);
-	for (hi = 0; hi < ARRAY_LEN(hds); hi++) {
-		for (ri = 0; ri < ARRAY_LEN(ratios); ri++) {
-			double max_abs = 0;
-			uint32_t bad = 0;
+	int lane;
 
-			test_kern_attn_case(
-			    &e, 2 * ratios[ri], 2, hds[hi], &max_abs, &bad);
-			test_note("attention head_dim %u, gqa %u: max abs "
-				  "error %.3g",
-			    hds[hi], ratios[ri], max_abs);
-			CHECK(max_abs <= 2e-5);
-			CHECK_MSG(
-			    bad == 0, "kv_store: %u f16 values differ", bad);
+	test_kern_open(&e);
+	/* both kernels: attention_lanes (CPU devices), attention */
+	for (lane = 0; lane < 2; lane++) {
+		kern_mv_lane_rows(e.k, lane);
+		for (hi = 0; hi < ARRAY_LEN(hds); hi++) {
+			for (ri = 0; ri < ARRAY_LEN(ratios); ri++) {
+				double max_abs = 0;
+				uint32_t bad = 0;
+
+				test_kern_attn_case(&e, 2 * ratios[ri], 2,
+				    hds[hi], &max_abs, &bad);
+				test_note("attention (%s) head_dim %u, gqa %u: "
+					  "max abs error %.3g",
+				    lane ? "lanes" : "groups", hds[hi],
+				    ratios[ri], max_abs);
+				CHECK(max_abs <= 2e-5);
+				CHECK_MSG(bad == 0,
+				    "kv_store: %u f16 values differ", bad);
+			}
 		}
 	}
 	test_kern_close(&e);

@@ -1,0 +1,142 @@
+#version 450
+/*
+ * attention_lanes: attention.comp's result (same bindings, push
+ * constants and specialization) computed the way CPU devices want it.
+ * llvmpipe runs a subgroup as SIMD lanes and turns every buffer load
+ * into a loop over the lanes: attention.comp, whose lanes split a head
+ * and reduce one dot product per cached position, pays a lane loop per
+ * 16-bit value and a reduction per position.  Here each lane takes its
+ * own positions (j = j0 + c * WG + lane) and computes whole dot
+ * products, reading K and V rows as 16-byte words (8 f16 values), with
+ * its own online softmax; the lanes' maxima, sums and outputs are merged
+ * once at the end.  Scores come CHUNK positions per lane at a time, so
+ * the running output is rescaled once per chunk, not per position.
+ * Positions past n_kv repeat the last one with weight 0 (no branch:
+ * llvmpipe masks rather than skips).
+ *
+ * Requires HEAD_DIM a multiple of 8 and every K/V row 16-byte aligned
+ * (kern_attention checks).  Specialization: 0 workgroup size (one
+ * subgroup: NSUB must be 1), 1 HEAD_DIM, 2 NSUB, 3 CHUNK.
+ * Reference: ref_attention(); test: kern_attention.
+ */
+#include "common.glsl"
+#include "tok.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint HEAD_DIM = 64;
+layout(constant_id = 2) const uint NSUB = 1;
+layout(constant_id = 3) const uint CHUNK = 4;
+
+layout(binding = 0) readonly buffer Tok { tok_info tok[]; };
+layout(binding = 1) readonly buffer Q { vec4 q4[]; };
+layout(binding = 2) readonly buffer KC { uvec4 kc[]; };
+layout(binding = 3) readonly buffer VC { uvec4 vc[]; };
+layout(binding = 4) writeonly buffer O { float o[]; };
+
+layout(push_constant) uniform Push {
+	uint n_head;
+	uint n_head_kv;
+	uint q_off;
+	uint q_stride;
+	uint o_off;
+	uint o_stride;
+	float scale;
+} p;
+
+#include "reduce.glsl"
+
+const uint D4 = HEAD_DIM / 4;
+const uint D8 = HEAD_DIM / 8;
+
+/* 16-byte word W of a cache row as two vec4s (values 8w..8w+7). */
+void
+attention_unpack(uvec4 w, out vec4 a, out vec4 b)
+{
+	a = vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y));
+	b = vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w));
+}
+
+void
+main()
+{
+	const uint h = gl_WorkGroupID.x;
+	const uint t = gl_WorkGroupID.y;
+	const uint g = h / (p.n_head / p.n_head_kv);
+	const uint lid = gl_LocalInvocationID.x;
+	const uint wg = gl_WorkGroupSize.x;
+	const uint n_kv = uint(tok[t].n_kv);
+	const uint base = uint(tok[t].kv_base);
+	const uint qb = (p.q_off + t * p.q_stride + h * HEAD_DIM) / 4;
+	vec4 qv[D4];
+	vec4 acc[D4];
+	float m = -1.0e30;
+	float l = 0.0;
+
+	[[unroll]] for (uint i = 0; i < D4; i++) {
+		qv[i] = q4[qb + i] * p.scale;
+		acc[i] = vec4(0.0);
+	}
+	for (uint j0 = 0; j0 < n_kv; j0 += wg * CHUNK) {
+		float s[CHUNK];
+		float cm = -1.0e30;
+
+		[[unroll]] for (uint c = 0; c < CHUNK; c++) {
+			const uint j = min(j0 + c * wg + lid, n_kv - 1);
+			const uint kb = ((base + j) * p.n_head_kv + g) * D8;
+			float d = 0.0;
+
+			[[unroll]] for (uint i = 0; i < D8; i++) {
+				vec4 a, b;
+
+				attention_unpack(kc[kb + i], a, b);
+				d += dot(qv[2 * i], a) + dot(qv[2 * i + 1], b);
+			}
+			s[c] = j0 + c * wg + lid < n_kv ? d : -1.0e30;
+			cm = max(cm, s[c]);
+		}
+		const float mn = max(m, cm);
+		const float corr = exp(m - mn);
+
+		l *= corr;
+		[[unroll]] for (uint i = 0; i < D4; i++)
+			acc[i] *= corr;
+		[[unroll]] for (uint c = 0; c < CHUNK; c++) {
+			const uint jc = j0 + c * wg + lid;
+			const uint j = min(jc, n_kv - 1);
+			const uint vb = ((base + j) * p.n_head_kv + g) * D8;
+			const float e = jc < n_kv ? exp(s[c] - mn) : 0.0;
+
+			l += e;
+			[[unroll]] for (uint i = 0; i < D8; i++) {
+				vec4 a, b;
+
+				attention_unpack(vc[vb + i], a, b);
+				acc[2 * i] += e * a;
+				acc[2 * i + 1] += e * b;
+			}
+		}
+		m = mn;
+	}
+	/*
+	 * Merge the lanes: a common maximum, then sums (a lane that had no
+	 * position keeps m = -1e30 and l = 0: its factor f is 0).
+	 */
+	const float mx = subgroupMax(m);
+	const float f = exp(m - mx);
+	const float lt = reduce_sum(l * f);
+	const float inv = lt > 0.0 ? 1.0 / lt : 0.0;
+	const uint ob = p.o_off + t * p.o_stride + h * HEAD_DIM;
+
+	[[unroll]] for (uint i = 0; i < D4; i++) {
+		const vec4 v = vec4(reduce_sum(acc[i].x * f),
+		    reduce_sum(acc[i].y * f), reduce_sum(acc[i].z * f),
+		    reduce_sum(acc[i].w * f));
+
+		if (i % wg == lid) {
+			o[ob + 4 * i] = v.x * inv;
+			o[ob + 4 * i + 1] = v.y * inv;
+			o[ob + 4 * i + 2] = v.z * inv;
+			o[ob + 4 * i + 3] = v.w * inv;
+		}
+	}
+}
