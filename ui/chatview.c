@@ -117,6 +117,17 @@ chatview_base(const char *path)
 	return s != NULL ? s + 1 : path;
 }
 
+/*
+ * The label of an answer of the model at PATH (NULL: unknown): its file
+ * name, which the database keeps, so that a resumed session labels its
+ * answers as they were labelled when they streamed.
+ */
+static const char *
+chatview_answer_label(const char *path)
+{
+	return path != NULL ? chatview_base(path) : "assistant";
+}
+
 void
 chatview_engine_start(struct tui *t)
 {
@@ -511,8 +522,8 @@ chatview_generate(struct tui *t, int64_t parent)
 	}
 	t->leaf = db_stream_id(t->stream);
 	t->stream_failed = 0;
-	t->gen_entry =
-	    transcript_add(t->tr, TRANSCRIPT_ASSISTANT, t->model_name, "", 0);
+	t->gen_entry = transcript_add(t->tr, TRANSCRIPT_ASSISTANT,
+	    chatview_answer_label(t->model.path), "", 0);
 	turns = xcalloc(t->n_conv + 1, sizeof(*turns));
 	k = chatview_turns(t, turns);
 	memset(&req, 0, sizeof(req));
@@ -585,8 +596,8 @@ chatview_add_reply(struct tui *t, const char *text, size_t len, int64_t id)
 {
 	size_t entry;
 
-	entry = transcript_add(
-	    t->tr, TRANSCRIPT_ASSISTANT, t->model_name, text, len);
+	entry = transcript_add(t->tr, TRANSCRIPT_ASSISTANT,
+	    chatview_answer_label(t->model.path), text, len);
 	transcript_finish(t->tr, entry);
 	chatview_conv_push(
 	    t, DB_ROLE_ASSISTANT, transcript_text(t->tr, entry), id, entry);
@@ -810,9 +821,8 @@ chatview_load_session(struct tui *t, int64_t id, struct err *err)
 			break;
 		case DB_ROLE_ASSISTANT:
 			entry = transcript_add(t->tr, TRANSCRIPT_ASSISTANT,
-			    m->model.path ? chatview_base(m->model.path)
-					  : "assistant",
-			    m->content, strlen(m->content));
+			    chatview_answer_label(m->model.path), m->content,
+			    strlen(m->content));
 			transcript_finish(t->tr, entry);
 			sbuf_init(&meta);
 			chatview_meta(&meta, &m->stats, m->partial, m->error,

@@ -221,6 +221,8 @@ else
 	keys 'Once upon a time' Enter
 	check "the prompt is shown" "^  Once upon a time" 50
 	check "the answer streams and ends with statistics" "\[length limit\] · 40 tokens · .*tok/s" 600
+	# the file name, as resumed sessions show it (general.name is "llama")
+	check "the answer is labelled with the model's file" "^stories260K\.gguf *$"
 	check_gone "the answer is finished" "generating|stopping|reading the conversation" 600
 	keys '/new' Enter '/set max_tokens=-1 temp=1' Enter
 	keys 'Tell me a very long story' Enter
