@@ -2,11 +2,13 @@
 /*
  * attention: for query head h of token t,
  *   out[t][h] = sum_j softmax_j(q[t][h] . K[j][g] * scale) V[j][g],
- *   j < tok[t].n_kv, slot of j = tok[t].kv_base + j,
+ *   j0 <= j < tok[t].n_kv, slot of j = tok[t].kv_base + j,
  *   g = h / (n_head / n_head_kv) (grouped-query attention),
- *   scale = 1 / sqrt(HEAD_DIM),
+ *   scale from the host (1 / sqrt(HEAD_DIM) unless the model says),
  * with an online softmax (running maximum and sum, f32 throughout) over
- * the f16 caches written by kv_store.  Causality comes from n_kv = pos+1.
+ * the f16 caches written by kv_store.  Causality comes from n_kv = pos+1;
+ * a sliding window (gemma3's local layers) of window > 0 positions starts
+ * at j0 = max(0, n_kv - window), else j0 = 0.
  * The dispatch does not depend on n_kv: the loop over the cache does.
  *
  * Dispatch: n_head x n_tokens workgroups; the invocations split the
@@ -15,8 +17,8 @@
  * q[q_off + t*q_stride + h*HEAD_DIM]), 2 kc, 3 vc (f16 words, read;
  * K[j][g] at kc[(slot*n_head_kv + g)*HEAD_DIM]), 4 out (f32, write; at
  * out[o_off + t*o_stride + h*HEAD_DIM]).  Push: n_head, n_head_kv, q_off,
- * q_stride, o_off, o_stride, scale.  Specialization: 0 workgroup size,
- * 1 HEAD_DIM, 2 NSUB.
+ * q_stride, o_off, o_stride, scale, window.  Specialization: 0
+ * workgroup size, 1 HEAD_DIM, 2 NSUB.
  * Reference: ref_attention(); test: kern_attention.
  */
 #include "common.glsl"
@@ -40,6 +42,7 @@ layout(push_constant) uniform Push {
 	uint o_off;
 	uint o_stride;
 	float scale;
+	uint window;
 } p;
 
 #include "reduce.glsl"
@@ -56,6 +59,7 @@ main()
 	const uint lid = gl_LocalInvocationID.x;
 	const uint n_kv = uint(tok[t].n_kv);
 	const uint base = uint(tok[t].kv_base);
+	const uint j0 = p.window > 0 && n_kv > p.window ? n_kv - p.window : 0;
 	const uint qb = p.q_off + t * p.q_stride + h * HEAD_DIM;
 	float qv[DPT];
 	float acc[DPT];
@@ -68,7 +72,7 @@ main()
 		qv[i] = d < HEAD_DIM ? q[qb + d] : 0.0;
 		acc[i] = 0.0;
 	}
-	for (uint j = 0; j < n_kv; j++) {
+	for (uint j = j0; j < n_kv; j++) {
 		const uint kb = ((base + j) * p.n_head_kv + g) * HEAD_DIM;
 		float s = 0.0;
 

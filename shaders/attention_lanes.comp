@@ -1,7 +1,9 @@
 #version 450
 /*
  * attention_lanes: attention.comp's result (same bindings, push
- * constants and specialization) computed the way CPU devices want it.
+ * constants and specialization; the sliding window too: the lanes'
+ * positions start at max(0, n_kv - window)) computed the way CPU devices
+ * want it.
  * llvmpipe runs a subgroup as SIMD lanes and turns every buffer load
  * into a loop over the lanes: attention.comp, whose lanes split a head
  * and reduce one dot product per cached position, pays a lane loop per
@@ -41,6 +43,7 @@ layout(push_constant) uniform Push {
 	uint o_off;
 	uint o_stride;
 	float scale;
+	uint window;
 } p;
 
 #include "reduce.glsl"
@@ -66,6 +69,8 @@ main()
 	const uint wg = gl_WorkGroupSize.x;
 	const uint n_kv = uint(tok[t].n_kv);
 	const uint base = uint(tok[t].kv_base);
+	const uint first =
+	    p.window > 0 && n_kv > p.window ? n_kv - p.window : 0;
 	const uint qb = (p.q_off + t * p.q_stride + h * HEAD_DIM) / 4;
 	vec4 qv[D4];
 	vec4 acc[D4];
@@ -76,7 +81,7 @@ main()
 		qv[i] = q4[qb + i] * p.scale;
 		acc[i] = vec4(0.0);
 	}
-	for (uint j0 = 0; j0 < n_kv; j0 += wg * CHUNK) {
+	for (uint j0 = first; j0 < n_kv; j0 += wg * CHUNK) {
 		float s[CHUNK];
 		float cm = -1.0e30;
 

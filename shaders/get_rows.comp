@@ -1,6 +1,7 @@
 #version 450
 /*
- * get_rows: y[t][c] = W[tok[t].token - row0][c] for the tokens whose id
+ * get_rows: y[t][c] = W[tok[t].token - row0][c] * scale (scale 1, or
+ * gemma3's sqrt(n_embd) on its embeddings) for the tokens whose id
  * falls in this weight chunk's rows [row0, row0 + rows): embedding
  * lookup, dequantized to f32.  A weight split into chunks is looked up
  * by one dispatch per chunk.
@@ -8,7 +9,7 @@
  * Dispatch: ceil(cols / workgroup size) x n_tokens.  Bindings: 0 W
  * (WTYPE, rows x cols), 1 tok (tok_info, read), 2 y (f32, write; element
  * (t, c) at y[y_off + t*y_stride + c]).  Push: cols (multiple of 32),
- * row0, rows, y_off, y_stride.  Specialization: 0 workgroup size,
+ * row0, rows, y_off, y_stride, scale.  Specialization: 0 workgroup size,
  * 1 WTYPE.
  * Reference: kern_ref_get_rows() in tests/test-kern.c (dequantize the
  * row); test: kern_get_rows.
@@ -28,6 +29,7 @@ layout(push_constant) uniform Push {
 	uint rows;
 	uint y_off;
 	uint y_stride;
+	float scale;
 } p;
 
 #include "weights.glsl"
@@ -44,5 +46,5 @@ main()
 	const uint r = uint(id) - p.row0;
 	const uint nb = p.cols / 32;
 	y[p.y_off + t * p.y_stride + c] =
-	    weights_get(r * nb + c / 32, p.rows * nb, c % 32);
+	    weights_get(r * nb + c / 32, p.rows * nb, c % 32) * p.scale;
 }

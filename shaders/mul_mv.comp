@@ -13,12 +13,14 @@
  *         the step buffer), Q goes to y, K and V as f16 into the caches
  *         at slot tok[t].kv_base + tok[t].pos;
  *   EPI 2 SwiGLU: rows are [gate | up] (rows/2 each); y[t][i] =
- *         silu(gate_i) * up_i for i < rows/2.
+ *         silu(gate_i) * up_i for i < rows/2;
+ *   EPI 3 GeGLU (gemma3): EPI 2 with GELU's tanh approximation for silu
+ *         (act.glsl).
  *
  * Layout: the invocations of a workgroup split a row's 32-value blocks
  * and a reduce_sum gives the row's dot products; a workgroup computes
  * ROWS rows, two at a time (the pairs an epilogue needs: rows 2u, 2u+1,
- * or u and rows/2 + u for EPI 2).  GPUs (LANES 0): all invocations on
+ * or u and rows/2 + u for EPI 2 and 3).  GPUs (LANES 0): all invocations on
  * one row pair (block b to invocation b % WG), x read per pair (it
  * stays in cache), ROWS 2 and many workgroups.  CPU devices (LANES =
  * NBL | LB << 8): llvmpipe runs the invocations of a subgroup as SIMD
@@ -48,7 +50,7 @@
  * ceil(cols/32 / LB) | LB << 8 with LB a power of two dividing WG),
  * 6 EPI, 7 NORM.
  * Reference: ref_matvec(), ref_rmsnorm(), ref_rope_ext(),
- * ref_silu_mul(); tests: kern_mul_mat_*, kern_fused_* in
+ * ref_silu_mul(), ref_gelu_mul(); tests: kern_mul_mat_*, kern_fused_* in
  * tests/test-kern.c.
  */
 #include "common.glsl"
@@ -91,8 +93,12 @@ layout(push_constant) uniform Push {
 	uint has_ff;
 } p;
 
+#include "act.glsl"
 #include "reduce.glsl"
 #include "weights.glsl"
+
+/* EPI 2 and 3: rows [gate | up], y = act(gate) * up. */
+const bool GATED = EPI == 2 || EPI == 3;
 
 /*
  * LANES (CPU devices) = NBL | LB << 8: the invocations form RS = WG / LB
@@ -176,8 +182,8 @@ mul_mv_store(uint ra, uint rb, uint t, float a, float b)
 {
 	const uint yb = p.y_off + t * p.y_stride;
 
-	if (EPI == 2) {
-		y[yb + ra] = a / (1.0 + exp(-a)) * b;
+	if (GATED) {
+		y[yb + ra] = (EPI == 3 ? act_gelu(a) : act_silu(a)) * b;
 	} else if (EPI == 1) {
 		if (ra < p.q_dim + p.kv_dim)
 			mul_mv_rope(ra, t, a, b);
@@ -210,7 +216,7 @@ main()
 	const uint nb = p.cols / 32;
 	const uint t0 = gl_WorkGroupID.z * NCOLS;
 	const uint nt = min(NCOLS, p.n_tok - t0);
-	const uint pairs = EPI == 2 ? p.rows / 2 : (p.rows + 1) / 2;
+	const uint pairs = GATED ? p.rows / 2 : (p.rows + 1) / 2;
 	const uint u0 = common_group() * (ROWS / 2);
 	const uint u1 = min(u0 + ROWS / 2, pairs);
 	float scale[NCOLS];
@@ -275,8 +281,8 @@ main()
 	/* A fixed trip count: pairs past the end repeat the last one. */
 	for (uint uu = 0; uu < ROWS / 2; uu += RS) {
 		const uint u = min(u0 + uu + slot, u1 - 1);
-		const uint ra = EPI == 2 ? u : 2 * u;
-		const uint rb = EPI == 2 ? p.rows / 2 + u : min(2 * u + 1, p.rows - 1);
+		const uint ra = GATED ? u : 2 * u;
+		const uint rb = GATED ? p.rows / 2 + u : min(2 * u + 1, p.rows - 1);
 		float acc[2 * NCOLS];
 		vec4 wa[8], wb[8], v[8];
 
@@ -354,8 +360,8 @@ main()
 		}
 		if ((uu + RS) % gl_WorkGroupSize.x == 0 || uu + RS >= ROWS / 2) {
 			if (mu < u1) {
-				const uint sa = EPI == 2 ? mu : 2 * mu;
-				const uint sb = EPI == 2 ? p.rows / 2 + mu : 2 * mu + 1;
+				const uint sa = GATED ? mu : 2 * mu;
+				const uint sb = GATED ? p.rows / 2 + mu : 2 * mu + 1;
 
 				/* A loop, not unrolled: one copy of the epilogue. */
 				[[dont_unroll]] for (uint j = 0; j < nt; j++)

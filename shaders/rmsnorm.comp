@@ -1,18 +1,21 @@
 #version 450
 /*
  * rmsnorm: y[t][i] = x[t][i] / sqrt(mean_i(x[t][i]^2) + eps) * w[i]
- * (w[i] taken as 1 when has_w is 0).  In place (y = x) is allowed.
+ * (w[i] taken as 1 when has_w is 0), or with add set y[t][i] += that
+ * (gemma3's post-norms: a sub-block's output normed into the residual
+ * stream; then y must not overlap x).  In place (y = x) is allowed
+ * without add.
  * With heads > 1 each row of x holds that many rows of n values side by
  * side (qwen3's per-head Q and K norms), each normalized on its own with
  * the same w.
  *
  * Dispatch: one workgroup per row r < rows (folded, see common_group):
  * token t = r / heads, head h = r % heads.  Bindings: 0 x (f32, read),
- * 1 w (f32, read; any buffer when has_w is 0), 2 y (f32, write).  Element
- * i of row r is x[x_off + t*x_stride + h*n + i], of y
+ * 1 w (f32, read; any buffer when has_w is 0), 2 y (f32, read-write).
+ * Element i of row r is x[x_off + t*x_stride + h*n + i], of y
  * y[y_off + t*y_stride + h*n + i].  Push: n, rows, x_off, x_stride,
- * y_off, y_stride, has_w, eps, heads.  Specialization: 0 workgroup size,
- * 1 NSUB.  Reference: ref_rmsnorm(); tests: kern_rmsnorm,
+ * y_off, y_stride, has_w, eps, heads, add.  Specialization: 0 workgroup
+ * size, 1 NSUB.  Reference: ref_rmsnorm(); tests: kern_rmsnorm,
  * kern_rmsnorm_heads.
  */
 #include "common.glsl"
@@ -34,6 +37,7 @@ layout(push_constant) uniform Push {
 	uint has_w;
 	float eps;
 	uint heads;
+	uint add;
 } p;
 
 #include "reduce.glsl"
@@ -54,5 +58,6 @@ main()
 	s = reduce_sum(s);
 	const float scale = 1.0 / sqrt(s / float(p.n) + p.eps);
 	for (uint i = gl_LocalInvocationID.x; i < p.n; i += gl_WorkGroupSize.x)
-		y[yb + i] = x[xb + i] * scale * (p.has_w != 0 ? w[i] : 1.0);
+		y[yb + i] = (p.add != 0 ? y[yb + i] : 0.0) +
+		    x[xb + i] * scale * (p.has_w != 0 ? w[i] : 1.0);
 }

@@ -6,7 +6,8 @@
  *           at out_off max_out output records whose .token is the row of
  *           the step's token whose logits are wanted
  *   x       (max_batch, embd_pad) the residual stream
- *   xn      (max_batch, embd_pad) normed input of a sub-block
+ *   xn      (max_batch, embd_pad) normed input of a sub-block; with
+ *           post-norms also a sub-block's output before its norm
  *   qkv     (max_batch, q_dim + 2 kv_dim) Q | K | V
  *   att     (max_batch, q_pad) attention output
  *   gu      (max_batch, 2 ff_pad) gate | up, then silu(gate) * up
@@ -30,6 +31,12 @@
  * product, the same Q|K|V steps, attention, output product accumulated
  * into x, rmsnorm, gate|up product, silu_mul, down product accumulated
  * into x (10 dispatches; 11 with the biases, 12 with the Q/K norms).
+ * gemma3 (model.h) changes four things: the embeddings are scaled in
+ * get_rows; the output and down products cannot accumulate into x, as
+ * their results are RMS-normed first (post-norms), so they go to xn and
+ * an rmsnorm adds them to x (11 dispatches fused, 14 step by step); the
+ * gate is GELU (the epilogue's or gelu_mul); and each layer has its own
+ * rope (base and scale) and attention window (sliding or global).
  * Then the logits: when every token of the step wants them the head
  * product norms x itself; otherwise the wanted rows of x are gathered
  * (get_rows over x viewed as an f32 matrix) and normed first; the
@@ -383,16 +390,43 @@ engine_record_qkv_steps(struct engine *e, struct vk_graph *g, uint32_t l,
 }
 
 /*
+ * Record x += W in for N tokens (the output and down products): the
+ * product accumulated into x, or with a post-norm POST (gemma3) the
+ * product into xn and xn RMS-normed times POST added to x.
+ */
+static int
+engine_record_residual(struct engine *e, struct vk_graph *g,
+    const struct kern_weight *w, struct kern_mat in, const struct vk_buf *post,
+    uint32_t n, struct err *err)
+{
+	const struct model_hparams *hp = &e->m->hp;
+	struct kern_mat x = engine_mat(e->x, 0, hp->embd_pad);
+	struct kern_mat xn = engine_mat(e->xn, 0, hp->embd_pad);
+	struct vk_view pv;
+	int rc;
+
+	if (post == NULL)
+		return kern_mul_mat(e->k, g, w, in, x, n, 1, err);
+	pv = vk_buf_all(post);
+	if ((rc = kern_mul_mat(e->k, g, w, in, xn, n, 0, err)) < 0)
+		return rc;
+	return kern_rmsnorm_add(
+	    e->k, g, xn, &pv, x, hp->n_embd, n, hp->rms_eps, err);
+}
+
+/*
  * Record layer L for N tokens, fused into five dispatches (8 or 9, see
- * engine_rope_fusable): Q|K|V product of the normed x with rope and the
- * KV store in its epilogue (or storing Q|K|V for
- * engine_record_qkv_steps), attention, output product accumulated into
- * x, gate|up product of the normed x with silu * up in its epilogue,
- * down product accumulated into x.
+ * engine_rope_fusable; 11 with gemma3's post-norms): Q|K|V product of
+ * the normed x with rope and the KV store in its epilogue (or storing
+ * Q|K|V for engine_record_qkv_steps), attention with ROPE's and ATTN's
+ * settings for the layer, output product accumulated into x (see
+ * engine_record_residual), gate|up product of the normed x with silu
+ * (or gelu) * up in its epilogue, down product accumulated into x.
  */
 static int
 engine_record_fused(struct engine *e, struct vk_graph *g, uint32_t l,
-    uint32_t n, const struct kern_rope *rope, struct err *err)
+    uint32_t n, const struct kern_rope *rope, const struct kern_attn *attn,
+    struct err *err)
 {
 	const struct model_hparams *hp = &e->m->hp;
 	const struct model_layer *ly = &e->m->layers[l];
@@ -404,7 +438,6 @@ engine_record_fused(struct engine *e, struct vk_graph *g, uint32_t l,
 	struct kern_mat qkv = engine_mat(e->qkv, 0, e->qkv_w);
 	struct kern_mat att = engine_mat(e->att, 0, hp->q_pad);
 	struct kern_mat gate = engine_mat(e->gu, 0, e->gu_w);
-	struct kern_attn attn = { hp->n_head, hp->n_head_kv, hp->head_dim };
 	struct kern_fuse fq = {
 		.norm = &an,
 		.n_norm = hp->n_embd,
@@ -421,7 +454,7 @@ engine_record_fused(struct engine *e, struct vk_graph *g, uint32_t l,
 		.norm = &fn,
 		.n_norm = hp->n_embd,
 		.eps = hp->rms_eps,
-		.epi = KERN_EPI_SILU,
+		.epi = hp->gelu ? KERN_EPI_GELU : KERN_EPI_SILU,
 	};
 	int rc;
 
@@ -432,18 +465,21 @@ engine_record_fused(struct engine *e, struct vk_graph *g, uint32_t l,
 	    (fq.epi == KERN_EPI_STORE &&
 		(rc = engine_record_qkv_steps(e, g, l, n, rope, err)) < 0) ||
 	    (rc = kern_attention(
-		 e->k, g, tokv, qkv, fq.kc, fq.vc, att, &attn, n, err)) < 0 ||
-	    (rc = kern_mul_mat(e->k, g, &ly->wo, att, x, n, 1, err)) < 0 ||
+		 e->k, g, tokv, qkv, fq.kc, fq.vc, att, attn, n, err)) < 0 ||
+	    (rc = engine_record_residual(
+		 e, g, &ly->wo, att, ly->post_attn_norm, n, err)) < 0 ||
 	    (rc = kern_mul_mat_fused(
 		 e->k, g, &ly->gu.parts[0].w, x, gate, n, 0, &fg, err)) < 0)
 		return rc;
-	return kern_mul_mat(e->k, g, &ly->down, gate, x, n, 1, err);
+	return engine_record_residual(
+	    e, g, &ly->down, gate, ly->post_ffn_norm, n, err);
 }
 
-/* Record layer L for N tokens step by step (10 to 12 dispatches). */
+/* Record layer L for N tokens step by step (10 to 14 dispatches). */
 static int
 engine_record_layer(struct engine *e, struct vk_graph *g, uint32_t l,
-    uint32_t n, const struct kern_rope *rope, struct err *err)
+    uint32_t n, const struct kern_rope *rope, const struct kern_attn *attn,
+    struct err *err)
 {
 	const struct model_hparams *hp = &e->m->hp;
 	const struct model_layer *ly = &e->m->layers[l];
@@ -456,7 +492,6 @@ engine_record_layer(struct engine *e, struct vk_graph *g, uint32_t l,
 	struct kern_mat att = engine_mat(e->att, 0, hp->q_pad);
 	struct kern_mat gate = engine_mat(e->gu, 0, e->gu_w);
 	struct kern_mat up = engine_mat(e->gu, hp->ff_pad, e->gu_w);
-	struct kern_attn attn = { hp->n_head, hp->n_head_kv, hp->head_dim };
 	int rc;
 
 	if ((rc = kern_rmsnorm(
@@ -464,15 +499,18 @@ engine_record_layer(struct engine *e, struct vk_graph *g, uint32_t l,
 	    (rc = engine_group(e, g, &ly->qkv, xn, e->qkv, n, err)) < 0 ||
 	    (rc = engine_record_qkv_steps(e, g, l, n, rope, err)) < 0 ||
 	    (rc = kern_attention(e->k, g, tokv, engine_mat(e->qkv, 0, e->qkv_w),
-		 vk_buf_all(e->kc[l]), vk_buf_all(e->vc[l]), att, &attn, n,
+		 vk_buf_all(e->kc[l]), vk_buf_all(e->vc[l]), att, attn, n,
 		 err)) < 0 ||
-	    (rc = kern_mul_mat(e->k, g, &ly->wo, att, x, n, 1, err)) < 0 ||
+	    (rc = engine_record_residual(
+		 e, g, &ly->wo, att, ly->post_attn_norm, n, err)) < 0 ||
 	    (rc = kern_rmsnorm(
 		 e->k, g, x, &fn, xn, hp->n_embd, n, hp->rms_eps, err)) < 0 ||
 	    (rc = engine_group(e, g, &ly->gu, xn, e->gu, n, err)) < 0 ||
-	    (rc = kern_silu_mul(e->k, g, gate, up, gate, hp->n_ff, n, err)) < 0)
+	    (rc = (hp->gelu ? kern_gelu_mul : kern_silu_mul)(
+		 e->k, g, gate, up, gate, hp->n_ff, n, err)) < 0)
 		return rc;
-	return kern_mul_mat(e->k, g, &ly->down, gate, x, n, 1, err);
+	return engine_record_residual(
+	    e, g, &ly->down, gate, ly->post_ffn_norm, n, err);
 }
 
 /*
@@ -533,6 +571,10 @@ engine_record(struct engine *e, struct vk_graph *g, uint32_t n, uint32_t n_out,
 	struct vk_view ff;
 	struct kern_rope rope = { hp->n_head + hp->n_head_kv, hp->head_dim,
 		hp->n_rot, hp->freq_base, hp->freq_scale, NULL };
+	struct kern_rope swa_rope = rope;
+	struct kern_attn attn = { hp->n_head, hp->n_head_kv, hp->head_dim,
+		hp->attn_scale, 0 };
+	struct kern_attn swa_attn = attn;
 	uint32_t l;
 	int rc;
 
@@ -540,13 +582,22 @@ engine_record(struct engine *e, struct vk_graph *g, uint32_t n, uint32_t n_out,
 		ff = vk_buf_all(m->freq_factors);
 		rope.freq_factors = &ff;
 	}
+	/* Sliding-window layers: their own rope, the last n_swa positions. */
+	swa_rope.freq_base = hp->swa_freq_base;
+	swa_rope.freq_scale = hp->swa_freq_scale;
+	swa_attn.window = hp->n_swa;
 	if ((rc = vk_graph_begin(g, err)) < 0 ||
-	    (rc = kern_get_rows(e->k, g, &m->tok_embd, tokv, x, n, err)) < 0)
+	    (rc = kern_get_rows_scaled(
+		 e->k, g, &m->tok_embd, tokv, x, n, hp->embd_scale, err)) < 0)
 		return rc;
 	for (l = 0; l < hp->n_layer; l++) {
+		int swa = model_layer_swa(hp, l);
+		const struct kern_rope *r = swa ? &swa_rope : &rope;
+		const struct kern_attn *a = swa ? &swa_attn : &attn;
+
 		rc = engine_fusable(e, &m->layers[l], n)
-		    ? engine_record_fused(e, g, l, n, &rope, err)
-		    : engine_record_layer(e, g, l, n, &rope, err);
+		    ? engine_record_fused(e, g, l, n, r, a, err)
+		    : engine_record_layer(e, g, l, n, r, a, err);
 		if (rc < 0)
 			return rc;
 	}

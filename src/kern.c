@@ -83,14 +83,14 @@ static const struct kern_def {
 	[KERN_MUL_MV_KV_TEX] = { "mul_mv_tex", 8,
 	    (1u << 2) | (1u << 5) | (1u << 6), 17 * 4, 1u },
 	[KERN_MUL_MM] = { "mul_mm", 3, 1u << 2, 8 * 4 },
-	[KERN_GET_ROWS] = { "get_rows", 3, 1u << 2, 5 * 4 },
-	[KERN_RMSNORM] = { "rmsnorm", 3, 1u << 2, 9 * 4 },
+	[KERN_GET_ROWS] = { "get_rows", 3, 1u << 2, 6 * 4 },
+	[KERN_RMSNORM] = { "rmsnorm", 3, 1u << 2, 10 * 4 },
 	[KERN_ADD] = { "add", 3, 1u << 2, 7 * 4 },
 	[KERN_SILU_MUL] = { "silu_mul", 3, 1u << 2, 7 * 4 },
 	[KERN_ROPE] = { "rope", 3, 1u << 1, 8 * 4 },
 	[KERN_KV_STORE] = { "kv_store", 5, (1u << 3) | (1u << 4), 5 * 4 },
-	[KERN_ATTENTION] = { "attention", 5, 1u << 4, 7 * 4 },
-	[KERN_ATTENTION_LANES] = { "attention_lanes", 5, 1u << 4, 7 * 4 },
+	[KERN_ATTENTION] = { "attention", 5, 1u << 4, 8 * 4 },
+	[KERN_ATTENTION_LANES] = { "attention_lanes", 5, 1u << 4, 8 * 4 },
 	[KERN_ARGMAX] = { "argmax", 2, 1u << 1, 5 * 4 },
 	[KERN_BW_READ] = { "bw_read", 2, 1u << 1, 2 * 4 },
 };
@@ -610,7 +610,9 @@ kern_mv_record(struct kern *k, struct vk_graph *g, const struct kern_weight *w,
 	}
 	if (rc < 0)
 		return rc;
-	pairs = epi == KERN_EPI_SILU ? c->rows / 2 : kern_div_up(c->rows, 2);
+	pairs = epi == KERN_EPI_SILU || epi == KERN_EPI_GELU
+	    ? c->rows / 2
+	    : kern_div_up(c->rows, 2);
 	kern_groups(k, kern_div_up(pairs, rows_wg / 2), &gx, &gy);
 	return vk_graph_dispatch(
 	    g, p, views, push, gx, gy, kern_div_up(n, ncols), err);
@@ -699,10 +701,11 @@ kern_mul_mat_fused(struct kern *k, struct vk_graph *g,
 		    "mul_mat: norm of %u values (a multiple of 4; view of %llu "
 		    "bytes) for rows of %u",
 		    f->n_norm, (unsigned long long)f->norm->size, w->cols);
-	if (f->epi == KERN_EPI_SILU) {
+	if (f->epi == KERN_EPI_SILU || f->epi == KERN_EPI_GELU) {
 		if (w->rows % 2 != 0 || accumulate)
 			return err_set(err, ERR_UNSUPPORTED,
-			    "mul_mat: silu epilogue over %u rows", w->rows);
+			    "mul_mat: %s epilogue over %u rows",
+			    f->epi == KERN_EPI_SILU ? "silu" : "gelu", w->rows);
 		y_cols = w->rows / 2;
 	} else if (f->epi == KERN_EPI_ROPE_KV) {
 		const struct kern_rope *r = f->rope;
@@ -745,6 +748,14 @@ int
 kern_get_rows(struct kern *k, struct vk_graph *g, const struct kern_weight *w,
     struct vk_view tok, struct kern_mat y, uint32_t n, struct err *err)
 {
+	return kern_get_rows_scaled(k, g, w, tok, y, n, 1.0f, err);
+}
+
+int
+kern_get_rows_scaled(struct kern *k, struct vk_graph *g,
+    const struct kern_weight *w, struct vk_view tok, struct kern_mat y,
+    uint32_t n, float scale, struct err *err)
+{
 	struct vk_pipe *p;
 	size_t i;
 	int rc;
@@ -757,9 +768,10 @@ kern_get_rows(struct kern *k, struct vk_graph *g, const struct kern_weight *w,
 		const struct kern_weight_chunk *c = &w->chunks[i];
 		struct vk_view views[3] = { c->view, tok, y.view };
 		uint32_t spec[] = { KERN_EW_WG, w->type };
-		uint32_t push[] = { w->cols, c->row0, c->rows, y.off,
-			y.stride };
+		uint32_t push[] = { w->cols, c->row0, c->rows, y.off, y.stride,
+			0 };
 
+		memcpy(&push[5], &scale, 4);
 		rc =
 		    kern_pipe(k, KERN_GET_ROWS, spec, ARRAY_LEN(spec), &p, err);
 		if (rc == 0)
@@ -771,16 +783,19 @@ kern_get_rows(struct kern *k, struct vk_graph *g, const struct kern_weight *w,
 	return 0;
 }
 
-/* rmsnorm over HEADS runs of COLS values per row (see rmsnorm.comp). */
+/*
+ * rmsnorm over HEADS runs of COLS values per row, added to y when ADD
+ * (see rmsnorm.comp).
+ */
 static int
 kern_rmsnorm_runs(struct kern *k, struct vk_graph *g, struct kern_mat x,
     const struct vk_view *w, struct kern_mat y, uint32_t cols, uint32_t heads,
-    uint32_t n, float eps, struct err *err)
+    uint32_t n, float eps, int add, struct err *err)
 {
 	struct vk_view views[3] = { x.view, w != NULL ? *w : x.view, y.view };
 	uint32_t spec[] = { k->wg, k->nsub };
-	uint32_t push[9] = { cols, n * heads, x.off, x.stride, y.off, y.stride,
-		w != NULL, 0, heads };
+	uint32_t push[10] = { cols, n * heads, x.off, x.stride, y.off, y.stride,
+		w != NULL, 0, heads, add != 0 };
 	struct vk_pipe *p;
 	uint32_t gx, gy;
 	int rc;
@@ -811,7 +826,26 @@ kern_rmsnorm(struct kern *k, struct vk_graph *g, struct kern_mat x,
     const struct vk_view *w, struct kern_mat y, uint32_t cols, uint32_t n,
     float eps, struct err *err)
 {
-	return kern_rmsnorm_runs(k, g, x, w, y, cols, 1, n, eps, err);
+	return kern_rmsnorm_runs(k, g, x, w, y, cols, 1, n, eps, 0, err);
+}
+
+int
+kern_rmsnorm_add(struct kern *k, struct vk_graph *g, struct kern_mat x,
+    const struct vk_view *w, struct kern_mat y, uint32_t cols, uint32_t n,
+    float eps, struct err *err)
+{
+	uint64_t xa = x.view.offset + (uint64_t)x.off * 4;
+	uint64_t xe = x.view.offset +
+	    ((uint64_t)x.off + (uint64_t)(n - 1) * x.stride + cols) * 4;
+	uint64_t ya = y.view.offset + (uint64_t)y.off * 4;
+	uint64_t ye = y.view.offset +
+	    ((uint64_t)y.off + (uint64_t)(n - 1) * y.stride + cols) * 4;
+
+	if (n > 0 && x.view.buf == y.view.buf && xa < ye && ya < xe)
+		return err_set(err, ERR_USAGE,
+		    "rmsnorm: adding into '%s' over its own input",
+		    y.view.buf->label);
+	return kern_rmsnorm_runs(k, g, x, w, y, cols, 1, n, eps, 1, err);
 }
 
 int
@@ -819,18 +853,22 @@ kern_rmsnorm_heads(struct kern *k, struct vk_graph *g, struct kern_mat x,
     const struct vk_view *w, struct kern_mat y, uint32_t head_dim,
     uint32_t heads, uint32_t n, float eps, struct err *err)
 {
-	return kern_rmsnorm_runs(k, g, x, w, y, head_dim, heads, n, eps, err);
+	return kern_rmsnorm_runs(
+	    k, g, x, w, y, head_dim, heads, n, eps, 0, err);
 }
 
-/* add and silu_mul: y = f(a, b) element-wise over N rows of COLS. */
+/*
+ * add and silu_mul: y = f(a, b) element-wise over N rows of COLS; ACT is
+ * silu_mul's activation (0 silu, 1 gelu; 0 for add).
+ */
 static int
-kern_binary(struct kern *k, struct vk_graph *g, enum kern_op op,
+kern_binary(struct kern *k, struct vk_graph *g, enum kern_op op, uint32_t act,
     struct kern_mat a, struct kern_mat b, struct kern_mat y, uint32_t cols,
     uint32_t n, struct err *err)
 {
 	const char *name = kern_defs[op].shader;
 	struct vk_view views[3] = { a.view, b.view, y.view };
-	uint32_t spec[] = { KERN_EW_WG };
+	uint32_t spec[] = { KERN_EW_WG, act };
 	uint32_t push[] = { cols, a.off, a.stride, b.off, b.stride, y.off,
 		y.stride };
 	struct vk_pipe *p;
@@ -840,7 +878,7 @@ kern_binary(struct kern *k, struct vk_graph *g, enum kern_op op,
 	    (rc = kern_mat_check(name, "second input", &b, n, cols, err)) < 0 ||
 	    (rc = kern_mat_check(name, "output", &y, n, cols, err)) < 0)
 		return rc;
-	rc = kern_pipe(k, op, spec, ARRAY_LEN(spec), &p, err);
+	rc = kern_pipe(k, op, spec, op == KERN_SILU_MUL ? 2 : 1, &p, err);
 	if (rc < 0)
 		return rc;
 	return vk_graph_dispatch(
@@ -852,7 +890,7 @@ kern_add(struct kern *k, struct vk_graph *g, struct kern_mat a,
     struct kern_mat b, struct kern_mat y, uint32_t cols, uint32_t n,
     struct err *err)
 {
-	return kern_binary(k, g, KERN_ADD, a, b, y, cols, n, err);
+	return kern_binary(k, g, KERN_ADD, 0, a, b, y, cols, n, err);
 }
 
 int
@@ -860,7 +898,15 @@ kern_silu_mul(struct kern *k, struct vk_graph *g, struct kern_mat gate,
     struct kern_mat up, struct kern_mat y, uint32_t cols, uint32_t n,
     struct err *err)
 {
-	return kern_binary(k, g, KERN_SILU_MUL, gate, up, y, cols, n, err);
+	return kern_binary(k, g, KERN_SILU_MUL, 0, gate, up, y, cols, n, err);
+}
+
+int
+kern_gelu_mul(struct kern *k, struct vk_graph *g, struct kern_mat gate,
+    struct kern_mat up, struct kern_mat y, uint32_t cols, uint32_t n,
+    struct err *err)
+{
+	return kern_binary(k, g, KERN_SILU_MUL, 1, gate, up, y, cols, n, err);
 }
 
 int
@@ -928,9 +974,10 @@ kern_attention(struct kern *k, struct vk_graph *g, struct vk_view tok,
 {
 	struct vk_view views[5] = { tok, q.view, kc, vc, out.view };
 	uint32_t spec[] = { k->wg, a->head_dim, k->nsub, KERN_ATTN_CHUNK };
-	uint32_t push[7] = { a->n_head, a->n_head_kv, q.off, q.stride, out.off,
-		out.stride };
-	float scale = 1.0f / sqrtf((float)a->head_dim);
+	uint32_t push[8] = { a->n_head, a->n_head_kv, q.off, q.stride, out.off,
+		out.stride, 0, a->window };
+	float scale =
+	    a->scale != 0.0f ? a->scale : 1.0f / sqrtf((float)a->head_dim);
 	/* one position per lane: whole rows as 16-byte words, q as vec4 */
 	int lanes = k->lane_rows && k->nsub == 1 && a->head_dim % 8 == 0 &&
 	    q.off % 4 == 0 && q.stride % 4 == 0 && kc.offset % 16 == 0 &&

@@ -71,9 +71,16 @@ struct kern_weight {
 	size_t n_bufs;
 };
 
-/* Attention shape: query heads, KV heads (dividing n_head), head size. */
+/*
+ * Attention shape: query heads, KV heads (dividing n_head), head size;
+ * the score scale (0: 1 / sqrt(head_dim)) and a sliding window (0: none;
+ * else a token at position pos attends to positions pos - window + 1 to
+ * pos only, gemma3's local layers).
+ */
 struct kern_attn {
 	uint32_t n_head, n_head_kv, head_dim;
+	float scale;
+	uint32_t window;
 };
 
 /* Rotary embedding parameters (ggml "normal" mode). */
@@ -151,6 +158,7 @@ enum kern_epi {
 	KERN_EPI_STORE, /* y = W x' (+ y when accumulating) */
 	KERN_EPI_ROPE_KV, /* rows [Q | K | V]: rope Q, K; Q to y, K, V to caches */
 	KERN_EPI_SILU,	  /* rows [gate | up]: y = silu(gate) * up, rows/2 */
+	KERN_EPI_GELU,	  /* as KERN_EPI_SILU with GELU (tanh) for silu */
 };
 
 /*
@@ -196,11 +204,25 @@ int kern_get_rows(struct kern *k, struct vk_graph *g,
     const struct kern_weight *w, struct vk_view tok, struct kern_mat y,
     uint32_t n, struct err *err);
 
+/* kern_get_rows with the rows multiplied by SCALE (gemma3's embeddings). */
+int kern_get_rows_scaled(struct kern *k, struct vk_graph *g,
+    const struct kern_weight *w, struct vk_view tok, struct kern_mat y,
+    uint32_t n, float scale, struct err *err);
+
 /*
  * y[t] = x[t] / rms(x[t]) * w for N rows of COLS (W NULL: no weight
  * multiply; W has COLS f32).  In place allowed.
  */
 int kern_rmsnorm(struct kern *k, struct vk_graph *g, struct kern_mat x,
+    const struct vk_view *w, struct kern_mat y, uint32_t cols, uint32_t n,
+    float eps, struct err *err);
+
+/*
+ * y[t] += x[t] / rms(x[t]) * w for N rows of COLS (W NULL: no weight
+ * multiply): a sub-block's output normed into the residual stream
+ * (gemma3's post-norms).  X and Y must not overlap.
+ */
+int kern_rmsnorm_add(struct kern *k, struct vk_graph *g, struct kern_mat x,
     const struct vk_view *w, struct kern_mat y, uint32_t cols, uint32_t n,
     float eps, struct err *err);
 
@@ -224,6 +246,14 @@ int kern_silu_mul(struct kern *k, struct vk_graph *g, struct kern_mat gate,
     struct kern_mat up, struct kern_mat y, uint32_t cols, uint32_t n,
     struct err *err);
 
+/*
+ * y = gelu(gate) * up over N rows of COLS, GELU's tanh approximation
+ * (ggml_gelu; gemma3's feed-forward).  In place allowed.
+ */
+int kern_gelu_mul(struct kern *k, struct vk_graph *g, struct kern_mat gate,
+    struct kern_mat up, struct kern_mat y, uint32_t cols, uint32_t n,
+    struct err *err);
+
 /* Rotate the heads of x[t] for t < N in place, positions from TOK. */
 int kern_rope(struct kern *k, struct vk_graph *g, struct vk_view tok,
     struct kern_mat x, const struct kern_rope *r, uint32_t n, struct err *err);
@@ -239,7 +269,8 @@ int kern_kv_store(struct kern *k, struct vk_graph *g, struct vk_view tok,
 /*
  * out[t] = causal attention of q[t]'s heads over the cached positions
  * 0..tok[t].n_kv-1 of its sequence (slots from tok[t].kv_base) in the f16
- * caches KC, VC, for t < N.
+ * caches KC, VC, for t < N; with A's window only the last window of
+ * them, with A's scale (or 1 / sqrt(head_dim)).
  */
 int kern_attention(struct kern *k, struct vk_graph *g, struct vk_view tok,
     struct kern_mat q, struct vk_view kc, struct vk_view vc,

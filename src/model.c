@@ -1,6 +1,6 @@
 /*
- * model: llama, qwen2 and qwen3 hyperparameters and weights from GGUF to
- * the device.  See model.h (also for how NEOX rope becomes llama's).
+ * model: llama, qwen2, qwen3 and gemma3 hyperparameters and weights from
+ * GGUF to the device.  See model.h (also for how NEOX rope becomes llama's).
  *
  * Everything that can be wrong with a file is found by model_validate
  * before a byte goes to the device; model_load then only uploads.  The
@@ -200,6 +200,8 @@ enum {
 	MODEL_T_BV,
 	MODEL_T_QN, /* the Q and K norms: NULL without them */
 	MODEL_T_KN,
+	MODEL_T_PA, /* the post-attention and post-FFN norms: NULL without */
+	MODEL_T_PF,
 	MODEL_T_COUNT,
 };
 
@@ -245,6 +247,13 @@ model_layer_tensors(const struct gguf *g, const struct model_hparams *hp,
 		(rc = model_layer_tensor(g, l, "attn_k_norm.weight",
 		     hp->head_dim, 0, &t[MODEL_T_KN], err)) < 0))
 		return rc;
+	t[MODEL_T_PA] = t[MODEL_T_PF] = NULL;
+	if (hp->has_post_norms &&
+	    ((rc = model_layer_tensor(g, l, "post_attention_norm.weight", e, 0,
+		  &t[MODEL_T_PA], err)) < 0 ||
+		(rc = model_layer_tensor(g, l, "post_ffw_norm.weight", e, 0,
+		     &t[MODEL_T_PF], err)) < 0))
+		return rc;
 	return 0;
 }
 
@@ -254,11 +263,40 @@ static const struct model_arch {
 	int rope_neox;	  /* pairs (x[i], x[i + n_rot/2]) */
 	int has_bias;	  /* attn_q/k/v.bias */
 	int has_qk_norm;  /* attn_q_norm, attn_k_norm: per-head RMSNorm */
+	int gemma;	  /* post-norms, GELU, scaled embeddings, windows */
 } model_archs[] = {
-	{ "llama", 0, 0, 0 },
-	{ "qwen2", 1, 1, 0 },
-	{ "qwen3", 1, 0, 1 },
+	{ "llama", 0, 0, 0, 0 },
+	{ "qwen2", 1, 1, 0, 0 },
+	{ "qwen3", 1, 0, 1, 0 },
+	{ "gemma3", 1, 0, 1, 1 },
 };
+
+/*
+ * Gemma 3's layers: five sliding-window layers, then a global one
+ * (llama.cpp's set_swa_pattern(6)); the sliding ones rotate with base
+ * 10000, unscaled.
+ */
+#define MODEL_GEMMA3_SWA_PATTERN 6
+#define MODEL_GEMMA3_SWA_FREQ_BASE 10000.0f
+/* The 27B's query_pre_attn_scalar is n_embd / n_head (llama.cpp). */
+#define MODEL_GEMMA3_27B_LAYERS 62
+
+/* The gemma3 block's settings (model_hparams_read's last step). */
+static int
+model_hparams_gemma3(
+    const struct gguf *g, struct model_hparams *hp, struct err *err)
+{
+	hp->has_post_norms = 1;
+	hp->gelu = 1;
+	hp->embd_scale = sqrtf((float)hp->n_embd);
+	if (hp->n_layer == MODEL_GEMMA3_27B_LAYERS)
+		hp->attn_scale = 1.0f / sqrtf((float)(hp->n_embd / hp->n_head));
+	hp->swa_pattern = MODEL_GEMMA3_SWA_PATTERN;
+	hp->swa_freq_base = MODEL_GEMMA3_SWA_FREQ_BASE;
+	hp->swa_freq_scale = 1.0f;
+	return model_hp_int(
+	    g, hp->arch, "attention.sliding_window", 0, 1, &hp->n_swa, err);
+}
 
 static int
 model_hparams_read(
@@ -285,7 +323,7 @@ model_hparams_read(
 	if (i == sizeof model_archs / sizeof model_archs[0])
 		return err_set(err, ERR_UNSUPPORTED,
 		    "%s: architecture '%.*s' is not supported (llama, qwen2, "
-		    "qwen3)",
+		    "qwen3, gemma3)",
 		    gguf_path(g), (int)(arch.len > 64 ? 64 : arch.len),
 		    arch.ptr);
 	a = hp->arch = model_archs[i].name;
@@ -373,6 +411,10 @@ model_hparams_read(
 	hp->embd_pad = model_pad32(hp->n_embd);
 	hp->q_pad = model_pad32(hp->q_dim);
 	hp->ff_pad = model_pad32(hp->n_ff);
+	hp->embd_scale = 1.0f;
+	hp->attn_scale = 1.0f / sqrtf((float)hp->head_dim);
+	if (model_archs[i].gemma)
+		return model_hparams_gemma3(g, hp, err);
 	return 0;
 }
 
@@ -688,6 +730,12 @@ model_layer_load(struct model *m, const struct gguf *g, uint32_t l,
 		(rc = model_upload_vec(
 		     m, t[MODEL_T_KN], hp->rope_neox, &ly->k_norm, err)) < 0))
 		return rc;
+	if (hp->has_post_norms &&
+	    ((rc = model_upload_vec(
+		  m, t[MODEL_T_PA], 0, &ly->post_attn_norm, err)) < 0 ||
+		(rc = model_upload_vec(
+		     m, t[MODEL_T_PF], 0, &ly->post_ffn_norm, err)) < 0))
+		return rc;
 	if (hp->has_bias &&
 	    (rc = model_bias_load(m, l, t, &ly->qkv_bias, err)) < 0)
 		return rc;
@@ -821,6 +869,8 @@ model_free(struct model *m)
 			vk_buf_free(ly->qkv_bias);
 			vk_buf_free(ly->q_norm);
 			vk_buf_free(ly->k_norm);
+			vk_buf_free(ly->post_attn_norm);
+			vk_buf_free(ly->post_ffn_norm);
 			for (i = 0; i < ly->qkv.n_parts; i++)
 				kern_weight_release(&ly->qkv.parts[i].w);
 			kern_weight_release(&ly->wo);
@@ -842,4 +892,10 @@ const struct kern_weight *
 model_head(const struct model *m)
 {
 	return m->hp.tied ? &m->tok_embd : &m->output;
+}
+
+int
+model_layer_swa(const struct model_hparams *hp, uint32_t l)
+{
+	return hp->swa_pattern != 0 && (l + 1) % hp->swa_pattern != 0;
 }

@@ -1,8 +1,9 @@
 /*
  * model: a llama-architecture model (Llama 2/3.x, TinyLlama, Mistral,
  * SmolLM2: general.architecture = "llama"), a Qwen2 / Qwen2.5 model
- * ("qwen2") or a dense Qwen3 model ("qwen3") read from a GGUF file and
- * uploaded to a Vulkan device for the engine.
+ * ("qwen2"), a dense Qwen3 model ("qwen3") or a Gemma 3 text model
+ * ("gemma3") read from a GGUF file and uploaded to a Vulkan device for
+ * the engine.
  *
  * Architectures: a table in model.c.  Keys are read with the
  * architecture's prefix ("qwen2.block_count").  qwen2 differs from llama
@@ -21,6 +22,21 @@
  * values, but the elementwise weight does, so the norm vectors are
  * permuted like the rows of their heads.  Its head size is
  * attention.key_length (128), which need not be n_embd / n_head.
+ * gemma3 is qwen3's attention (NEOX rope, per-head Q/K norms, head size
+ * attention.key_length: 256 on Gemma 3 1B) in a different block:
+ * embeddings times sqrt(n_embd); the attention output and the
+ * feed-forward output are each RMS-normed (blk.N.post_attention_norm,
+ * blk.N.post_ffw_norm, required) before they join the residual stream;
+ * the gate is GELU's tanh approximation, not SiLU; scores are scaled by
+ * 1 / sqrt(head_dim) (1 / sqrt(n_embd / n_head) for the 62-layer 27B,
+ * as llama.cpp does).  Layers alternate five sliding-window layers and
+ * one global one (layer l slides unless (l + 1) % 6 == 0): a sliding
+ * layer attends to the last attention.sliding_window positions only
+ * (required) and rotates with base 10000, no scaling; global layers
+ * attend to everything with rope.freq_base and the rope scaling (linear
+ * 8 on 4B and larger).  The file's norm weights already include Gemma's
+ * +1 (llama.cpp's converter adds it), so every norm is x / rms(x) * w;
+ * the head is token_embd (tied), and Gemma 3 has no logit soft-capping.
  *
  * Loading has two phases.  model_validate reads and checks everything on
  * the host (hyperparameters, every tensor's presence, shape and type),
@@ -56,10 +72,22 @@
 #include "vk-device.h"
 
 struct model_hparams {
-	const char *arch; /* "llama", "qwen2", "qwen3": static, key prefix */
+	const char *arch; /* "llama", "qwen2", "qwen3", "gemma3": key prefix */
 	int rope_neox;	  /* NEOX rope: pairs (x[i], x[i + n_rot/2]) */
 	int has_bias;	  /* attn_q/k/v.bias (qwen2) */
-	int has_qk_norm;  /* attn_q_norm, attn_k_norm (qwen3) */
+	int has_qk_norm;  /* attn_q_norm, attn_k_norm (qwen3, gemma3) */
+	int has_post_norms; /* post_attention_norm, post_ffw_norm (gemma3) */
+	int gelu;	    /* GELU (tanh) gate instead of SiLU (gemma3) */
+	float embd_scale;   /* embeddings times this: 1, sqrt(n_embd) */
+	float attn_scale;   /* attention score scale */
+	/*
+	 * Sliding-window layers (gemma3): layer l slides unless
+	 * (l + 1) % swa_pattern == 0 (swa_pattern 0: none does), attending
+	 * to the last n_swa positions, with rope swa_freq_base and
+	 * swa_freq_scale.
+	 */
+	uint32_t n_swa, swa_pattern;
+	float swa_freq_base, swa_freq_scale;
 	uint32_t n_vocab, n_embd, n_layer, n_head, n_head_kv, n_ff;
 	uint32_t head_dim;    /* key/value length per head */
 	uint32_t n_rot;	      /* rotated dims per head */
@@ -95,9 +123,11 @@ struct model_layer {
 	struct vk_buf *qkv_bias;  /* (q_dim + 2 kv_dim) f32, or NULL */
 	struct vk_buf *q_norm;	  /* (head_dim) f32, NEOX-permuted, or NULL */
 	struct vk_buf *k_norm;	  /* (head_dim) f32, NEOX-permuted, or NULL */
-	struct kern_weight wo;	  /* (n_embd, q_pad) */
-	struct model_group gu;	  /* gate (ff_pad) | up (ff_pad or n_ff) */
-	struct kern_weight down;  /* (n_embd, ff_pad) */
+	struct vk_buf *post_attn_norm; /* (n_embd) f32, or NULL */
+	struct vk_buf *post_ffn_norm;  /* (n_embd) f32, or NULL */
+	struct kern_weight wo;	       /* (n_embd, q_pad) */
+	struct model_group gu;	       /* gate (ff_pad) | up (ff_pad or n_ff) */
+	struct kern_weight down;       /* (n_embd, ff_pad) */
 };
 
 struct model {
@@ -146,5 +176,8 @@ void model_free(struct model *m);
 
 /* The head the model uses (output, or token_embd when tied). */
 const struct kern_weight *model_head(const struct model *m);
+
+/* Whether layer L of a model of HP is a sliding-window layer. */
+int model_layer_swa(const struct model_hparams *hp, uint32_t l);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * model-gen: random-weight llama, qwen2 and qwen3 GGUFs.
+ * model-gen: random-weight llama, qwen2, qwen3 and gemma3 GGUFs.
  *
  * Determinism: every tensor draws from its own splitmix64 stream, seeded
  * from the model seed and the tensor's name, so the values do not depend
@@ -202,13 +202,15 @@ modelgen_check(const struct modelgen_shape *in, uint32_t type,
 		s->freq_base = 10000.0f;
 	if (s->rms_eps == 0.0f)
 		s->rms_eps = 1e-5f;
+	if (s->n_swa == 0)
+		s->n_swa = 512;
 	if (s->n_ctx < 1 || !(s->freq_base > 0.0f) || !(s->rms_eps > 0.0f) ||
-	    !(s->rope_scale >= 0.0f))
+	    !(s->rope_scale >= 0.0f) || s->n_swa < 1)
 		return err_set(err, ERR_USAGE,
-		    "n_ctx %d, freq_base %g, rope_scale %g, rms_eps %g: out "
-		    "of range",
+		    "n_ctx %d, freq_base %g, rope_scale %g, rms_eps %g, n_swa "
+		    "%d: out of range",
 		    s->n_ctx, (double)s->freq_base, (double)s->rope_scale,
-		    (double)s->rms_eps);
+		    (double)s->rms_eps, s->n_swa);
 	return 0;
 }
 
@@ -219,7 +221,7 @@ struct modelgen {
 	uint32_t type;
 	float *f;	  /* scratch floats */
 	uint8_t *buf;	  /* scratch encoded bytes */
-	const char *arch; /* "llama", "qwen2" or "qwen3": the key prefix */
+	const char *arch; /* "llama", "qwen2", "qwen3", "gemma3": key prefix */
 	char key[80];	  /* modelgen_key's result */
 };
 
@@ -349,12 +351,16 @@ modelgen_write_arch(const char *path, const struct modelgen_shape *shape,
 	struct modelgen mg;
 	uint64_t e, qd, kvd, f, v, biggest;
 	double head_std;
+	int gemma3 = strcmp(arch, "gemma3") == 0;
+	int qk_norm = gemma3 || strcmp(arch, "qwen3") == 0;
 	int l, rc;
 
 	if (strcmp(arch, "llama") != 0 && strcmp(arch, "qwen2") != 0 &&
-	    strcmp(arch, "qwen3") != 0)
+	    !qk_norm)
 		return err_set(err, ERR_USAGE,
-		    "model-gen: architecture '%s' (llama, qwen2, qwen3)", arch);
+		    "model-gen: architecture '%s' (llama, qwen2, qwen3, "
+		    "gemma3)",
+		    arch);
 	if ((rc = modelgen_check(shape, weight_type, &s, err)) < 0)
 		return rc;
 	e = (uint64_t)s.n_embd;
@@ -407,6 +413,10 @@ modelgen_write_arch(const char *path, const struct modelgen_shape *shape,
 		gguf_writer_f32(mg.w, modelgen_key(&mg, "rope.scaling.factor"),
 		    s.rope_scale);
 	}
+	if (gemma3)
+		gguf_writer_u32(mg.w,
+		    modelgen_key(&mg, "attention.sliding_window"),
+		    (uint32_t)s.n_swa);
 	modelgen_vocab(mg.w, s.n_vocab);
 
 	/* logits = head . normed x (rms ~1): a spread of about 3 */
@@ -430,7 +440,7 @@ modelgen_write_arch(const char *path, const struct modelgen_shape *shape,
 			modelgen_layer_tensor(
 			    &mg, l, "attn_v.bias", kvd, 0, 0.5);
 		}
-		if (strcmp(arch, "qwen3") == 0) {
+		if (qk_norm) {
 			char name[64];
 
 			/* spread wide, so a misplaced weight shows */
@@ -450,6 +460,17 @@ modelgen_write_arch(const char *path, const struct modelgen_shape *shape,
 		modelgen_layer_tensor(&mg, l, "ffn_up.weight", e, f, se);
 		modelgen_layer_tensor(
 		    &mg, l, "ffn_down.weight", f, e, 1.0 / sqrt((double)f));
+		if (gemma3) {
+			char name[64];
+
+			/* wide too: a skipped or swapped post-norm shows */
+			snprintf(name, sizeof name,
+			    "blk.%d.post_attention_norm.weight", l);
+			modelgen_values(&mg, name, e, 0, 1.0, 0.5);
+			snprintf(name, sizeof name,
+			    "blk.%d.post_ffw_norm.weight", l);
+			modelgen_values(&mg, name, e, 0, 1.0, 0.5);
+		}
 	}
 	rc = gguf_writer_save(mg.w, path, err);
 	free(mg.f);

@@ -1,6 +1,7 @@
 /*
- * model-gen: random-weight llama, qwen2 and qwen3 models for the engine
- * tests.  Writes a complete GGUF (llama, qwen2 or qwen3 architecture,
+ * model-gen: random-weight llama, qwen2, qwen3 and gemma3 models for the
+ * engine tests.  Writes a complete GGUF (llama, qwen2, qwen3 or gemma3
+ * architecture,
  * hyperparameters, a small synthetic
  * SentencePiece-style vocabulary, every tensor) through the project's GGUF
  * writer, deterministically from a seed: the same seed and shape give the
@@ -37,6 +38,7 @@ struct modelgen_shape {
 	float freq_base;  /* rope.freq_base; 0: 10000 */
 	float rope_scale; /* linear rope scaling factor; 0: none */
 	float rms_eps;	  /* 0: 1e-5 */
+	int n_swa;	  /* gemma3's attention.sliding_window; 0: 512 */
 };
 
 /*
@@ -66,9 +68,12 @@ int modelgen_write(const char *path, const struct modelgen_shape *shape,
 /*
  * modelgen_write for architecture ARCH: "llama", "qwen2" (the same keys
  * prefixed "qwen2.", plus random attn_q/k/v.bias vectors, N(0, 0.25),
- * after the same weights as the llama twin's) or "qwen3" (keys prefixed
+ * after the same weights as the llama twin's), "qwen3" (keys prefixed
  * "qwen3.", no biases, attn_q_norm and attn_k_norm vectors of head_dim
- * values, 1 + 0.5 z).  ERR_USAGE for another ARCH.
+ * values, 1 + 0.5 z) or "gemma3" (qwen3's tensors, plus
+ * post_attention_norm and post_ffw_norm vectors of n_embd values, 1 +
+ * 0.5 z, and the key attention.sliding_window).  ERR_USAGE for another
+ * ARCH.
  */
 int modelgen_write_arch(const char *path, const struct modelgen_shape *shape,
     const char *arch, uint32_t weight_type, uint64_t seed, struct err *err);

@@ -35,6 +35,8 @@ struct ref_layer {
 	float *bv;	  /* (n_head_kv * head_dim) or NULL */
 	float *q_norm;	  /* (head_dim) qwen3 per-head Q norm, or NULL */
 	float *k_norm;	  /* (head_dim) qwen3 per-head K norm, or NULL */
+	float *post_attn; /* (n_embd) gemma3 post-attention norm, or NULL */
+	float *post_ffw;  /* (n_embd) gemma3 post-FFN norm, or NULL */
 	float *wo;	  /* (n_embd, n_head * head_dim) */
 	float *ffn_norm;  /* (n_embd) */
 	float *w_gate;	  /* (n_ff, n_embd) */
@@ -149,13 +151,16 @@ ref_rope(float *x, size_t n_heads, size_t head_dim, size_t n_rot, int pos,
 	    x, n_heads, head_dim, n_rot, pos, freq_base, freq_scale, NULL);
 }
 
-/* ref_attention with caller-supplied scratch SC (n_kv floats). */
+/*
+ * ref_attention with scores scaled by SCALE and caller-supplied scratch
+ * SC (n_kv floats).
+ */
 static void
 ref_attention_sc(const float *q, const float *k, const float *v, float *out,
-    size_t n_head, size_t n_head_kv, size_t head_dim, size_t n_kv, float *sc)
+    size_t n_head, size_t n_head_kv, size_t head_dim, size_t n_kv, double scale,
+    float *sc)
 {
 	size_t group = n_head / n_head_kv, kv_dim = n_head_kv * head_dim;
-	double scale = 1.0 / sqrt((double)head_dim);
 	size_t h, t, d;
 
 	for (h = 0; h < n_head; h++) {
@@ -195,7 +200,8 @@ ref_attention(const float *q, const float *k, const float *v, float *out,
 {
 	float *sc = xcalloc(n_kv ? n_kv : 1, sizeof(*sc));
 
-	ref_attention_sc(q, k, v, out, n_head, n_head_kv, head_dim, n_kv, sc);
+	ref_attention_sc(q, k, v, out, n_head, n_head_kv, head_dim, n_kv,
+	    1.0 / sqrt((double)head_dim), sc);
 	free(sc);
 }
 
@@ -207,6 +213,20 @@ ref_silu_mul(const float *g, const float *u, float *y, size_t n)
 	for (i = 0; i < n; i++)
 		y[i] =
 		    (float)((double)g[i] / (1.0 + exp(-(double)g[i])) * u[i]);
+}
+
+void
+ref_gelu_mul(const float *g, const float *u, float *y, size_t n)
+{
+	const double c = 0.79788456080286535588; /* sqrt(2 / pi) */
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		double v = g[i];
+
+		y[i] = (float)(0.5 * v *
+		    (1.0 + tanh(c * (v + 0.044715 * v * v * v))) * u[i]);
+	}
 }
 
 size_t
@@ -399,10 +419,15 @@ ref_model_hparams_read(
 		a = "qwen3";
 		hp->neox = 1;
 		hp->qk_norm = 1;
+	} else if (gguf_str_eq(arch, "gemma3")) {
+		a = "gemma3";
+		hp->neox = 1;
+		hp->qk_norm = 1;
+		hp->gemma3 = 1;
 	} else {
 		return err_set(err, ERR_UNSUPPORTED,
 		    "%s: architecture '%.*s' is not supported by the "
-		    "reference (llama, qwen2, qwen3)",
+		    "reference (llama, qwen2, qwen3, gemma3)",
 		    gguf_path(g), (int)(arch.len > 64 ? 64 : arch.len),
 		    arch.ptr);
 	}
@@ -468,6 +493,16 @@ ref_model_hparams_read(
 		    (double)hp->freq_base);
 	if ((rc = ref_hp_rope_scaling(g, a, &hp->freq_scale, err)) < 0)
 		return rc;
+	/* Gemma 3's query_pre_attn_scalar: n_embd / n_head on the 27B. */
+	hp->attn_scale = 1.0 / sqrt((double)hp->head_dim);
+	if (hp->gemma3) {
+		if (hp->n_layer == 62)
+			hp->attn_scale =
+			    1.0 / sqrt((double)(hp->n_embd / hp->n_head));
+		if ((rc = ref_hp_int(g, a, "attention.sliding_window", -1,
+			 &hp->n_swa, err)) < 0)
+			return rc;
+	}
 	te = gguf_tensor_find(g, "token_embd.weight");
 	if (te == NULL)
 		return err_set(err, ERR_MODEL,
@@ -529,6 +564,12 @@ ref_model_layer_load(const struct gguf *g, const struct ref_hparams *hp, int l,
 		  (uint64_t)hp->head_dim, 0, &ly->q_norm, err)) < 0 ||
 		(rc = ref_layer_tensor(g, l, "attn_k_norm.weight",
 		     (uint64_t)hp->head_dim, 0, &ly->k_norm, err)) < 0))
+		return rc;
+	if (hp->gemma3 &&
+	    ((rc = ref_layer_tensor(g, l, "post_attention_norm.weight", e, 0,
+		  &ly->post_attn, err)) < 0 ||
+		(rc = ref_layer_tensor(g, l, "post_ffw_norm.weight", e, 0,
+		     &ly->post_ffw, err)) < 0))
 		return rc;
 	ly->k_cache = xreallocarray(NULL, (size_t)hp->n_ctx * kvd, 4);
 	ly->v_cache = xreallocarray(NULL, (size_t)hp->n_ctx * kvd, 4);
@@ -602,6 +643,8 @@ ref_model_free(struct ref_model *m)
 			free(ly->bv);
 			free(ly->q_norm);
 			free(ly->k_norm);
+			free(ly->post_attn);
+			free(ly->post_ffw);
 			free(ly->wo);
 			free(ly->ffn_norm);
 			free(ly->w_gate);
@@ -653,10 +696,19 @@ ref_model_eval(struct ref_model *m, int32_t token, int pos, float *logits)
 		return ERR_RANGE;
 	memcpy(
 	    m->x, m->tok_embd + (size_t)token * n_embd, n_embd * sizeof(float));
+	if (hp->gemma3)
+		for (i = 0; i < n_embd; i++)
+			m->x[i] = (float)(m->x[i] * sqrt((double)n_embd));
 	for (l = 0; l < hp->n_layer; l++) {
 		struct ref_layer *ly = &m->layers[l];
 		float *k = ly->k_cache + (size_t)pos * kvd;
 		float *v = ly->v_cache + (size_t)pos * kvd;
+		/* gemma3's local layers: 5 of every 6, a window, rope 10k */
+		int local = hp->gemma3 && l % 6 < 5;
+		float base = local ? 10000.0f : hp->freq_base;
+		float fscale = local ? 1.0f : hp->freq_scale;
+		int first =
+		    local && pos + 1 > hp->n_swa ? pos + 1 - hp->n_swa : 0;
 
 		ref_rmsnorm(m->x, ly->attn_norm, m->xb, n_embd, hp->rms_eps);
 		ref_matvec(ly->wq, m->xb, m->q, qd, n_embd);
@@ -679,23 +731,31 @@ ref_model_eval(struct ref_model *m, int32_t token, int pos, float *logits)
 				    hd, hp->rms_eps);
 		}
 		(hp->neox ? ref_rope_neox : ref_rope_ext)(m->q,
-		    (size_t)hp->n_head, hd, (size_t)hp->n_rot, pos,
-		    hp->freq_base, hp->freq_scale, m->freq_factors);
+		    (size_t)hp->n_head, hd, (size_t)hp->n_rot, pos, base,
+		    fscale, m->freq_factors);
 		(hp->neox ? ref_rope_neox : ref_rope_ext)(k,
-		    (size_t)hp->n_head_kv, hd, (size_t)hp->n_rot, pos,
-		    hp->freq_base, hp->freq_scale, m->freq_factors);
-		ref_attention_sc(m->q, ly->k_cache, ly->v_cache, m->att,
+		    (size_t)hp->n_head_kv, hd, (size_t)hp->n_rot, pos, base,
+		    fscale, m->freq_factors);
+		ref_attention_sc(m->q, ly->k_cache + (size_t)first * kvd,
+		    ly->v_cache + (size_t)first * kvd, m->att,
 		    (size_t)hp->n_head, (size_t)hp->n_head_kv, hd,
-		    (size_t)pos + 1, m->sc);
+		    (size_t)(pos + 1 - first), hp->attn_scale, m->sc);
 		ref_matvec(ly->wo, m->att, m->xb, n_embd, qd);
+		if (hp->gemma3)
+			ref_rmsnorm(
+			    m->xb, ly->post_attn, m->xb, n_embd, hp->rms_eps);
 		for (i = 0; i < n_embd; i++)
 			m->x[i] += m->xb[i];
 
 		ref_rmsnorm(m->x, ly->ffn_norm, m->xb, n_embd, hp->rms_eps);
 		ref_matvec(ly->w_gate, m->xb, m->hb, n_ff, n_embd);
 		ref_matvec(ly->w_up, m->xb, m->hb2, n_ff, n_embd);
-		ref_silu_mul(m->hb, m->hb2, m->hb, n_ff);
+		(hp->gemma3 ? ref_gelu_mul : ref_silu_mul)(
+		    m->hb, m->hb2, m->hb, n_ff);
 		ref_matvec(ly->w_down, m->hb, m->xb, n_embd, n_ff);
+		if (hp->gemma3)
+			ref_rmsnorm(
+			    m->xb, ly->post_ffw, m->xb, n_embd, hp->rms_eps);
 		for (i = 0; i < n_embd; i++)
 			m->x[i] += m->xb[i];
 	}

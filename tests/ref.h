@@ -54,6 +54,11 @@ void ref_attention(const float *q, const float *k, const float *v, float *out,
     size_t n_head, size_t n_head_kv, size_t head_dim, size_t n_kv);
 /* y[i] = silu(g[i]) * u[i]. */
 void ref_silu_mul(const float *g, const float *u, float *y, size_t n);
+/*
+ * y[i] = gelu(g[i]) * u[i], GELU's tanh approximation as ggml_gelu
+ * computes it: gelu(v) = v / 2 * (1 + tanh(sqrt(2/pi) (v + 0.044715 v^3))).
+ */
+void ref_gelu_mul(const float *g, const float *u, float *y, size_t n);
 /* Index of the largest element (the first one on ties). */
 size_t ref_argmax(const float *x, size_t n);
 
@@ -62,12 +67,19 @@ size_t ref_argmax(const float *x, size_t n);
  * F32/F16/BF16/Q8_0/Q4_0 weights), with its own f32 KV cache (the engine's
  * is f16: compare with a tolerance that covers it).  Heap object.
  *
- * Supported: general.architecture "llama", "qwen2" and "qwen3" (keys
- * prefixed with the architecture; qwen2 adds the required
+ * Supported: general.architecture "llama", "qwen2", "qwen3" and
+ * "gemma3" (keys prefixed with the architecture; qwen2 adds the required
  * blk.N.attn_q/k/v.bias vectors after the projections and rotates with
  * ref_rope_neox; qwen3 rotates with ref_rope_neox too, after an RMSNorm
  * of each Q and K head over its head_dim values times the required
- * blk.N.attn_q_norm / attn_k_norm weights);
+ * blk.N.attn_q_norm / attn_k_norm weights; gemma3 does what qwen3 does
+ * and, as llama.cpp's Gemma 3 graph: embeddings times sqrt(n_embd), the
+ * attention and feed-forward outputs RMS-normed times the required
+ * blk.N.post_attention_norm / post_ffw_norm before they are added, a
+ * GELU (tanh) gate, scores times 1 / sqrt(head_dim) (1 / sqrt(n_embd /
+ * n_head) with 62 layers), and layers l with l % 6 < 5 attending only
+ * to the last attention.sliding_window (required) positions with rope
+ * base 10000 unscaled, the others to all with the file's rope);
  * embedding_length,
  * block_count, attention.head_count, attention.head_count_kv (default
  * head_count), feed_forward_length, attention.layer_norm_rms_epsilon
@@ -96,7 +108,10 @@ struct ref_hparams {
 	int tied;	      /* no output.weight: token_embd is the head */
 	int neox;	      /* qwen2: NEOX rope */
 	int has_bias;	      /* qwen2: Q, K, V biases */
-	int qk_norm;	      /* qwen3: per-head Q and K RMSNorm */
+	int qk_norm;	      /* qwen3, gemma3: per-head Q and K RMSNorm */
+	int gemma3;	      /* gemma3's block (see above) */
+	int n_swa;	      /* gemma3: attention.sliding_window */
+	double attn_scale;    /* attention score scale */
 };
 
 /*

@@ -10,7 +10,7 @@
  *   held to the worst-case bound of f32 summation,
  *   |err| <= 2 * cols * FLT_EPSILON * sum_c |W[r][c] x[c]| (+ |y0| eps).
  * - rmsnorm: 1e-5 relative (one inverse square root, summation order).
- * - silu_mul: 1e-5 relative (the device's exp).
+ * - silu_mul, gelu_mul: 1e-5 relative (the device's exp).
  * - rope: 2e-3 absolute for |x| <= 1 at positions up to 4095: the angle
  *   is formed in f32 on the device (f64 in the reference), which at
  *   position 4095 is only good to ~5e-4 rad; f16 KV storage loses more.
@@ -21,8 +21,9 @@
  *   relative error (a sum of squares of cols f32 values: cols/2 + 8
  *   eps) for the normed input; the epilogues add what they compute:
  *   rope 1e-4 of the pair's magnitude (f32 angles at positions <= 40,
- *   the device's sin/cos), silu the product bounds times its slopes
- *   (|silu'| < 1.1) plus 1e-6 relative (exp), and the f16 caches one
+ *   the device's sin/cos), silu and gelu the product bounds times their
+ *   slopes (|silu'| < 1.1, |gelu'| < 1.13) plus 1e-6 relative (exp,
+ *   and the reference's tanh near -1), and the f16 caches one
  *   f16 step (2^-10 relative) on top.
  * Each test notes the maximum error it saw.
  */
@@ -433,11 +434,13 @@ test_kern_fbound(const struct test_kern_fref *f, uint32_t rows, uint32_t cols,
 
 /*
  * Norm + product accumulated into y (the head, residual adds) and norm +
- * gate|up product with silu * up (the feed-forward), for both
- * strategies, N columns.  Returns the worst error relative to its bound.
+ * gate|up product with act(gate) * up (the feed-forward; ACT
+ * KERN_EPI_SILU or KERN_EPI_GELU), for both strategies, N columns.
+ * Returns the worst error relative to its bound.
  */
 static double
-test_kern_fused_store_silu(struct test_kern_env *e, uint32_t type, uint32_t n)
+test_kern_fused_store_silu(
+    struct test_kern_env *e, uint32_t type, uint32_t n, enum kern_epi act)
 {
 	const uint32_t cols = 96, n_norm = 88, rows = 37, half = 40;
 	float *x = xmalloc((size_t)n * cols * 4), *nw = xmalloc(cols * 4);
@@ -480,7 +483,7 @@ test_kern_fused_store_silu(struct test_kern_env *e, uint32_t type, uint32_t n)
 			.epi = KERN_EPI_STORE };
 		struct kern_fuse fg = fs;
 
-		fg.epi = KERN_EPI_SILU;
+		fg.epi = act;
 		CHECK_INT(kern_mul_mat_fused(
 			      e->k, e->g, &w, xm, ym, n, 1, &fs, &e->err),
 		    0);
@@ -506,14 +509,22 @@ test_kern_fused_store_silu(struct test_kern_env *e, uint32_t type, uint32_t n)
 	y = vkt_read(gb, (size_t)n * half * 4);
 	for (t = 0; t < n; t++)
 		for (r = 0; r < half; r++) {
-			double g = f2.y[(size_t)t * 2 * half + r];
-			double u = f2.y[(size_t)t * 2 * half + half + r];
-			double sg = g / (1.0 + exp(-g)), want = sg * u;
-			double bound = 1.1 *
+			float g = (float)f2.y[(size_t)t * 2 * half + r];
+			float u = (float)f2.y[(size_t)t * 2 * half + half + r];
+			float one = 1.0f, sg;
+			double slope = act == KERN_EPI_GELU ? 1.13 : 1.1;
+			double want, bound;
+
+			if (act == KERN_EPI_GELU)
+				ref_gelu_mul(&g, &one, &sg, 1);
+			else
+				ref_silu_mul(&g, &one, &sg, 1);
+			want = (double)sg * u;
+			bound = slope *
 				test_kern_fbound(&f2, 2 * half, cols, t, r) *
 				fabs(u) +
 			    (fabs(sg) +
-				1.1 *
+				slope *
 				    test_kern_fbound(
 					&f2, 2 * half, cols, t, r)) *
 				test_kern_fbound(
@@ -673,6 +684,7 @@ static const uint32_t test_kern_fused_types[] = { GGML_TYPE_F32, GGML_TYPE_Q8_0,
 static const uint32_t test_kern_rope_types[] = { GGML_TYPE_F32, GGML_TYPE_Q8_0,
 	GGML_TYPE_Q4_0, GGML_TYPE_Q4_K, GGML_TYPE_Q6_K };
 
+/* The gated epilogue with SiLU and, one type fewer, with GELU (gemma3). */
 TEST(kern_fused_norm_silu)
 {
 	static const uint32_t ns[] = { 1, 3, 11 };
@@ -681,7 +693,7 @@ TEST(kern_fused_norm_silu)
 
 	test_kern_open(&e);
 	for (lane = 0; lane < 2; lane++) {
-		double worst = 0;
+		double worst = 0, worst_gelu = 0;
 		size_t ti, ni;
 
 		test_kern_strategy(&e, lane, lane);
@@ -690,12 +702,22 @@ TEST(kern_fused_norm_silu)
 				if (!lane && ns[ni] > 8)
 					continue; /* GPU strategy: not fusable */
 				worst = fmax(worst,
-				    test_kern_fused_store_silu(
-					&e, test_kern_fused_types[ti], ns[ni]));
+				    test_kern_fused_store_silu(&e,
+					test_kern_fused_types[ti], ns[ni],
+					KERN_EPI_SILU));
+				if (ti == 2)
+					continue;
+				worst_gelu = fmax(worst_gelu,
+				    test_kern_fused_store_silu(&e,
+					test_kern_fused_types[ti], ns[ni],
+					KERN_EPI_GELU));
 			}
 		test_note("fused norm+store, norm+silu (%s): %.3g of the bound",
 		    lane ? "rows" : "blocks", worst);
+		test_note("fused norm+store, norm+gelu (%s): %.3g of the bound",
+		    lane ? "rows" : "blocks", worst_gelu);
 		CHECK(worst <= 1.0);
+		CHECK(worst_gelu <= 1.0);
 	}
 	test_kern_close(&e);
 }
@@ -767,12 +789,14 @@ TEST(kern_fused_rope_kv)
 
 /*
  * Rows ID of TYPE (ROWS x COLS) looked up in one binding or (LIMIT) in
- * several, against quant_dequantize.
+ * several, against quant_dequantize; with LIMIT also scaled by gemma3
+ * 1B's embedding scale (one f32 product on both sides: exact).
  */
 static void
 test_kern_get_rows_case(
     struct test_kern_env *e, uint32_t type, uint32_t cols, int limit)
 {
+	const float scale = limit ? sqrtf(1152.0f) : 1.0f;
 	const uint32_t rows = 100, n = 5;
 	const int32_t ids[5] = { 0, 99, 17, 17, 64 };
 	struct kern_tok tok[5] = { { 0 } };
@@ -795,8 +819,10 @@ test_kern_get_rows_case(
 	{
 		struct kern_mat ym = { vk_buf_all(yb), 4, cols };
 
-		CHECK_INT(kern_get_rows(
-			      e->k, e->g, &w, vk_buf_all(tb), ym, n, &e->err),
+		CHECK_INT(limit ? kern_get_rows_scaled(e->k, e->g, &w,
+				      vk_buf_all(tb), ym, n, scale, &e->err)
+				: kern_get_rows(e->k, e->g, &w, vk_buf_all(tb),
+				      ym, n, &e->err),
 		    0);
 	}
 	test_kern_run(e);
@@ -804,7 +830,7 @@ test_kern_get_rows_case(
 	for (t = 0; t < n; t++)
 		for (c = 0; c < cols; c++)
 			bad += y[4 + t * cols + c] !=
-			    deq[(size_t)ids[t] * cols + c];
+			    deq[(size_t)ids[t] * cols + c] * scale;
 	CHECK_MSG(bad == 0, "get_rows %s (%s): %u values differ",
 	    test_kern_type_name(type), limit ? "split" : "one binding", bad);
 	vk_buf_free(yb);
@@ -868,7 +894,8 @@ TEST(kern_rmsnorm)
 	const uint32_t n = 3, cols = 1000, s = 1010;
 	struct test_kern_env e;
 	float *x = xmalloc(n * s * 4), *w = xmalloc(cols * 4);
-	float *ones = xmalloc(cols * 4), ref[1000], *y;
+	float *ones = xmalloc(cols * 4), ref[1000], *y,
+	      *y0 = xmalloc(n * s * 4);
 	struct vk_buf *xb, *wb, *yb;
 	double max_rel = 0;
 	uint32_t t, i, mode;
@@ -879,21 +906,38 @@ TEST(kern_rmsnorm)
 		ones[i] = 1.0f;
 	test_kern_open(&e);
 	wb = test_kern_floats(&e, w, cols);
-	/* Modes: with weight, without, in place with weight. */
-	for (mode = 0; mode < 3; mode++) {
+	vkt_fill(y0, n * s, 23, 2.0f);
+	/*
+	 * Modes: with weight, without, in place with weight, added into
+	 * another buffer (kern_rmsnorm_add, gemma3's post-norms).
+	 */
+	for (mode = 0; mode < 4; mode++) {
 		struct vk_view wv = vk_buf_all(wb);
 
 		xb = test_kern_floats(&e, x, n * s);
-		yb = mode == 2 ? xb : test_kern_floats(&e, x, n * s);
+		yb = mode == 2
+		    ? xb
+		    : test_kern_floats(&e, mode == 3 ? y0 : x, n * s);
 		test_kern_begin(&e);
 		{
 			struct kern_mat xm = { vk_buf_all(xb), 2, s };
 			struct kern_mat ym = { vk_buf_all(yb), 2, s };
 
-			CHECK_INT(
-			    kern_rmsnorm(e.k, e.g, xm, mode == 1 ? NULL : &wv,
-				ym, cols, n, 1e-5f, &e.err),
-			    0);
+			if (mode == 3) {
+				CHECK_INT(kern_rmsnorm_add(e.k, e.g, xm, &wv,
+					      ym, cols, n, 1e-5f, &e.err),
+				    0);
+				/* in place cannot add */
+				CHECK_INT(kern_rmsnorm_add(e.k, e.g, xm, &wv,
+					      xm, cols, n, 1e-5f, &e.err),
+				    ERR_USAGE);
+				CHECK_CONTAINS(e.err.msg, "its own input");
+			} else {
+				CHECK_INT(kern_rmsnorm(e.k, e.g, xm,
+					      mode == 1 ? NULL : &wv, ym, cols,
+					      n, 1e-5f, &e.err),
+				    0);
+			}
 		}
 		test_kern_run(&e);
 		y = vkt_read(yb, (size_t)n * s * 4);
@@ -901,8 +945,10 @@ TEST(kern_rmsnorm)
 			ref_rmsnorm(x + 2 + t * s, mode == 1 ? ones : w, ref,
 			    cols, 1e-5f);
 			for (i = 0; i < cols; i++) {
-				double d = fabs(y[2 + t * s + i] - ref[i]) /
-				    (fabs(ref[i]) + 1e-3);
+				double base = mode == 3 ? y0[2 + t * s + i] : 0;
+				double d =
+				    fabs(y[2 + t * s + i] - (base + ref[i])) /
+				    (fabs(ref[i]) + fabs(base) + 1e-3);
 
 				max_rel = fmax(max_rel, d);
 			}
@@ -916,6 +962,7 @@ TEST(kern_rmsnorm)
 	CHECK(max_rel <= 1e-5);
 	vk_buf_free(wb);
 	test_kern_close(&e);
+	free(y0);
 	free(ones);
 	free(w);
 	free(x);
@@ -999,15 +1046,19 @@ TEST(kern_rmsnorm_heads)
 	free(x);
 }
 
+/*
+ * silu_mul and gelu_mul (into a second buffer, from the same rows), and
+ * the residual add.
+ */
 TEST(kern_add_and_silu_mul)
 {
 	/* One buffer per token: [gate (1000) | up (1000)], as fused. */
 	const uint32_t n = 3, cols = 1000, s = 2 * cols;
 	struct test_kern_env e;
-	float *gu = xmalloc(n * s * 4), *r = xmalloc(n * cols * 4), *y;
+	float *gu = xmalloc(n * s * 4), *r = xmalloc(n * cols * 4), *y, *y2;
 	float ref[1000];
-	struct vk_buf *gb, *rb, *yb;
-	double max_rel = 0;
+	struct vk_buf *gb, *rb, *yb, *y2b;
+	double max_rel = 0, max_rel_gelu = 0;
 	uint32_t t, i, bad = 0;
 
 	vkt_fill(gu, n * s, 31, 6.0f);
@@ -1016,15 +1067,19 @@ TEST(kern_add_and_silu_mul)
 	gb = test_kern_floats(&e, gu, n * s);
 	rb = test_kern_floats(&e, r, n * cols);
 	yb = vkt_buf(e.dev, VK_BUF_DEVICE, NULL, (size_t)n * cols * 4);
+	y2b = vkt_buf(e.dev, VK_BUF_DEVICE, NULL, (size_t)n * cols * 4);
 	test_kern_begin(&e);
 	{
 		struct kern_mat g = { vk_buf_all(gb), 0, s };
 		struct kern_mat u = { vk_buf_all(gb), cols, s };
 		struct kern_mat ym = { vk_buf_all(yb), 0, cols };
+		struct kern_mat y2m = { vk_buf_all(y2b), 0, cols };
 		struct kern_mat res = { vk_buf_all(rb), 0, cols };
 
 		CHECK_INT(
 		    kern_silu_mul(e.k, e.g, g, u, ym, cols, n, &e.err), 0);
+		CHECK_INT(
+		    kern_gelu_mul(e.k, e.g, g, u, y2m, cols, n, &e.err), 0);
 		/* Residual in place: r = r + y (depends on the product). */
 		CHECK_INT(kern_add(e.k, e.g, res, ym, res, cols, n, &e.err), 0);
 	}
@@ -1037,8 +1092,19 @@ TEST(kern_add_and_silu_mul)
 			    fabs(y[t * cols + i] - ref[i]) /
 				(fabs(ref[i]) + 1e-6));
 	}
+	y2 = vkt_read(y2b, (size_t)n * cols * 4);
+	for (t = 0; t < n; t++) {
+		ref_gelu_mul(gu + t * s, gu + t * s + cols, ref, cols);
+		for (i = 0; i < cols; i++)
+			max_rel_gelu = fmax(max_rel_gelu,
+			    fabs(y2[t * cols + i] - ref[i]) /
+				(fabs(ref[i]) + 1e-6));
+	}
+	free(y2);
 	test_note("silu_mul: max relative error %.3g", max_rel);
+	test_note("gelu_mul: max relative error %.3g", max_rel_gelu);
 	CHECK(max_rel <= 1e-5);
+	CHECK(max_rel_gelu <= 1e-5);
 	{
 		float *sum = vkt_read(rb, (size_t)n * cols * 4);
 
@@ -1048,6 +1114,7 @@ TEST(kern_add_and_silu_mul)
 		free(sum);
 	}
 	free(y);
+	vk_buf_free(y2b);
 	vk_buf_free(yb);
 	vk_buf_free(rb);
 	vk_buf_free(gb);
@@ -1144,11 +1211,14 @@ struct test_kern_seq {
  * kv_store + attention on a batch mixing four sequences (a prefill of
  * 5, a decode at position 20, two tokens at 7 and 8, two at 83 and 84:
  * several chunks of attention_lanes), with per-token [q | k | v] rows as
- * a fused QKV product would lay them out.
+ * a fused QKV product would lay them out.  WINDOW and SCALE go to
+ * struct kern_attn; the reference sees only the window's positions and
+ * a query scaled so that its 1 / sqrt(hd) makes SCALE.
  */
 static void
 test_kern_attn_case(struct test_kern_env *e, uint32_t n_head,
-    uint32_t n_head_kv, uint32_t hd, double *max_abs, uint32_t *bad_f16)
+    uint32_t n_head_kv, uint32_t hd, uint32_t window, float scale,
+    double *max_abs, uint32_t *bad_f16)
 {
 	static const struct test_kern_seq seqs[] = { { 0, 0, 5 }, { 32, 20, 1 },
 		{ 64, 7, 2 }, { 96, 83, 2 } };
@@ -1159,9 +1229,11 @@ test_kern_attn_case(struct test_kern_env *e, uint32_t n_head,
 	uint16_t *kc = xcalloc(slots * kv_dim, 2), *vc;
 	float *kf = xcalloc(slots * kv_dim, 4), *vf;
 	float *qkv, *out, *ref = xmalloc(q_dim * 4);
-	float *kg = xmalloc(slots * kv_dim * 4), *vg;
+	float *kg = xmalloc(slots * kv_dim * 4), *vg, *qs = xmalloc(q_dim * 4);
 	struct vk_buf *tb, *qb, *kb, *vb, *ob;
-	struct kern_attn a = { n_head, n_head_kv, hd };
+	struct kern_attn a = { n_head, n_head_kv, hd, scale, window };
+	/* what the reference's 1 / sqrt(hd) is multiplied by */
+	const double qf = scale != 0.0f ? scale * sqrt((double)hd) : 1.0;
 
 	vc = xcalloc(slots * kv_dim, 2);
 	vf = xcalloc(slots * kv_dim, 4);
@@ -1236,12 +1308,17 @@ test_kern_attn_case(struct test_kern_env *e, uint32_t n_head,
 	}
 	out = ob->map;
 	for (t = 0; t < n; t++) {
-		uint32_t b = (uint32_t)tok[t].kv_base * kv_dim;
+		uint32_t n_kv = (uint32_t)tok[t].n_kv;
+		uint32_t first =
+		    window > 0 && n_kv > window ? n_kv - window : 0;
+		uint32_t b = ((uint32_t)tok[t].kv_base + first) * kv_dim;
 
-		memcpy(kg, kf + b, (size_t)tok[t].n_kv * kv_dim * 4);
-		memcpy(vg, vf + b, (size_t)tok[t].n_kv * kv_dim * 4);
-		ref_attention(qkv + t * s, kg, vg, ref, n_head, n_head_kv, hd,
-		    (size_t)tok[t].n_kv);
+		memcpy(kg, kf + b, (size_t)(n_kv - first) * kv_dim * 4);
+		memcpy(vg, vf + b, (size_t)(n_kv - first) * kv_dim * 4);
+		for (i = 0; i < q_dim; i++)
+			qs[i] = (float)(qkv[t * s + i] * qf);
+		ref_attention(qs, kg, vg, ref, n_head, n_head_kv, hd,
+		    (size_t)(n_kv - first));
 		for (i = 0; i < q_dim; i++)
 			*max_abs =
 			    fmax(*max_abs, fabs(out[t * q_dim + i] - ref[i]));
@@ -1251,6 +1328,7 @@ test_kern_attn_case(struct test_kern_env *e, uint32_t n_head,
 	vk_buf_free(kb);
 	vk_buf_free(qb);
 	vk_buf_free(tb);
+	free(qs);
 	free(vg);
 	free(kg);
 	free(ref);
@@ -1261,12 +1339,23 @@ test_kern_attn_case(struct test_kern_env *e, uint32_t n_head,
 	free(kc);
 }
 
+/*
+ * Both kernels: every head size (256: Gemma 3's) and GQA ratio with the
+ * full causal range, and with sliding windows (gemma3's local layers) of 3 (inside
+ * the prefill of 5 and every history) and 40 (more than a chunk of
+ * attention_lanes, so the chunks start off their usual grid) with a
+ * score scale of 0.0625 (gemma3 1B's 1 / sqrt(256)).
+ */
 TEST(kern_attention)
 {
-	static const uint32_t hds[] = { 8, 64, 128 };
+	static const uint32_t hds[] = { 8, 64, 128, 256 };
 	static const uint32_t ratios[] = { 1, 2, 4 };
+	static const struct {
+		uint32_t window;
+		float scale;
+	} modes[] = { { 0, 0.0f }, { 3, 0.0625f }, { 40, 0.0625f } };
 	struct test_kern_env e;
-	size_t hi, ri;
+	size_t hi, ri, mi;
 
 	int lane;
 
@@ -1274,21 +1363,22 @@ TEST(kern_attention)
 	/* both kernels: attention_lanes (CPU devices), attention */
 	for (lane = 0; lane < 2; lane++) {
 		kern_mv_lane_rows(e.k, lane);
-		for (hi = 0; hi < ARRAY_LEN(hds); hi++) {
-			for (ri = 0; ri < ARRAY_LEN(ratios); ri++) {
-				double max_abs = 0;
-				uint32_t bad = 0;
+		for (mi = 0; mi < ARRAY_LEN(modes); mi++) {
+			double max_abs = 0;
+			uint32_t bad = 0;
 
-				test_kern_attn_case(&e, 2 * ratios[ri], 2,
-				    hds[hi], &max_abs, &bad);
-				test_note("attention (%s) head_dim %u, gqa %u: "
-					  "max abs error %.3g",
-				    lane ? "lanes" : "groups", hds[hi],
-				    ratios[ri], max_abs);
-				CHECK(max_abs <= 2e-5);
-				CHECK_MSG(bad == 0,
-				    "kv_store: %u f16 values differ", bad);
-			}
+			for (hi = 0; hi < ARRAY_LEN(hds); hi++)
+				for (ri = 0; ri < ARRAY_LEN(ratios); ri++)
+					test_kern_attn_case(&e, 2 * ratios[ri],
+					    2, hds[hi], modes[mi].window,
+					    modes[mi].scale, &max_abs, &bad);
+			test_note("attention (%s) window %u: max abs error "
+				  "%.3g",
+			    lane ? "lanes" : "groups", modes[mi].window,
+			    max_abs);
+			CHECK(max_abs <= 2e-5);
+			CHECK_MSG(
+			    bad == 0, "kv_store: %u f16 values differ", bad);
 		}
 	}
 	test_kern_close(&e);
@@ -1305,7 +1395,7 @@ TEST(kern_decode_replay)
 	const uint32_t kv_dim = n_head_kv * hd, q_dim = n_head * hd;
 	const uint32_t s = q_dim + 2 * kv_dim;
 	struct test_kern_env e;
-	struct kern_attn a = { n_head, n_head_kv, hd };
+	struct kern_attn a = { n_head, n_head_kv, hd, 0.0f, 0 };
 	struct vk_buf *tb, *qb, *kb, *vb, *ob;
 	float *kf = xmalloc(steps * kv_dim * 4), *vf, ref[256];
 	double max_abs = 0;
