@@ -55,6 +55,12 @@
 #define ENGINE_GRAPHS 12
 #define ENGINE_DEFAULT_CTX 4096
 #define ENGINE_DEFAULT_BATCH 512
+/*
+ * CPU devices: a step of 64 prompt tokens takes about a second there,
+ * so prompt progress and cancelling stay responsive (the matrix-vector
+ * kernels take columns two at a time: larger steps gain nothing).
+ */
+#define ENGINE_CPU_BATCH 64
 #define ENGINE_MAX_CTX (1u << 20)
 #define ENGINE_MAX_SEQ 64
 
@@ -135,7 +141,10 @@ engine_config_resolve(
 	if (c.max_out == 0)
 		c.max_out = c.n_seq > 8 ? c.n_seq : 8;
 	if (c.max_batch == 0)
-		c.max_batch = ENGINE_DEFAULT_BATCH;
+		c.max_batch =
+		    e->dev->info.vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU
+		    ? ENGINE_CPU_BATCH
+		    : ENGINE_DEFAULT_BATCH;
 	widest = e->qkv_w > e->gu_w ? e->qkv_w : e->gu_w;
 	if (hp->embd_pad > widest)
 		widest = hp->embd_pad;

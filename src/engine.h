@@ -37,8 +37,8 @@
 struct engine_config {
 	uint32_t n_ctx;	    /* positions per sequence: min(model, 4096) */
 	uint32_t n_seq;	    /* sequences: 1 */
-	uint32_t max_batch; /* tokens per step: 512 (less if a binding is
-			       too small) */
+	uint32_t max_batch; /* tokens per step: 512, 64 on CPU devices
+			       (less if a binding is too small) */
 	uint32_t max_out;   /* logit rows per engine_eval: max(8, n_seq) */
 };
 

@@ -402,6 +402,32 @@ te_eval_seq(
 		    engine_n_vocab(t->e) * sizeof *logits);
 }
 
+/*
+ * The default step size: 64 tokens on CPU devices (prompt progress and
+ * cancelling every second or so there), 512 elsewhere; an explicit one
+ * is kept.
+ */
+TEST(engine_default_batch)
+{
+	struct engine_config cfg = { 64, 1, 0, 0 };
+	struct te_env t;
+	int cpu;
+
+	te_open_dev(&t);
+	cpu = t.dev->info.vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+	if (te_load(&t, te_random_model(GGML_TYPE_F16), &cfg) < 0) {
+		test_fail(__FILE__, __LINE__, "load: %s", t.err.msg);
+		te_close(&t);
+		return;
+	}
+	CHECK_INT(engine_config(t.e)->max_batch, cpu ? 64 : 512);
+	te_unload(&t);
+	cfg.max_batch = 200;
+	if (te_load(&t, te_random_model(GGML_TYPE_F16), &cfg) == 0)
+		CHECK_INT(engine_config(t.e)->max_batch, 200);
+	te_close(&t);
+}
+
 TEST(engine_prefill_equals_decode)
 {
 	struct engine_config cfg = { 64, 2, 0, 0 };
