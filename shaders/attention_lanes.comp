@@ -16,6 +16,11 @@
  * Positions past n_kv repeat the last one with weight 0 (no branch:
  * llvmpipe masks rather than skips).
  *
+ * Built twice: attention_lanes reads the caches as storage buffers,
+ * attention_lanes_tex (-DKV_TEXEL) through RGBA32UI uniform texel
+ * buffers, which llvmpipe fetches without a lane loop (as mul_mv_tex
+ * does the weights).
+ *
  * Requires HEAD_DIM a multiple of 8 and every K/V row 16-byte aligned
  * (kern_attention checks).  Specialization: 0 workgroup size (one
  * subgroup: NSUB must be 1), 1 HEAD_DIM, 2 NSUB, 3 CHUNK.
@@ -31,8 +36,17 @@ layout(constant_id = 3) const uint CHUNK = 4;
 
 layout(binding = 0) readonly buffer Tok { tok_info tok[]; };
 layout(binding = 1) readonly buffer Q { vec4 q4[]; };
+#ifdef KV_TEXEL
+layout(binding = 2) uniform usamplerBuffer kct;
+layout(binding = 3) uniform usamplerBuffer vct;
+#define KC(i) texelFetch(kct, int(i))
+#define VC(i) texelFetch(vct, int(i))
+#else
 layout(binding = 2) readonly buffer KC { uvec4 kc[]; };
 layout(binding = 3) readonly buffer VC { uvec4 vc[]; };
+#define KC(i) kc[i]
+#define VC(i) vc[i]
+#endif
 layout(binding = 4) writeonly buffer O { float o[]; };
 
 layout(push_constant) uniform Push {
@@ -93,7 +107,7 @@ main()
 			[[unroll]] for (uint i = 0; i < D8; i++) {
 				vec4 a, b;
 
-				attention_unpack(kc[kb + i], a, b);
+				attention_unpack(KC(kb + i), a, b);
 				d += dot(qv[2 * i], a) + dot(qv[2 * i + 1], b);
 			}
 			s[c] = j0 + c * wg + lid < n_kv ? d : -1.0e30;
@@ -115,7 +129,7 @@ main()
 			[[unroll]] for (uint i = 0; i < D8; i++) {
 				vec4 a, b;
 
-				attention_unpack(vc[vb + i], a, b);
+				attention_unpack(VC(vb + i), a, b);
 				acc[2 * i] += e * a;
 				acc[2 * i + 1] += e * b;
 			}

@@ -81,7 +81,9 @@ struct engine {
 	uint64_t out_off; /* byte offset of the output records in step */
 	struct vk_buf *step, *x, *xn, *qkv, *att, *gu, *xo, *logits, *ids;
 	struct vk_buf **kc, **vc; /* n_layer each */
-	struct kern_weight xw;	  /* x as an f32 matrix, for the gather */
+	/* their views, with texel views when kern_texel_on (attention) */
+	struct vk_view *kcv, *vcv;
+	struct kern_weight xw; /* x as an f32 matrix, for the gather */
 	struct kern_weight_chunk xw_chunk;
 	struct engine_graph graphs[ENGINE_GRAPHS];
 	uint64_t clock;
@@ -200,6 +202,8 @@ engine_new(struct model *m, const struct engine_config *cfg,
 	kv_layer = (uint64_t)c->n_seq * c->n_ctx * hp->kv_dim * 2;
 	e->kc = xcalloc(hp->n_layer, sizeof *e->kc);
 	e->vc = xcalloc(hp->n_layer, sizeof *e->vc);
+	e->kcv = xcalloc(hp->n_layer, sizeof *e->kcv);
+	e->vcv = xcalloc(hp->n_layer, sizeof *e->vcv);
 	if ((rc = engine_buf(e,
 		 e->out_off + (uint64_t)c->max_out * sizeof(struct kern_tok),
 		 VK_BUF_HOST, "step", 1, &e->step, err)) < 0 ||
@@ -232,6 +236,16 @@ engine_new(struct model *m, const struct engine_config *cfg,
 		rc = engine_buf(
 		    e, kv_layer, VK_BUF_DEVICE, name, 0, &e->vc[l], err);
 		if (rc < 0)
+			goto fail;
+		e->kcv[l] = vk_buf_all(e->kc[l]);
+		e->vcv[l] = vk_buf_all(e->vc[l]);
+		/* whole 16-byte texels, within the device's texel count */
+		if (kern_texel_on(e->k) && kv_layer % 16 == 0 &&
+		    kv_layer / 16 <= e->dev->info.max_texels &&
+		    ((rc = vk_buf_texel(&e->kcv[l], &e->kcv[l].texel, err)) <
+			    0 ||
+			(rc = vk_buf_texel(&e->vcv[l], &e->vcv[l].texel, err)) <
+			    0))
 			goto fail;
 	}
 	e->xw_chunk.view = vk_buf_all(e->x);
@@ -268,11 +282,15 @@ engine_free(struct engine *e)
 		vk_graph_free(e->graphs[i].g);
 	if (e->kc != NULL)
 		for (i = 0; i < e->m->hp.n_layer; i++) {
+			vk_buf_texel_free(e->dev, e->kcv[i].texel);
+			vk_buf_texel_free(e->dev, e->vcv[i].texel);
 			vk_buf_free(e->kc[i]);
 			vk_buf_free(e->vc[i]);
 		}
 	free(e->kc);
 	free(e->vc);
+	free(e->kcv);
+	free(e->vcv);
 	vk_buf_free(e->ids);
 	vk_buf_free(e->logits);
 	vk_buf_free(e->xo);
@@ -394,8 +412,8 @@ engine_record_qkv_steps(struct engine *e, struct vk_graph *g, uint32_t l,
 	}
 	if ((rc = kern_rope(e->k, g, tokv, q, rope, n, err)) < 0)
 		return rc;
-	return kern_kv_store(e->k, g, tokv, k, v, vk_buf_all(e->kc[l]),
-	    vk_buf_all(e->vc[l]), hp->kv_dim, n, err);
+	return kern_kv_store(
+	    e->k, g, tokv, k, v, e->kcv[l], e->vcv[l], hp->kv_dim, n, err);
 }
 
 /*
@@ -453,8 +471,8 @@ engine_record_fused(struct engine *e, struct vk_graph *g, uint32_t l,
 		.eps = hp->rms_eps,
 		.epi = KERN_EPI_ROPE_KV,
 		.tok = tokv,
-		.kc = vk_buf_all(e->kc[l]),
-		.vc = vk_buf_all(e->vc[l]),
+		.kc = e->kcv[l],
+		.vc = e->vcv[l],
 		.rope = rope,
 		.q_dim = hp->q_dim,
 		.kv_dim = hp->kv_dim,
@@ -508,8 +526,7 @@ engine_record_layer(struct engine *e, struct vk_graph *g, uint32_t l,
 	    (rc = engine_group(e, g, &ly->qkv, xn, e->qkv, n, err)) < 0 ||
 	    (rc = engine_record_qkv_steps(e, g, l, n, rope, err)) < 0 ||
 	    (rc = kern_attention(e->k, g, tokv, engine_mat(e->qkv, 0, e->qkv_w),
-		 vk_buf_all(e->kc[l]), vk_buf_all(e->vc[l]), att, attn, n,
-		 err)) < 0 ||
+		 e->kcv[l], e->vcv[l], att, attn, n, err)) < 0 ||
 	    (rc = engine_record_residual(
 		 e, g, &ly->wo, att, ly->post_attn_norm, n, err)) < 0 ||
 	    (rc = kern_rmsnorm(

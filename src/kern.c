@@ -64,6 +64,7 @@ enum kern_op {
 	KERN_KV_STORE,
 	KERN_ATTENTION,
 	KERN_ATTENTION_LANES,
+	KERN_ATTENTION_LANES_TEX,
 	KERN_ARGMAX,
 	KERN_BW_READ,
 	KERN_N_OPS,
@@ -91,6 +92,8 @@ static const struct kern_def {
 	[KERN_KV_STORE] = { "kv_store", 5, (1u << 3) | (1u << 4), 5 * 4 },
 	[KERN_ATTENTION] = { "attention", 5, 1u << 4, 8 * 4 },
 	[KERN_ATTENTION_LANES] = { "attention_lanes", 5, 1u << 4, 8 * 4 },
+	[KERN_ATTENTION_LANES_TEX] = { "attention_lanes_tex", 5, 1u << 4, 8 * 4,
+	    (1u << 2) | (1u << 3) },
 	[KERN_ARGMAX] = { "argmax", 2, 1u << 1, 5 * 4 },
 	[KERN_BW_READ] = { "bw_read", 2, 1u << 1, 2 * 4 },
 };
@@ -171,6 +174,12 @@ int
 kern_mv_texel(struct kern *k, int on)
 {
 	k->texel = on != 0 && k->texel_views;
+	return k->texel;
+}
+
+int
+kern_texel_on(const struct kern *k)
+{
 	return k->texel;
 }
 
@@ -982,6 +991,9 @@ kern_attention(struct kern *k, struct vk_graph *g, struct vk_view tok,
 	int lanes = k->lane_rows && k->nsub == 1 && a->head_dim % 8 == 0 &&
 	    q.off % 4 == 0 && q.stride % 4 == 0 && kc.offset % 16 == 0 &&
 	    vc.offset % 16 == 0;
+	/* and the caches through their texel views, when given */
+	int tex = lanes && k->texel && kc.texel != VK_NULL_HANDLE &&
+	    vc.texel != VK_NULL_HANDLE;
 	struct vk_pipe *p;
 	int rc;
 
@@ -999,8 +1011,11 @@ kern_attention(struct kern *k, struct vk_graph *g, struct vk_view tok,
 		 a->n_head * a->head_dim, err)) < 0)
 		return rc;
 	memcpy(&push[6], &scale, 4);
-	rc = kern_pipe(k, lanes ? KERN_ATTENTION_LANES : KERN_ATTENTION, spec,
-	    lanes ? 4 : 3, &p, err);
+	rc = kern_pipe(k,
+	    tex		? KERN_ATTENTION_LANES_TEX
+		: lanes ? KERN_ATTENTION_LANES
+			: KERN_ATTENTION,
+	    spec, lanes ? 4 : 3, &p, err);
 	if (rc < 0)
 		return rc;
 	return vk_graph_dispatch(g, p, views, push, a->n_head, n, 1, err);

@@ -123,6 +123,14 @@ void kern_mv_lane_rows(struct kern *k, int on);
  */
 int kern_mv_texel(struct kern *k, int on);
 
+/*
+ * Whether texel buffers are in use (kern_mv_texel's setting): then
+ * attention on CPU devices also reads the KV caches through the texel
+ * views of the vk_views it is given (vk_buf_texel; none: storage
+ * buffers), and their owner should make them.
+ */
+int kern_texel_on(const struct kern *k);
+
 /* Whether kernels handle ggml weight type TYPE. */
 int kern_type_supported(uint32_t type);
 

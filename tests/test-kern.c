@@ -1232,6 +1232,7 @@ test_kern_attn_case(struct test_kern_env *e, uint32_t n_head,
 	float *kg = xmalloc(slots * kv_dim * 4), *vg, *qs = xmalloc(q_dim * 4);
 	struct vk_buf *tb, *qb, *kb, *vb, *ob;
 	struct kern_attn a = { n_head, n_head_kv, hd, scale, window };
+	struct vk_view kv, vv;
 	/* what the reference's 1 / sqrt(hd) is multiplied by */
 	const double qf = scale != 0.0f ? scale * sqrt((double)hd) : 1.0;
 
@@ -1265,6 +1266,13 @@ test_kern_attn_case(struct test_kern_env *e, uint32_t n_head,
 	kb = vkt_buf(e->dev, VK_BUF_DEVICE, kc, slots * kv_dim * 2);
 	vb = vkt_buf(e->dev, VK_BUF_DEVICE, vc, slots * kv_dim * 2);
 	ob = vkt_buf(e->dev, VK_BUF_READBACK, NULL, (size_t)n * q_dim * 4);
+	/* the caches' texel views, as the engine makes them */
+	kv = vk_buf_all(kb);
+	vv = vk_buf_all(vb);
+	if (kern_texel_on(e->k)) {
+		CHECK_INT(vk_buf_texel(&kv, &kv.texel, &e->err), 0);
+		CHECK_INT(vk_buf_texel(&vv, &vv.texel, &e->err), 0);
+	}
 	test_kern_begin(e);
 	{
 		struct kern_mat q = { vk_buf_all(qb), 0, s };
@@ -1272,16 +1280,16 @@ test_kern_attn_case(struct test_kern_env *e, uint32_t n_head,
 		struct kern_mat v = { vk_buf_all(qb), q_dim + kv_dim, s };
 		struct kern_mat o = { vk_buf_all(ob), 0, q_dim };
 
-		CHECK_INT(
-		    kern_kv_store(e->k, e->g, vk_buf_all(tb), k, v,
-			vk_buf_all(kb), vk_buf_all(vb), kv_dim, n, &e->err),
+		CHECK_INT(kern_kv_store(e->k, e->g, vk_buf_all(tb), k, v, kv,
+			      vv, kv_dim, n, &e->err),
 		    0);
-		CHECK_INT(
-		    kern_attention(e->k, e->g, vk_buf_all(tb), q,
-			vk_buf_all(kb), vk_buf_all(vb), o, &a, n, &e->err),
+		CHECK_INT(kern_attention(e->k, e->g, vk_buf_all(tb), q, kv, vv,
+			      o, &a, n, &e->err),
 		    0);
 	}
 	test_kern_run(e);
+	vk_buf_texel_free(e->dev, kv.texel);
+	vk_buf_texel_free(e->dev, vv.texel);
 	/* The reference cache gets the new rows rounded to f16. */
 	for (t = 0; t < n; t++) {
 		uint32_t slot = (uint32_t)(tok[t].kv_base + tok[t].pos);
@@ -1354,15 +1362,20 @@ TEST(kern_attention)
 		uint32_t window;
 		float scale;
 	} modes[] = { { 0, 0.0f }, { 3, 0.0625f }, { 40, 0.0625f } };
+	static const char *const names[] = { "groups", "lanes",
+		"lanes, texel" };
 	struct test_kern_env e;
 	size_t hi, ri, mi;
-
 	int lane;
 
 	test_kern_open(&e);
-	/* both kernels: attention_lanes (CPU devices), attention */
-	for (lane = 0; lane < 2; lane++) {
-		kern_mv_lane_rows(e.k, lane);
+	/*
+	 * every kernel: attention (lanes split a head), attention_lanes
+	 * reading the caches as storage buffers, and through texel views
+	 * (CPU devices)
+	 */
+	for (lane = 0; lane < 3; lane++) {
+		test_kern_strategy(&e, lane > 0, lane == 2);
 		for (mi = 0; mi < ARRAY_LEN(modes); mi++) {
 			double max_abs = 0;
 			uint32_t bad = 0;
@@ -1374,8 +1387,7 @@ TEST(kern_attention)
 					    modes[mi].scale, &max_abs, &bad);
 			test_note("attention (%s) window %u: max abs error "
 				  "%.3g",
-			    lane ? "lanes" : "groups", modes[mi].window,
-			    max_abs);
+			    names[lane], modes[mi].window, max_abs);
 			CHECK(max_abs <= 2e-5);
 			CHECK_MSG(
 			    bad == 0, "kv_store: %u f16 values differ", bad);
