@@ -81,7 +81,7 @@ struct engine {
 	uint64_t out_off; /* byte offset of the output records in step */
 	struct vk_buf *step, *x, *xn, *qkv, *att, *gu, *xo, *logits, *ids;
 	struct vk_buf **kc, **vc; /* n_layer each */
-	/* their views, with texel views when kern_texel_on (attention) */
+	/* their views, with texel views where kern_texel_view makes them */
 	struct vk_view *kcv, *vcv;
 	struct kern_weight xw; /* x as an f32 matrix, for the gather */
 	struct kern_weight_chunk xw_chunk;
@@ -239,13 +239,8 @@ engine_new(struct model *m, const struct engine_config *cfg,
 			goto fail;
 		e->kcv[l] = vk_buf_all(e->kc[l]);
 		e->vcv[l] = vk_buf_all(e->vc[l]);
-		/* whole 16-byte texels, within the device's texel count */
-		if (kern_texel_on(e->k) && kv_layer % 16 == 0 &&
-		    kv_layer / 16 <= e->dev->info.max_texels &&
-		    ((rc = vk_buf_texel(&e->kcv[l], &e->kcv[l].texel, err)) <
-			    0 ||
-			(rc = vk_buf_texel(&e->vcv[l], &e->vcv[l].texel, err)) <
-			    0))
+		if ((rc = kern_texel_view(e->k, &e->kcv[l], err)) < 0 ||
+		    (rc = kern_texel_view(e->k, &e->vcv[l], err)) < 0)
 			goto fail;
 	}
 	e->xw_chunk.view = vk_buf_all(e->x);

@@ -178,9 +178,13 @@ kern_mv_texel(struct kern *k, int on)
 }
 
 int
-kern_texel_on(const struct kern *k)
+kern_texel_view(const struct kern *k, struct vk_view *v, struct err *err)
 {
-	return k->texel;
+	v->texel = VK_NULL_HANDLE;
+	if (!k->texel_views || v->size % 16 != 0 ||
+	    v->size / 16 > k->dev->info.max_texels)
+		return 0;
+	return vk_buf_texel(v, &v->texel, err);
 }
 
 /* The pipeline for OP with SPEC constants, made on first use. */
@@ -482,10 +486,12 @@ kern_weight_upload(struct kern *k, uint32_t type, uint32_t rows, uint32_t cols,
 		rc = vk_buf_upload(w->bufs[i], 0, src, c[i].size, err);
 		free(packed);
 		w->chunks[i].view = vk_buf_view(w->bufs[i], 0, c[i].size);
-		if (rc == 0 && k->texel_views) {
+		if (rc == 0) {
+			/* the whole buffer: rounded up to texels above */
 			struct vk_view t = vk_buf_all(w->bufs[i]);
 
-			rc = vk_buf_texel(&t, &w->chunks[i].view.texel, err);
+			rc = kern_texel_view(k, &t, err);
+			w->chunks[i].view.texel = t.texel;
 		}
 		w->chunks[i].row0 = (uint32_t)c[i].row0;
 		w->chunks[i].rows = (uint32_t)c[i].rows;

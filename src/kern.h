@@ -116,20 +116,24 @@ void kern_mv_lane_rows(struct kern *k, int on);
 
 /*
  * Whether mul_mv reads weights through uniform texel buffers (ON) or
- * storage buffers; returns the setting in force.  On by default on CPU
- * devices that have RGBA32UI texel buffers, where weights loaded at
- * that point have texel views (llvmpipe streams them 2.3 times faster);
- * elsewhere it stays off.  Both are exact alike; tests run both.
+ * storage buffers, and attention the KV caches likewise; returns the
+ * setting in force.  On by default on CPU devices that have RGBA32UI
+ * texel buffers, where weights get texel views at upload
+ * (kern_texel_view; llvmpipe streams them 2.3 times faster); elsewhere
+ * it stays off.  Both are exact alike; tests run both.
  */
 int kern_mv_texel(struct kern *k, int on);
 
 /*
- * Whether texel buffers are in use (kern_mv_texel's setting): then
- * attention on CPU devices also reads the KV caches through the texel
- * views of the vk_views it is given (vk_buf_texel; none: storage
- * buffers), and their owner should make them.
+ * Give V a uniform texel view of its range (V->texel, destroyed with
+ * vk_buf_texel_free) where the kernels read texel buffers: on CPU
+ * devices that have them, for a range of whole 16-byte texels within the
+ * device's texel count.  Otherwise V->texel is VK_NULL_HANDLE and the
+ * kernels bind V as a storage buffer.  Weights get theirs at upload;
+ * attention reads the KV caches through theirs (their owner calls this)
+ * while kern_mv_texel is on.  Errors are the driver's.
  */
-int kern_texel_on(const struct kern *k);
+int kern_texel_view(const struct kern *k, struct vk_view *v, struct err *err);
 
 /* Whether kernels handle ggml weight type TYPE. */
 int kern_type_supported(uint32_t type);

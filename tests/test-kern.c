@@ -1269,10 +1269,11 @@ test_kern_attn_case(struct test_kern_env *e, uint32_t n_head,
 	/* the caches' texel views, as the engine makes them */
 	kv = vk_buf_all(kb);
 	vv = vk_buf_all(vb);
-	if (kern_texel_on(e->k)) {
-		CHECK_INT(vk_buf_texel(&kv, &kv.texel, &e->err), 0);
-		CHECK_INT(vk_buf_texel(&vv, &vv.texel, &e->err), 0);
-	}
+	CHECK_INT(kern_texel_view(e->k, &kv, &e->err), 0);
+	CHECK_INT(kern_texel_view(e->k, &vv, &e->err), 0);
+	if (e->dev->info.vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU &&
+	    e->dev->info.texel_u128)
+		CHECK(kv.texel != VK_NULL_HANDLE && vv.texel != VK_NULL_HANDLE);
 	test_kern_begin(e);
 	{
 		struct kern_mat q = { vk_buf_all(qb), 0, s };
