@@ -35,6 +35,7 @@ llm_free(struct llm *l)
 	gguf_close(l->g);
 	free(l->fmt_why);
 	free(l->name);
+	free(l->system);
 	free(l);
 }
 
@@ -48,6 +49,21 @@ llm_model_name(const struct gguf *g, const char *path)
 	if (gguf_get_str(g, "general.name", &s, NULL) == 0 && s.len > 0)
 		return gguf_str_dup(s);
 	return xstrdup(base != NULL ? base + 1 : path);
+}
+
+/*
+ * The model's own system prompt: a model trained with one fixed system
+ * prompt (the pocket model) answers well only with it, so the file says
+ * it and every conversation without one of its own gets it.
+ */
+static char *
+llm_model_system(const struct gguf *g)
+{
+	struct gguf_str s;
+
+	if (gguf_get_str(g, "vkchat.system_prompt", &s, NULL) == 0 && s.len > 0)
+		return gguf_str_dup(s);
+	return NULL;
 }
 
 /* The format: forced by name (already found), else detected. */
@@ -125,6 +141,7 @@ llm_open(const struct llm_opts *o, struct llm **out, enum llm_stage *stage,
 		goto fail;
 	llm_format(l, o->chat_format);
 	l->name = llm_model_name(l->g, o->path);
+	l->system = llm_model_system(l->g);
 	gguf_identity(l->g, l->identity);
 	l->file_size = gguf_file_size(l->g);
 	llm_rules(l);
@@ -212,6 +229,8 @@ llm_render(struct llm *l, const char *system, const struct chat_turn *turns,
 
 	if (n_dropped != NULL)
 		*n_dropped = 0;
+	if (system == NULL)
+		system = l->system;
 	for (;;) {
 		rc = llm_tokens(
 		    l, system, turns + first, n - first, out, n_missing, err);

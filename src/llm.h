@@ -81,6 +81,7 @@ struct llm {
 	const struct chat_format *fmt;
 	char *fmt_why;	   /* why this format: "--chat-format", detection */
 	char *name;	   /* general.name, else the file name */
+	char *system;	   /* vkchat.system_prompt: the model's own, or NULL */
 	char identity[17]; /* gguf_identity() */
 	uint64_t file_size;
 	int32_t eog[LLM_MAX_EOG]; /* the format's end-of-turn tokens */
@@ -123,8 +124,10 @@ int llm_ensure_seqs(struct llm *l, uint32_t n_seq, struct err *err);
 size_t llm_reserve(const struct llm *l, int32_t max_tokens);
 
 /*
- * Render SYSTEM (NULL or "": none) and TURNS[0..n) (ending with the
- * user's) with L's format for generation, and tokenize into OUT
+ * Render SYSTEM and TURNS[0..n) (ending with the user's) with L's
+ * format for generation; SYSTEM NULL means the model's own system prompt
+ * (the GGUF key vkchat.system_prompt, which the pocket model carries:
+ * it was trained with it) or none, "" means none, and tokenize into OUT
  * (emptied first).  When the tokens plus RESERVE exceed the context:
  * with SHIFT, drop the oldest turn pairs as described above and put
  * the number of turns dropped in *n_dropped (if not NULL); without,

@@ -724,6 +724,52 @@ tw_collect(void *ud, size_t col, const char *text, size_t len)
 	sbuf_add(out, text, len);
 }
 
+/*
+ * A model that names its own system prompt (the pocket model's
+ * vkchat.system_prompt) gets it in every conversation without one; ""
+ * still means none.
+ */
+TEST(llm_model_system_prompt)
+{
+	const struct chat_turn turn = { CHAT_USER, "hello" };
+	const char *path = test_srcdir_path("data/pocket.gguf");
+	struct tokenizer_ids deflt, given, none;
+	struct llm_opts o;
+	struct llm *l = NULL;
+	enum llm_stage stage;
+	struct err err;
+	size_t i;
+
+	if (path == NULL)
+		test_skip("data/pocket.gguf not trained yet (tools/train)");
+	llm_opts_init(&o);
+	o.path = path;
+	if (llm_open(&o, &l, &stage, &err) < 0) {
+		CHECK_MSG(0, "llm_open: %s", err.msg);
+		return;
+	}
+	CHECK(l->system != NULL);
+	CHECK(l->system != NULL && strstr(l->system, "pocket") != NULL);
+	tokenizer_ids_init(&deflt);
+	tokenizer_ids_init(&given);
+	tokenizer_ids_init(&none);
+	CHECK_INT(
+	    llm_render(l, NULL, &turn, 1, 4, 0, &deflt, NULL, NULL, &err), 0);
+	CHECK_INT(
+	    llm_render(l, l->system, &turn, 1, 4, 0, &given, NULL, NULL, &err),
+	    0);
+	CHECK_INT(
+	    llm_render(l, "", &turn, 1, 4, 0, &none, NULL, NULL, &err), 0);
+	CHECK_INT(deflt.n, given.n);
+	for (i = 0; i < deflt.n && i < given.n; i++)
+		CHECK_INT(deflt.ids[i], given.ids[i]);
+	CHECK(none.n + 10 < deflt.n);
+	tokenizer_ids_release(&deflt);
+	tokenizer_ids_release(&given);
+	tokenizer_ids_release(&none);
+	llm_free(l);
+}
+
 TEST(llm_rules_and_gen_extras)
 {
 	struct chat_turn turn = { CHAT_USER, "Stop here." };

@@ -18,6 +18,7 @@
 
 #include "chat.h"
 #include "cmd.h"
+#include "cmd-store.h"
 #include "gguf.h"
 #include "tokenizer.h"
 #include "json.h"
@@ -51,8 +52,9 @@ struct cmd_info_weights {
 
 struct cmd_info {
 	const struct gguf *g;
-	struct gguf_str arch, name, tok_model, tok_pre, chat_template;
+	struct gguf_str arch, name, tok_model, tok_pre, chat_template, system;
 	int has_arch, has_name, has_tok_model, has_tok_pre, has_template;
+	int has_system; /* vkchat.system_prompt: the model's own */
 	uint64_t params;
 	struct cmd_info_num ctx, layers, heads, kv_heads, embd, ffn, head_dim;
 	struct cmd_info_num rope_base, rope_dims, rope_factor, rope_orig_ctx;
@@ -167,6 +169,8 @@ cmd_info_chat_template(struct cmd_info *in)
 	    cmd_info_str(in->g, "tokenizer.chat_template", &in->chat_template);
 	if (in->has_template)
 		tmpl = gguf_str_dup(in->chat_template);
+	in->has_system =
+	    cmd_info_str(in->g, "vkchat.system_prompt", &in->system);
 	sbuf_init(&in->chat_why);
 	if (tokenizer_load(in->g, &tok, NULL) != 0)
 		tok = NULL;
@@ -543,6 +547,15 @@ cmd_info_print(const struct cmd_info *in)
 	snprintf(
 	    buf, sizeof(buf), "%s (%s)", in->chat_format, in->chat_why.buf);
 	cmd_info_line("chat format", buf);
+	if (in->has_system) {
+		char *sys = gguf_str_dup(in->system);
+
+		sbuf_init(&sb);
+		cmd_store_safe(&sb, sys, 0);
+		cmd_info_line("system prompt", sb.buf);
+		sbuf_release(&sb);
+		free(sys);
+	}
 }
 
 /* --- the JSON form --- */
@@ -677,6 +690,15 @@ cmd_info_json(const struct cmd_info *in, struct sbuf *out)
 	json_key(&w, "bytes");
 	json_int(&w, in->has_template ? (int64_t)in->chat_template.len : 0);
 	json_end(&w);
+	json_key(&w, "system_prompt");
+	if (in->has_system) {
+		char *sys = gguf_str_dup(in->system);
+
+		json_str(&w, sys);
+		free(sys);
+	} else {
+		json_null(&w);
+	}
 	json_key(&w, "chat_format");
 	json_obj_begin(&w);
 	json_key(&w, "name");

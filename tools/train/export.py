@@ -289,6 +289,9 @@ def write_gguf(path, cfg, weights, vocab, wtype):
           "tools/train/WORDNET-LICENSE)")
     w.str("general.source.url",
           "tools/train in the vkchat repository (WordNet 3.0 data)")
+    # the one system prompt the model was trained with: vkchat uses it
+    # whenever a conversation brings none of its own
+    w.str("vkchat.system_prompt", config.SYSTEM_PROMPT)
     w.u32("general.file_type", FTYPE[wtype])
     w.u32("general.quantization_version", 2)
     w.u32("llama.context_length", cfg["ctx"])
