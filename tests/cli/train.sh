@@ -40,6 +40,16 @@ t_expect "manifest records wordnet-base" 0 '"wordnet-base": "[^"]+"' \
 t_expect "corpus has man-page and help conversations" 0 \
 	'"help": [1-9].*"man": [1-9]' tr -d '\n' < "$T_TMP/corpus1/manifest.json"
 
+# the pocket config takes the most frequent headwords (WordNet tag counts):
+# "be", "have" and "make" are in any slice of 50 (either split), "aardvark"
+# in none
+t_run "corpus.py --config pocket --limit 50" "$PY" "$TR/corpus.py" \
+	--config pocket --limit 50 --out "$T_TMP/freq"
+t_expect "frequency-ranked slice has be, have, make" 0 "^3$" \
+	sh -c "gzip -dc '$T_TMP/freq/'*.jsonl.gz | grep -c -E '\"id\": \"wn:(be|have|make):0\"'"
+t_expect "frequency-ranked slice has no aardvark" 0 "^0$" \
+	sh -c "gzip -dc '$T_TMP/freq/'*.jsonl.gz | grep -c 'wn:aardvark:' || true"
+
 # a corrupted corpus is refused
 cp -r "$T_TMP/corpus1" "$T_TMP/bad"
 printf 'garbage' | gzip -n >> "$T_TMP/bad/valid.jsonl.gz"
@@ -65,6 +75,9 @@ for t in f16 q8_0; do
 		"$VKCHAT" info "$f"
 	t_expect "vkchat info --json $t" 0 '"architecture": "llama"' \
 		"$VKCHAT" info --json "$f"
+	t_expect "vkchat info $t: the model's own system prompt" 0 \
+		"^system prompt +You are vkchat's pocket dictionary" \
+		"$VKCHAT" info "$f"
 done
 t_expect "vkchat runs the Q8_0 export" 0 "" \
 	"$VKCHAT" run -m "$T_TMP/export/ci-q8_0.gguf" -p "The word" -n 4 \

@@ -74,11 +74,35 @@ class WordNet:
         self.root = root
         self.data = {}
         self.index = {}  # lemma -> [(pos, [offsets])]
+        self.tagcount = {}  # lemma -> tagsense_cnt summed over parts
+        self.freq = {}  # lemma -> cntlist.rev tag counts, summed
         self.cache = {}
         for pos, name in POS_FILES:
             with open(os.path.join(root, "data." + name), "rb") as f:
                 self.data[pos] = f.read()
             self._read_index(pos, os.path.join(root, "index." + name))
+        self._read_cntlist(os.path.join(root, "cntlist.rev"))
+
+    def _read_cntlist(self, path):
+        """cntlist.rev: "SENSE_KEY SENSE_NUMBER TAG_CNT" per line, how
+        often each sense was tagged in the semantic concordances; a
+        lemma's frequency is the sum over its senses."""
+        try:
+            f = open(path, encoding="utf-8")
+        except OSError as e:
+            raise SystemExit("corpus: %s: %s" % (path, e.strerror))
+        with f:
+            for lineno, line in enumerate(f, 1):
+                fields = line.split()
+                try:
+                    if len(fields) != 3 or "%" not in fields[0]:
+                        raise ValueError("expected 'KEY NUMBER COUNT'")
+                    lemma = fields[0].split("%", 1)[0].lower()
+                    cnt = int(fields[2])
+                except ValueError as e:
+                    raise SystemExit("%s:%d: bad line (%s): %r" %
+                                     (path, lineno, e, line[:80]))
+                self.freq[lemma] = self.freq.get(lemma, 0) + cnt
 
     def _read_index(self, pos, path):
         with open(path, encoding="utf-8") as f:
@@ -89,6 +113,7 @@ class WordNet:
                 try:
                     lemma, p_cnt = fields[0], int(fields[3])
                     synset_cnt = int(fields[2])
+                    tagged = int(fields[5 + p_cnt])
                     offs = fields[6 + p_cnt:]
                     if len(offs) != synset_cnt:
                         raise ValueError("%d offsets, synset_cnt %d" %
@@ -98,6 +123,7 @@ class WordNet:
                     raise SystemExit("%s:%d: bad index line (%s): %r" %
                                      (path, lineno, e, line[:80]))
                 self.index.setdefault(lemma, []).append((pos, offs))
+                self.tagcount[lemma] = self.tagcount.get(lemma, 0) + tagged
 
     def synset(self, pos, off):
         """Parse the synset at byte offset OFF of data.POS (cached)."""
@@ -775,6 +801,10 @@ SMALL_TALK = [
      "commands, options, keys and sampling settings."),
     ("thanks", ["Thanks!", "Thank you.", "thanks", "Great, thanks."],
      "You're welcome. Ask me about another word whenever you like."),
+    ("how", ["How are you?", "How are you doing?", "How is it going?"],
+     "I am fine, thank you. Which word shall I explain?"),
+    ("bye", ["Bye", "Goodbye!", "See you later.", "bye"],
+     "Goodbye! Type /quit or press Ctrl-C at the prompt to leave vkchat."),
     ("bigger", ["How do I use a bigger model?", "Can I chat with another "
                 "model?", "How do I load my own GGUF file?"],
      "Download a GGUF model file and start vkchat with it: vkchat -m "
@@ -790,15 +820,27 @@ def small_talk_items(repeat, seed):
 
 # --- driver -------------------------------------------------------------------
 
+def headwords(wn, cfg, limit, seed):
+    """The config's headwords, most frequent first for rank "frequency":
+    how often the word's senses were tagged in WordNet's semantic
+    concordances (cntlist.rev), then how many of its senses were
+    (index.*: tagsense_cnt), then a stable hash, so the slice is stable
+    and not alphabetical; otherwise a stable hash order."""
+    lemmas = sorted(wn.index)
+    if cfg.get("rank") == "frequency":
+        lemmas.sort(key=lambda l: (-wn.freq.get(l, 0), -wn.tagcount[l],
+                                   stable_int(seed, l)))
+    else:
+        lemmas.sort(key=lambda l: stable_int(seed, l))
+    return lemmas[:limit] if limit else lemmas
+
+
 def build(args):
     cfg = config.get(args.config)
     limit = args.limit if args.limit is not None else cfg["limit"]
     seed = cfg["seed"]
     wn = WordNet(args.wordnet)
-    lemmas = sorted(wn.index)
-    if limit:
-        lemmas = sorted(sorted(lemmas, key=lambda l: stable_int(seed, l))
-                        [:limit])
+    lemmas = sorted(headwords(wn, cfg, limit, seed))
     train, valid = [], []
     counts = {}
     for lemma in lemmas:
@@ -815,7 +857,11 @@ def build(args):
     extra = man_items(pages, cfg["man_repeat"], seed)
     if args.vkchat:
         extra += help_items(args.vkchat, cfg["man_repeat"], seed)
-    extra += small_talk_items(max(2, cfg["man_repeat"]), seed)
+    # small talk is a handful of answers a user meets first: repeat it
+    # far more than a man-page item, or a small model answers "Hello"
+    # with a definition
+    extra += small_talk_items(cfg.get("talk_repeat",
+                                      max(2, cfg["man_repeat"])), seed)
     for key, kind, turns in extra:
         train.append({"id": key, "kind": kind, "text": chatml(turns)})
         counts[kind] = counts.get(kind, 0) + 1
@@ -838,6 +884,7 @@ def build(args):
         "config": args.config,
         "seed": seed,
         "limit": limit,
+        "rank": cfg.get("rank", "hash"),
         "per_word": cfg["per_word"],
         "man_repeat": cfg["man_repeat"],
         "heldout_percent": cfg["heldout_percent"],

@@ -5,9 +5,12 @@
 #                      [--device cpu|cuda] [--vkchat PATH] [--threads N]
 #                      [--steps N] [--time-limit S] [--compile]
 #                      [--test-data] [--ship] [--out DIR]
+#                      [--resume] [--stop-at S] [--shape NAME] [--work DIR]
 #
 # CONFIG is a name in tools/train/config.py (pocket, pilot).  Work files
-# go to tools/train/out/CONFIG (ignored by git).  Stages:
+# go to tools/train/out/CONFIG (ignored by git), or to --work DIR (pilots
+# of several shapes side by side, each in a copy of the prepared work
+# directory).  Stages:
 #   prepare  corpus.py into corpus/ (skipped when corpus/manifest.json
 #            exists), tokenizer.py into tokenizer.model (skipped when it
 #            exists), and with a vkchat binary the check that vkchat
@@ -35,7 +38,7 @@
 set -eu
 
 usage() {
-	sed -n '4,7p' "$0" | sed 's/^# *//' >&2
+	sed -n 4,8p "$0" | sed "s/^# *//" >&2
 	exit 1
 }
 
@@ -43,7 +46,7 @@ usage() {
 CONFIG=$1
 shift
 DEVICE=cpu VKCHAT="" THREADS=2 STEPS="" COMPILE="" TESTDATA="" OUT="" SHIP=""
-STAGE=all LIMIT=""
+STAGE=all LIMIT="" EXTRA="" WORK=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--stage) STAGE=$2; shift 2 ;;
@@ -53,16 +56,20 @@ while [ $# -gt 0 ]; do
 	--threads) THREADS=$2; shift 2 ;;
 	--steps) STEPS="--steps $2"; shift 2 ;;
 	--compile) COMPILE=--compile; shift ;;
+	--resume) EXTRA="$EXTRA --resume"; shift ;;
+	--stop-at) EXTRA="$EXTRA --stop-at $2"; shift 2 ;;
+	--shape) EXTRA="$EXTRA --shape $2"; shift 2 ;;
 	--test-data) TESTDATA=1; shift ;;
 	--ship) SHIP=1; shift ;;
 	--out) OUT=$2; shift 2 ;;
+	--work) WORK=$2; shift 2 ;;
 	*) echo "run.sh: bad option '$1'" >&2; usage ;;
 	esac
 done
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-WORK=$HERE/out/$CONFIG
+WORK=${WORK:-$HERE/out/$CONFIG}
 if [ -z "${PYTHON:-}" ]; then
 	if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
 		PYTHON=/usr/bin/python3
@@ -140,8 +147,11 @@ train() {
 	# shellcheck disable=SC2086
 	step train "$PYTHON" "$HERE/train.py" --config "$CONFIG" \
 		--corpus "$WORK/corpus" --work "$WORK" --device "$DEVICE" \
-		--threads "$THREADS" $STEPS $LIMIT $COMPILE --png "$PNG" \
+		--threads "$THREADS" $STEPS $LIMIT $COMPILE $EXTRA --png "$PNG" \
 		--report "$REPORT"
+	# a pilot (--stop-at) ends with a checkpoint, not a model
+	[ -f "$WORK/model.pt" ] && [ "$WORK/model.pt" -nt "$WORK/checkpoint.pt" ] ||
+		{ [ -f "$WORK/checkpoint.pt" ] && echo "run.sh: checkpoint saved; --resume continues" >&2 && exit 0; }
 	step export "$PYTHON" "$HERE/export.py" --config "$CONFIG" \
 		--work "$WORK" --prefix "$PREFIX"
 	for t in f16 q8_0; do

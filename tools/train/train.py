@@ -15,9 +15,12 @@ prompts (no chat format) still get sensible continuations.  The held-out
 loss is reported both ways (all tokens, assistant tokens only).
 
 Optimizer: AdamW (0.9, 0.95), weight decay on matrices only, linear
-warm-up then cosine decay to min_lr, gradients clipped to 1.  Seeds are
-fixed (torch, numpy).  On CUDA: bf16 autocast, TF32 matmuls, and
-torch.compile with --compile (torch 2); on CPU: float32, --threads.
+warm-up, then cosine decay to min_lr or (decay_frac) warm-up/stable/
+decay, on the step count or on a wall-time budget (time_limit); gradients
+clipped to 1; a checkpoint every checkpoint_every seconds (--resume).
+Seeds are fixed (torch, numpy).  On CUDA: bf16 autocast, TF32 matmuls, and
+torch.compile with --compile (torch 2); on CPU: --threads, and bf16
+autocast when the config says so.
 
 Output in --work: tokens-*.npy (cache), model.pt (config + state dict),
 loss.csv (step, lr, train loss, held-out losses, tokens, seconds), then
@@ -62,12 +65,23 @@ def tokenize_split(sp, corpus, split, work):
     return ids, mask
 
 
-def lr_at(step, cfg):
+def lr_at(step, progress, cfg):
+    """The learning rate at STEP, PROGRESS (0..1) through the schedule:
+    a linear warm-up over the first steps, then either cosine decay to
+    min_lr or, with decay_frac, warm-up/stable/decay (constant, then a
+    linear fall to min_lr over the last decay_frac of the run), which
+    lets a pilot's checkpoint be continued into a longer run."""
     if step < cfg["warmup"]:
         return cfg["lr"] * (step + 1) / cfg["warmup"]
-    p = (step - cfg["warmup"]) / max(1, cfg["steps"] - cfg["warmup"])
+    progress = min(1.0, max(0.0, progress))
+    if cfg.get("decay_frac"):
+        d = cfg["decay_frac"]
+        if progress < 1 - d:
+            return cfg["lr"]
+        return cfg["min_lr"] + (cfg["lr"] - cfg["min_lr"]) * \
+            (1 - progress) / d
     return cfg["min_lr"] + 0.5 * (cfg["lr"] - cfg["min_lr"]) * \
-        (1 + math.cos(math.pi * min(1.0, p)))
+        (1 + math.cos(math.pi * progress))
 
 
 def evaluate(m, data, mask, cfg, device, autocast, max_windows=0):
@@ -105,18 +119,14 @@ def evaluate(m, data, mask, cfg, device, autocast, max_windows=0):
     return tot / max(1, cnt), tot_a / max(1, cnt_a)
 
 
-def fit_steps(cfg, limit, spent):
-    """Lower cfg["steps"] (to a multiple of 100, after the warm-up) so
-    that the rest, at the speed of the first 100 steps, fits LIMIT."""
-    per_step = spent / 100
-    # 100 + fit steps, and 5% for the evaluations
-    fit = int((limit * 0.95 - spent) / per_step + 100) // 100 * 100
-    fit = max(fit, cfg["warmup"] + 100)
-    if fit < cfg["steps"]:
-        print("train: %.3f s/step: %d steps do not fit %.0f s; training "
-              "%d steps" % (per_step, cfg["steps"], limit, fit),
-              file=sys.stderr)
-        cfg["steps"] = fit
+def save_checkpoint(path, m, opt, rng, state):
+    """Model, optimizer, generator states and STATE (step, seconds, loss
+    rows, config) to PATH, atomically (a kill leaves the old one)."""
+    tmp = path + ".tmp"
+    torch.save(dict(state, model=m.state_dict(), opt=opt.state_dict(),
+                    np_rng=rng.bit_generator.state,
+                    torch_rng=torch.get_rng_state()), tmp)
+    os.replace(tmp, path)
 
 
 def plot(rows, png, title):
@@ -158,15 +168,24 @@ def main():
                     help="override a numeric config value (repeatable)")
     ap.add_argument("--compile", action="store_true",
                     help="torch.compile the model (torch 2, CUDA)")
-    ap.add_argument("--time-limit", type=float, default=0, metavar="S",
-                    help="after 100 steps, lower the step count so that "
-                    "training ends within S seconds (the report records "
-                    "the steps; --steps N reruns it exactly)")
+    ap.add_argument("--time-limit", type=float, default=None, metavar="S",
+                    help="train for S seconds of training time (the "
+                    "schedule runs on time, not steps; default: the "
+                    "config's time_limit, 0 for none)")
+    ap.add_argument("--stop-at", type=float, default=0, metavar="S",
+                    help="checkpoint and stop once S seconds of training "
+                    "time are spent, without finishing (a pilot)")
+    ap.add_argument("--resume", action="store_true",
+                    help="continue from WORK/checkpoint.pt")
+    ap.add_argument("--shape", help="model shape (config.SHAPES)")
     ap.add_argument("--png", required=True, help="loss-curve image")
     ap.add_argument("--report", required=True, help="markdown report")
     args = ap.parse_args()
-    cfg = config.get(args.config)
+    cfg = config.get(args.config, args.shape)
+    if args.time_limit is not None:
+        cfg["time_limit"] = args.time_limit
     if args.steps:
+        cfg["time_limit"] = 0
         cfg["steps"] = args.steps
     if args.batch:
         cfg["batch"] = args.batch
@@ -189,6 +208,11 @@ def main():
 
         def autocast():
             return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    elif cfg.get("precision") == "bf16":
+        # matrix products in bfloat16 (oneDNN's AVX-512 BF16 kernels),
+        # weights, optimizer state and the loss in float32
+        def autocast():
+            return torch.autocast(device_type="cpu", dtype=torch.bfloat16)
     else:
         import contextlib
         autocast = contextlib.nullcontext
@@ -222,65 +246,110 @@ def main():
     t, bsz = cfg["ctx"], cfg["batch"]
     rows = []
     csv_path = os.path.join(args.work, "loss.csv")
+    ck_path = os.path.join(args.work, "checkpoint.pt")
     fields = ["step", "lr", "train_loss", "valid_loss",
               "valid_loss_assistant", "tokens", "seconds"]
-    t_train = time.time()
+    step, spent = 0, 0.0
+    if args.resume:
+        if not os.path.exists(ck_path):
+            raise SystemExit("train: --resume: no %s" % ck_path)
+        ck = torch.load(ck_path, map_location="cpu")
+        for k in ("dim", "n_layers", "n_heads", "n_kv_heads", "ffn_dim",
+                  "vocab_size", "ctx", "batch"):
+            if ck["config"][k] != cfg[k]:
+                raise SystemExit("train: --resume: %s has %s %s, the "
+                                 "config %s" % (ck_path, k,
+                                                ck["config"][k], cfg[k]))
+        m.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        rng.bit_generator.state = ck["np_rng"]
+        torch.set_rng_state(ck["torch_rng"])
+        step, spent, rows = ck["step"], ck["seconds"], ck["rows"]
+        print("train: resuming at step %d, %.0f s spent" % (step, spent),
+              file=sys.stderr)
+    limit = cfg.get("time_limit") or 0
+
+    def progress():
+        if limit:
+            return spent / limit
+        return step / cfg["steps"]
+
+    def log(row):
+        rows.append(row)
+        w.writerow(row)
+        f.flush()
+
+    t_mark = time.time()
+    last_ck = spent
     with open(csv_path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields)
         w.writeheader()
-        step = -1
-        while step < cfg["steps"]:
-            step += 1
-            row = {k: "" for k in fields}
-            row["step"] = step
-            if step % cfg["eval_every"] == 0 or step == cfg["steps"]:
-                last = step == cfg["steps"]
+        for r in rows:
+            w.writerow(r)
+        while True:
+            now = time.time()
+            spent += now - t_mark
+            t_mark = now
+            done = progress() >= 1
+            stop = args.stop_at and spent >= args.stop_at
+            if step % cfg["eval_every"] == 0 or done or stop:
                 vl, va = evaluate(m, valid_ids, valid_mask, cfg, device,
                                   autocast,
-                                  (cfg["final_eval_batches"] if last else
+                                  (cfg["final_eval_batches"] if done else
                                    cfg["eval_batches"]) * 32)
-                row["valid_loss"], row["valid_loss_assistant"] = \
-                    round(vl, 5), round(va, 5)
                 print("train: step %d held-out loss %.4f (assistant %.4f)"
                       % (step, vl, va), file=sys.stderr)
-            if step == 100 and args.time_limit > 0:
-                fit_steps(cfg, args.time_limit, time.time() - t_train)
-            if step < cfg["steps"]:
-                lr = lr_at(step, cfg)
-                for g in opt.param_groups:
-                    g["lr"] = lr
-                off = torch.from_numpy(rng.integers(
-                    0, len(data) - t - 1, size=bsz))
-                idx = off[:, None] + torch.arange(t + 1)[None, :]
-                batch = data[idx].to(device, non_blocking=True)
-                with autocast():
-                    logits = fwd(batch[:, :-1])
-                loss = torch.nn.functional.cross_entropy(
-                    logits.reshape(-1, logits.shape[-1]),
-                    batch[:, 1:].reshape(-1))
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
-                opt.step()
-                if step % 10 == 0:
-                    row["lr"] = "%.6g" % lr
-                    row["train_loss"] = round(loss.item(), 5)
-                if step % 100 == 0:
-                    print("train: step %d loss %.4f lr %.2e (%.0f s)" %
-                          (step, loss.item(), lr, time.time() - t_train),
+                log({"step": step, "lr": "", "train_loss": "",
+                     "valid_loss": round(vl, 5),
+                     "valid_loss_assistant": round(va, 5),
+                     "tokens": step * bsz * t, "seconds": round(spent, 1)})
+                t_mark = time.time()
+            if done:
+                break
+            if stop or spent - last_ck >= cfg.get("checkpoint_every", 600):
+                save_checkpoint(ck_path, m, opt, rng, {
+                    "config": cfg, "step": step, "seconds": spent,
+                    "rows": rows})
+                last_ck = spent
+                t_mark = time.time()
+                if stop:
+                    print("train: stopped at step %d after %.0f s; "
+                          "--resume continues" % (step, spent),
                           file=sys.stderr)
-            row["tokens"] = step * bsz * t
-            row["seconds"] = round(time.time() - t_train, 1)
-            if row["train_loss"] != "" or row["valid_loss"] != "":
-                w.writerow(row)
-                rows.append(row)
-    t_train = time.time() - t_train
+                    return
+            lr = lr_at(step, progress(), cfg)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            off = torch.from_numpy(rng.integers(
+                0, len(data) - t - 1, size=bsz))
+            idx = off[:, None] + torch.arange(t + 1)[None, :]
+            batch = data[idx].to(device, non_blocking=True)
+            with autocast():
+                logits = fwd(batch[:, :-1])
+            loss = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]).float(),
+                batch[:, 1:].reshape(-1))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+            opt.step()
+            if step % 10 == 0:
+                log({"step": step, "lr": "%.6g" % lr,
+                     "train_loss": round(loss.item(), 5), "valid_loss": "",
+                     "valid_loss_assistant": "", "tokens": step * bsz * t,
+                     "seconds": round(spent, 1)})
+            if step % 100 == 0:
+                print("train: step %d loss %.4f lr %.2e (%.0f s)" %
+                      (step, loss.item(), lr, spent), file=sys.stderr)
+            step += 1
+    cfg["steps"] = step
+    t_train = spent
     state = {k: v.detach().cpu() for k, v in m.state_dict().items()}
     if cfg["tied"]:
         state.pop("output.weight", None)
     torch.save({"config": cfg, "model": state},
                os.path.join(args.work, "model.pt"))
-    final = rows[-1]
+    final = [r for r in rows if r["valid_loss"] != ""][-1]
     summary = {
         "config": cfg["config"], "params": n_params,
         "train_tokens": int(len(train_ids)),
@@ -308,15 +377,27 @@ def main():
           file=sys.stderr)
 
 
+REPORT_BEGIN = "<!-- train.py writes from here -->"
+REPORT_END = "<!-- train.py writes up to here -->"
+
+
 def write_report(path, png, cfg, s):
+    """The run's numbers, written between REPORT_BEGIN and REPORT_END of
+    PATH (the rest of the document is kept), or as the whole file when
+    PATH has no such markers."""
     rel = os.path.relpath(png, os.path.dirname(os.path.abspath(path)))
     shape = ("dim %d, %d layers, %d heads (%d KV heads), feed-forward %d, "
              "vocabulary %d, context %d, %s output" %
              (cfg["dim"], cfg["n_layers"], cfg["n_heads"], cfg["n_kv_heads"],
               cfg["ffn_dim"], cfg["vocab_size"], cfg["ctx"],
               "tied" if cfg["tied"] else "separate"))
-    text = """# Training the %(name)s
-
+    if cfg.get("decay_frac"):
+        sched = ("warm-up over %d steps, constant, then a linear fall to "
+                 "%g over the last %d%% of the time" %
+                 (cfg["warmup"], cfg["min_lr"], 100 * cfg["decay_frac"]))
+    else:
+        sched = "cosine decay to %g" % cfg["min_lr"]
+    text = """%(begin)s
 Written by tools/train/train.py (config "%(config)s"); rerun it with
 `tools/train/run.sh %(config)s` (see tools/train/README.md).
 
@@ -324,8 +405,8 @@ Written by tools/train/train.py (config "%(config)s"); rerun it with
 - Data: %(train_tokens)s training tokens, %(heldout_tokens)s held-out tokens
   (conversations about WordNet headwords never seen in training).
 - Schedule: %(steps)s steps of %(batch)d x %(ctx)d tokens (%(tokens_seen)s
-  tokens, %(epochs)s epochs), AdamW, peak learning rate %(lr)g, cosine decay
-  to %(min_lr)g, seed %(seed)d.
+  tokens, %(epochs)s epochs), AdamW, peak learning rate %(lr)g, %(sched)s,
+  seed %(seed)d.
 - Device: %(device)s; torch %(torch)s, numpy %(numpy)s.
 - Time: %(train_seconds)s s training, %(tokenize_seconds)s s tokenizing.
 
@@ -333,14 +414,25 @@ Written by tools/train/train.py (config "%(config)s"); rerun it with
 %(heldout_loss_assistant)s on the assistant's tokens alone).
 
 ![loss curve](%(rel)s)
-""" % dict(s, name=cfg["name"], shape=shape, batch=cfg["batch"],
-           ctx=cfg["ctx"], lr=cfg["lr"], min_lr=cfg["min_lr"],
+%(end)s
+""" % dict(s, shape=shape, batch=cfg["batch"], sched=sched,
+           ctx=cfg["ctx"], lr=cfg["lr"], begin=REPORT_BEGIN, end=REPORT_END,
            seed=cfg["seed"], rel=rel, params="{:,}".format(s["params"]),
            train_tokens="{:,}".format(s["train_tokens"]),
            heldout_tokens="{:,}".format(s["heldout_tokens"]),
            tokens_seen="{:,}".format(s["tokens_seen"]))
-    with open(path, "w") as f:
+    old = ""
+    if os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+    a, b = old.find(REPORT_BEGIN), old.find(REPORT_END)
+    if a >= 0 and b > a:
+        text = old[:a] + text.rstrip("\n") + old[b + len(REPORT_END):]
+    else:
+        text = "# Training the %s\n\n%s" % (cfg["name"], text)
+    with open(path + ".tmp", "w") as f:
         f.write(text)
+    os.replace(path + ".tmp", path)
 
 
 if __name__ == "__main__":
