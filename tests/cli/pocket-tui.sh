@@ -110,4 +110,24 @@ check "no model at all: status 1" "NOPOCKET2=1"
 check_file "no model at all: says how to give one and where it looked" \
 	"$T_TMP/err2" \
 	"no model to open: start the chat with 'vkchat -m MODEL\.gguf'.*the pocket model .*looked for '$EMPTY/pocket\.gguf'"
+
+# The shipped model: the build tree's vkchat, no VKCHAT_DATADIR, finds the
+# source tree's data/pocket.gguf (the README's first command) and answers
+# with it, greedy, until the end of its turn.
+if [ -f "$TOP_SRCDIR/data/pocket.gguf" ]; then
+	rm -f "$LAST"
+	shell "clear; env -u VKCHAT_DATADIR '$V'"
+	check "the shipped pocket model: the notice" \
+		"using the pocket model, a tiny demo model"
+	check "the shipped pocket model loads" " ctx [0-9]+/[0-9]+ " 600
+	keys '/set temp=0' Enter 'What does the word house mean?' Enter
+	check "the shipped pocket model answers until the end of its turn" \
+		"^ *[0-9]+ tokens · [0-9.]+ tok/s" 600
+	quit SHIPPED
+	check "quits with status 0" "SHIPPED=0"
+	check_file "the shipped model is remembered" "$LAST" \
+		"^model=.*/data/pocket\.gguf$"
+else
+	t_skip "the shipped pocket model" "data/pocket.gguf not in the tree"
+fi
 t_end
