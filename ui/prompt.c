@@ -13,8 +13,12 @@
  * Multi-line input: the TUI inserts a newline itself for Ctrl-J and
  * Alt-Enter (prompt_insert), whatever the key bindings, and a bracketed
  * paste arrives as one insertion, line breaks included.  History
- * entries may span lines: the file is written with timestamps, which
- * is how readline keeps multi-line entries together.
+ * entries may span lines: the file is written with a timestamp line
+ * ("#" and the seconds) before each entry, which is how readline keeps
+ * multi-line entries together.  Readline writes timestamps only when
+ * history_comment_char is set before the entries are made; a file with
+ * no timestamp line at all (written before that was so) is read one
+ * line per entry and rewritten with them.
  */
 #include "prompt.h"
 
@@ -85,6 +89,62 @@ prompt_startup(void)
 		t->pending_line = NULL;
 	}
 	return 0;
+}
+
+/*
+ * Whether the history file at PATH starts with a timestamp line (or is
+ * empty or missing): then readline reads it as it was written, multi-line
+ * entries included.
+ */
+static int
+prompt_history_stamped(const char *path)
+{
+	char buf[2];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL)
+		return 1;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	return n == 0 ||
+	    (n == 2 && buf[0] == history_comment_char && buf[1] >= '0' &&
+		buf[1] <= '9');
+}
+
+/*
+ * Load the history file PATH.  A file without timestamps holds one entry
+ * per line: read it that way (else readline would join every line into
+ * one multi-line entry) and rewrite it with timestamps.
+ */
+static void
+prompt_history_load(const char *path)
+{
+	HIST_ENTRY **list;
+	char **lines;
+	int i, n;
+
+	if (prompt_history_stamped(path)) {
+		read_history(path);
+		return;
+	}
+	history_multiline_entries = 0;
+	read_history(path);
+	history_multiline_entries = 1;
+	/* the entries read have no timestamps: make them again */
+	list = history_list();
+	n = list != NULL ? history_length : 0;
+	lines = xcalloc((size_t)n + 1, sizeof(*lines));
+	for (i = 0; i < n; i++)
+		lines[i] = xstrdup(list[i]->line);
+	clear_history();
+	for (i = 0; i < n; i++) {
+		add_history(lines[i]);
+		free(lines[i]);
+	}
+	free(lines);
+	write_history(path);
+	chmod(path, 0600);
 }
 
 static void
@@ -202,13 +262,14 @@ prompt_init(struct tui *t)
 	rl_attempted_completion_function = prompt_complete;
 	rl_completion_display_matches_hook = prompt_matches;
 	rl_completer_word_break_characters = " \t\n";
+	history_comment_char = '#';
 	history_write_timestamps = 1;
 	history_multiline_entries = 1;
 	using_history();
 	stifle_history(PROMPT_HISTORY_MAX);
 	if (dir != NULL && util_mkdirs(dir, 0700, NULL) == 0) {
 		prompt_history = xasprintf("%s/history", dir);
-		read_history(prompt_history);
+		prompt_history_load(prompt_history);
 	}
 	free(dir);
 	rl_callback_handler_install(PROMPT_STRING, prompt_line);
