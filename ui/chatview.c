@@ -26,6 +26,7 @@
 
 #include "browser.h"
 #include "cmd-gen.h"
+#include "cmd.h"
 #include "cmpmodel.h"
 #include "compareview.h"
 #include "storage/db-compare.h"
@@ -1025,7 +1026,7 @@ chatview_export(struct tui *t, const char *args)
 static void
 chatview_man(struct tui *t, const char *topic)
 {
-	char *page, *argv[3];
+	char *page, *local, *argv[4];
 	struct err err;
 	size_t i;
 	int rc;
@@ -1039,9 +1040,12 @@ chatview_man(struct tui *t, const char *topic)
 			return;
 		}
 	page = topic[0] ? xasprintf("vkchat-%s", topic) : xstrdup("vkchat");
+	/* from the build tree, the source tree's page (installed or not) */
+	local = cmd_man_page(page);
 	argv[0] = (char *)"man";
-	argv[1] = page;
-	argv[2] = NULL;
+	argv[1] = local != NULL ? (char *)"-l" : page;
+	argv[2] = local;
+	argv[3] = NULL;
 	err_clear(&err);
 	rc = tui_run_program(t, argv, &err);
 	if (rc < 0)
@@ -1050,7 +1054,8 @@ chatview_man(struct tui *t, const char *topic)
 		tui_notice(t, 1,
 		    "man %s failed (status %d): is the page "
 		    "installed?",
-		    page, rc);
+		    local != NULL ? local : page, rc);
+	free(local);
 	free(page);
 }
 

@@ -7,9 +7,12 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
+#include "util.h"
 
 const struct cmd cmd_table[] = {
 	{ "help", cmd_help, "show this help, or a command's" },
@@ -26,6 +29,43 @@ const struct cmd cmd_table[] = {
 	{ "templates", cmd_templates, "manage and render prompt templates" },
 	{ NULL, NULL, NULL },
 };
+
+int
+cmd_uninstalled(void)
+{
+	char *exe = realpath("/proc/self/exe", NULL);
+	char *top = realpath(VK_TOP_BUILDDIR, NULL);
+	char *slash = exe != NULL ? strrchr(exe, '/') : NULL;
+	int yes = 0;
+
+	if (slash != NULL && top != NULL) {
+		*slash = '\0';
+		yes = strcmp(exe, top) == 0;
+	}
+	free(exe);
+	free(top);
+	return yes;
+}
+
+char *
+cmd_man_page(const char *page)
+{
+	static const char sections[] = "175";
+	struct stat st;
+	char *path;
+	size_t i;
+
+	if (!cmd_uninstalled())
+		return NULL;
+	for (i = 0; sections[i] != '\0'; i++) {
+		path =
+		    xasprintf("%s/man/%s.%c", VK_TOP_SRCDIR, page, sections[i]);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			return path;
+		free(path);
+	}
+	return NULL;
+}
 
 void
 cmd_error(const char *fmt, ...)

@@ -31,6 +31,19 @@ struct cmd {
 extern const struct cmd cmd_table[];
 
 /* Print "vkchat: MESSAGE" to stderr (printf-style). */
+/*
+ * Whether this program runs from the build directory it was built in
+ * (not installed): then the source tree's data/ and man/ are used.
+ */
+int cmd_uninstalled(void);
+
+/*
+ * The source tree's manual page PAGE ("vkchat-sampling": man/PAGE.1, .7
+ * or .5) when this program runs uninstalled and the file is there (a new
+ * string), else NULL: "man -l" shows it before "make install".
+ */
+char *cmd_man_page(const char *page);
+
 void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print an error record and return the exit status its code maps to. */
 int cmd_fail(const struct err *err);

@@ -27,24 +27,6 @@
 
 #define POCKET_FILE "pocket.gguf"
 
-/* Whether this program runs from the build directory it was built in. */
-static int
-pocket_uninstalled(void)
-{
-	char *exe = realpath("/proc/self/exe", NULL);
-	char *top = realpath(VK_TOP_BUILDDIR, NULL);
-	char *slash = exe != NULL ? strrchr(exe, '/') : NULL;
-	int yes = 0;
-
-	if (slash != NULL && top != NULL) {
-		*slash = '\0';
-		yes = strcmp(exe, top) == 0;
-	}
-	free(exe);
-	free(top);
-	return yes;
-}
-
 /* Add candidate PATH to *LOOKED (why it is not usable, when known). */
 static void
 pocket_looked(struct sbuf *looked, const char *path, int errnum, int last)
@@ -73,7 +55,7 @@ pocket_find(char **path, struct err *err)
 		cand[n++] = xasprintf("%s/%s", env, POCKET_FILE);
 	} else {
 		cand[n++] = xstrdup(PKGDATADIR "/" POCKET_FILE);
-		if (pocket_uninstalled())
+		if (cmd_uninstalled())
 			cand[n++] = xstrdup(VK_TOP_SRCDIR "/data/" POCKET_FILE);
 	}
 	sbuf_init(&looked);

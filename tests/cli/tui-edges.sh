@@ -1,0 +1,120 @@
+# Rough edges of the chat screen a new user meets, each fixed with a test
+# here.  vkchat runs in a pane of a private tmux server (100x30) with a
+# fresh HOME; every wait is a bounded poll.  No model has to answer: a
+# file that does not load stands in for one.
+#
+# - The prompt history across runs (ui/prompt.c): after a restart, Up
+#   recalls the last entry alone, not every earlier entry joined into one
+#   multi-line prompt; a multi-line entry stays one entry; a history file
+#   of one entry per line (written before timestamps were) is read that
+#   way and rewritten with timestamps.  Slash commands are entries too.
+# - /man TOPIC from the build tree opens the source tree's page with
+#   "man -l" (a stand-in man on PATH records what it was given).
+. "$TOP_SRCDIR/tests/lib.sh"
+. "$TOP_SRCDIR/tests/tmux.sh"
+tmux_setup "tui history" history
+MODEL="$T_TMP/placeholder.gguf"
+: > "$MODEL"
+HIST="$HOME_T/.local/state/vkchat/history"
+
+# a stand-in for man(1): it records its arguments
+mkdir -p "$T_TMP/bin"
+printf '#!/bin/sh\necho "$*" > "%s"\n' "$T_TMP/man.args" > "$T_TMP/bin/man"
+chmod +x "$T_TMP/bin/man"
+
+tm -f /dev/null new-session -d -s tui -x 100 -y 30 \
+	"env -i PATH='$T_TMP/bin:$PATH' HOME='$HOME_T' TERM=\"\$TERM\" LANG='$LOC' \
+	VKCHAT_DB='$T_DB' INPUTRC=/dev/null HISTFILE=/dev/null PS1='$ ' sh"
+if ! wait_for '\$' 50; then
+	t_fail "tmux pane starts" "no shell prompt"
+	t_end
+	exit
+fi
+
+# start NAME: vkchat in the pane, its prompt shown.
+start() {
+	shell "clear; '$V' -m '$MODEL' --db '$T_DB'"
+	check "$1: the prompt is shown" "^> *$"
+}
+# quit NAME: Ctrl-D, and the shell reports vkchat's exit status.
+quit() {
+	keys C-d
+	wait_for '^\$ *$' 100
+	shell "clear; echo $1=\$?"
+	check "$1: quits with status 0" "$1=0"
+}
+
+start "first run"
+keys '/set temp=0.5' Enter
+keys '/set top_k=7' Enter
+# a two-line entry: Ctrl-J inserts the line break
+keys '/set stop=x' C-j 'two lines' Enter
+keys '/set top_p=0.9' Enter
+quit FIRST
+
+start "second run"
+keys Up
+check "Up recalls the last entry" "^> /set top_p=0\.9 *$"
+check_not "the last entry alone" "temp=0\.5"
+keys Up
+check "a multi-line entry stays one entry" "two lines"
+check "its first line is there too" "^> /set stop=x"
+keys Up
+check "then the entry before it" "^> /set top_k=7 *$"
+check_not "one entry at a time" "stop=x"
+keys Up
+check "then the first entry" "^> /set temp=0\.5 *$"
+keys C-u
+quit SECOND
+if grep -Eq '^#[0-9]+$' "$HIST"; then
+	t_ok "the history file has timestamp lines"
+else
+	t_fail "the history file has timestamp lines" "$(head -n 4 "$HIST")"
+fi
+
+# A file of one entry per line, as written before: each line an entry.
+printf '/set min_p=0.1\n/set seed=3\n' > "$HIST"
+start "old history file"
+keys Up
+check "old file: Up recalls its last line" "^> /set seed=3 *$"
+check_not "old file: the last line alone" "min_p"
+keys Up
+check "old file: then the line before" "^> /set min_p=0\.1 *$"
+keys C-u
+quit OLD
+if [ "$(grep -c '^#[0-9]' "$HIST")" -eq 2 ]; then
+	t_ok "old file: rewritten with timestamps"
+else
+	t_fail "old file: rewritten with timestamps" "$(cat "$HIST")"
+fi
+
+# /man from the build tree: the source tree's page, whether installed or
+# not; an unknown topic is refused before man runs.
+start "man"
+keys '/man sampling' Enter
+check "/man: back in the chat" "^> *$"
+sleep 0.3
+if grep -qx -- "-l $TOP_SRCDIR/man/vkchat-sampling.7" "$T_TMP/man.args" 2> /dev/null; then
+	t_ok "/man sampling: man -l the source tree's page"
+else
+	t_fail "/man sampling: man -l the source tree's page" \
+		"man got: $(cat "$T_TMP/man.args" 2> /dev/null)"
+fi
+keys '/man' Enter
+sleep 0.5
+if grep -qx -- "-l $TOP_SRCDIR/man/vkchat.1" "$T_TMP/man.args" 2> /dev/null; then
+	t_ok "/man: vkchat(1) from the source tree"
+else
+	t_fail "/man: vkchat(1) from the source tree" \
+		"man got: $(cat "$T_TMP/man.args" 2> /dev/null)"
+fi
+keys '/man nosuchpage' Enter
+sleep 0.5
+if grep -qx -- "vkchat-nosuchpage" "$T_TMP/man.args" 2> /dev/null; then
+	t_ok "/man: a topic with no page here goes to man as a name"
+else
+	t_fail "/man: a topic with no page here goes to man as a name" \
+		"man got: $(cat "$T_TMP/man.args" 2> /dev/null)"
+fi
+quit MAN
+t_end
