@@ -389,7 +389,7 @@ cmd_bench(int argc, char **argv)
 			break;
 		}
 		if (status != EXIT_OK) {
-			fputs(cmd_bench_usage, stderr);
+			cmd_usage_hint("bench");
 			return status;
 		}
 	}
@@ -398,7 +398,7 @@ cmd_bench(int argc, char **argv)
 		if (optind < argc)
 			cmd_error(
 			    "bench: unexpected argument '%s'", argv[optind]);
-		fputs(cmd_bench_usage, stderr);
+		cmd_usage_hint("bench");
 		return EXIT_USAGE;
 	}
 	llm_opts_init(&o);

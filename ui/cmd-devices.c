@@ -186,13 +186,12 @@ cmd_devices(int argc, char **argv)
 			cmd_devices_usage(stdout);
 			return EXIT_OK;
 		default:
-			return cmd_bad_option(
-			    "devices", argv, cmd_devices_usage);
+			return cmd_bad_option("devices", argv);
 		}
 	}
 	if (optind < argc) {
 		cmd_error("devices: unexpected argument '%s'", argv[optind]);
-		cmd_devices_usage(stderr);
+		cmd_usage_hint("devices");
 		return EXIT_USAGE;
 	}
 	if (vk_device_list(&d, &n, &err) < 0)

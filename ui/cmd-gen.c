@@ -426,7 +426,7 @@ cmd_gen_args_parse(struct cmd_gen_args *a, enum cmd_gen_cmd cmd,
 	if (status == EXIT_OK)
 		status = cmd_gen_check(a, name, argc, argv);
 	if (status != EXIT_OK)
-		fputs(usage, stderr);
+		cmd_usage_hint(name);
 	return status;
 }
 

@@ -754,7 +754,7 @@ cmd_info(int argc, char **argv)
 			cmd_info_usage(stdout);
 			return EXIT_OK;
 		default:
-			return cmd_bad_option("info", argv, cmd_info_usage);
+			return cmd_bad_option("info", argv);
 		}
 	}
 	if (devices) {
@@ -770,7 +770,7 @@ cmd_info(int argc, char **argv)
 		cmd_error("info: %s",
 		    argc - optind == 0 ? "no model file given"
 				       : "give one model file");
-		cmd_info_usage(stderr);
+		cmd_usage_hint("info");
 		return EXIT_USAGE;
 	}
 	rc = gguf_open(argv[optind], &g, &err);

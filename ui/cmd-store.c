@@ -159,7 +159,7 @@ cmd_store_dispatch(const char *cmd, const struct cmd_store_sub *subs,
 		}
 		cmd_error("%s: which one? %s", cmd, names.buf);
 		sbuf_release(&names);
-		usage(stderr);
+		cmd_usage_hint(cmd);
 		return EXIT_USAGE;
 	}
 	for (s = subs; s->name != NULL; s++) {

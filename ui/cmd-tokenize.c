@@ -234,13 +234,13 @@ cmd_tokenize(int argc, char **argv)
 		default:
 			status =
 			    cmd_bad_optarg("tokenize", optopt, argv, optind);
-			fputs(cmd_tokenize_usage, stderr);
+			cmd_usage_hint("tokenize");
 			return status;
 		}
 	}
 	if (optind < argc) {
 		cmd_error("tokenize: unexpected argument '%s'", argv[optind]);
-		fputs(cmd_tokenize_usage, stderr);
+		cmd_usage_hint("tokenize");
 		return EXIT_USAGE;
 	}
 	if (prompt != NULL && file != NULL) {
@@ -252,7 +252,7 @@ cmd_tokenize(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (model == NULL && pocket_default("tokenize", &model) != 0) {
-		fputs(cmd_tokenize_usage, stderr);
+		cmd_usage_hint("tokenize");
 		return EXIT_USAGE;
 	}
 	if (gguf_open(model, &g, &err) < 0 ||

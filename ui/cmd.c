@@ -136,11 +136,18 @@ cmd_option_error(
 }
 
 int
-cmd_bad_option(const char *cmd, char **argv, void (*usage)(FILE *f))
+cmd_bad_option(const char *cmd, char **argv)
 {
 	cmd_option_error(cmd, "unknown option", optopt, argv, optind);
-	usage(stderr);
+	cmd_usage_hint(cmd);
 	return EXIT_USAGE;
+}
+
+void
+cmd_usage_hint(const char *cmd)
+{
+	fflush(stdout);
+	fprintf(stderr, "Try 'vkchat %s --help' for more.\n", cmd);
 }
 
 int
@@ -180,7 +187,8 @@ cmd_help(int argc, char **argv)
 	const struct cmd *c;
 	char *args[] = { NULL, (char *)"--help", NULL };
 
-	if (argc < 2) {
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		cmd_usage(0);
 		return EXIT_OK;
 	}
@@ -190,7 +198,7 @@ cmd_help(int argc, char **argv)
 			return c->fn(2, args);
 		}
 	}
-	cmd_error("unknown command '%s'", argv[1]);
+	cmd_error("unknown command '%s' (try 'vkchat --help')", argv[1]);
 	return EXIT_USAGE;
 }
 

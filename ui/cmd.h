@@ -51,10 +51,14 @@ int cmd_fail(const struct err *err);
 int cmd_status(enum err_code code);
 /*
  * Report the option getopt_long() just refused in ARGV (with opterr 0) as
- * "CMD: unknown option ...", then print USAGE to stderr; returns
- * EXIT_USAGE.
+ * "CMD: unknown option ...", then the hint; returns EXIT_USAGE.
  */
-int cmd_bad_option(const char *cmd, char **argv, void (*usage)(FILE *f));
+int cmd_bad_option(const char *cmd, char **argv);
+/*
+ * After a usage error of command CMD, one line on stderr saying where the usage is ("Try 'vkchat CMD --help' for
+ * more."), rather than the whole of it.
+ */
+void cmd_usage_hint(const char *cmd);
 /*
  * Report the option getopt_long() just refused in ARGV (with opterr 0)
  * as "CMD: bad option or missing argument ...": '-L' when OPT (optopt) is

@@ -106,7 +106,7 @@ t_expect "not a GGUF file: status 2" 2 "offset 0: not a GGUF file" \
 printf 'GGUF\004\000\000\000' > "$T_TMP/v4.gguf"
 t_expect "GGUF v4: status 2, names the version" 2 "offset 4: GGUF version 4 is not supported" \
 	"$VKCHAT" info "$T_TMP/v4.gguf"
-t_expect "no file: usage, status 1" 1 "usage: vkchat info" "$VKCHAT" info
+t_expect "no file: a hint, status 1" 1 "Try .vkchat info --help." "$VKCHAT" info
 t_expect "two files: status 1" 1 "one model file" "$VKCHAT" info a.gguf b.gguf
 t_expect "unknown option: status 1" 1 "unknown option '--frob'" "$VKCHAT" info --frob x.gguf
 t_expect "--help" 0 "usage: vkchat info" "$VKCHAT" info --help

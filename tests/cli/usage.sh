@@ -6,10 +6,14 @@ t_expect "--help prints usage" 0 "commands:" "$VKCHAT" --help
 t_expect "version" 0 "^vkchat [0-9]+\.[0-9]+" "$VKCHAT" version
 t_expect "unknown command" 1 "unknown command 'frobnicate'" "$VKCHAT" frobnicate
 t_expect "help for unknown command" 1 "unknown command" "$VKCHAT" help nope
+t_expect "help --help" 0 "^usage: vkchat " "$VKCHAT" help --help
+t_expect "help -h" 0 "commands:" "$VKCHAT" help -h
+t_expect "help help" 0 "commands:" "$VKCHAT" help help
 
 # Option errors of every command: status 1, the exact message first (the
 # option as typed: '-x' for a short one, else the whole argument), then
-# the command's usage on stderr where it says so.
+# where it says so one line pointing at the command's --help, never the
+# whole usage.
 t_usage() {
 	name=$1 usage=$2 want=$3
 	shift 3
@@ -17,9 +21,12 @@ t_usage() {
 	got=$?
 	first=$(sed -n 1p "$T_OUT")
 	second=$(sed -n 2p "$T_OUT")
-	case $usage:$second in
-	yes:"usage: vkchat "* | no:*) ;;
-	*) first="$first (no usage after it)" ;;
+	lines=$(wc -l < "$T_OUT")
+	case $usage:$lines:$second in
+	yes:2:"Try 'vkchat "*" --help' for more.") ;;
+	no:1:*) ;;
+	yes:*) first="$first (not followed by the one-line hint alone)" ;;
+	*) first="$first (more than one line)" ;;
 	esac
 	if [ "$got" -eq 1 ] && [ "$first" = "vkchat: $want" ]; then
 		t_ok "$name"
