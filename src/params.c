@@ -307,31 +307,61 @@ params_set(
 	return err_set(err, ERR_USAGE, "unknown parameter '%s'", key);
 }
 
-/* Parse one possibly quoted word at *s; returns 0 or -1 (bad quoting). */
+void
+params_unescape(const char *s, size_t len, struct sbuf *out)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] != '\\' || i + 1 == len ||
+		    strchr("nt\\\"", s[i + 1]) == NULL) {
+			sbuf_addc(out, s[i]);
+			continue;
+		}
+		i++;
+		sbuf_addc(out, s[i] == 'n' ? '\n' : s[i] == 't' ? '\t' : s[i]);
+	}
+}
+
+int
+params_set_typed(
+    struct gen_params *p, const char *key, const char *value, struct err *err)
+{
+	struct sbuf v;
+	int rc;
+
+	sbuf_init(&v);
+	params_unescape(value, strlen(value), &v);
+	rc = params_set(p, key, v.buf, err);
+	sbuf_release(&v);
+	return rc;
+}
+
+/*
+ * Parse one possibly quoted word at *s, escapes applied; returns 0 or -1
+ * (bad quoting).  In quotes, \" does not end the word.
+ */
 static int
 params_word(const char **s, struct sbuf *out, const char *stopchars)
 {
-	const char *q = *s;
+	const char *q = *s, *start;
 
 	if (*q == '"') {
-		q++;
+		start = ++q;
 		while (*q != '"') {
 			if (*q == '\0')
 				return -1;
-			if (*q == '\\' && q[1] != '\0') {
+			if (*q == '\\' && q[1] != '\0')
 				q++;
-				sbuf_addc(out,
-				    *q == 'n'	    ? '\n'
-					: *q == 't' ? '\t'
-						    : *q);
-			} else
-				sbuf_addc(out, *q);
 			q++;
 		}
+		params_unescape(start, (size_t)(q - start), out);
 		q++;
 	} else {
+		start = q;
 		while (*q != '\0' && strchr(stopchars, *q) == NULL)
-			sbuf_addc(out, *q++);
+			q++;
+		params_unescape(start, (size_t)(q - start), out);
 	}
 	*s = q;
 	return 0;

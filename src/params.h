@@ -71,8 +71,26 @@ int params_set(
     struct gen_params *p, const char *key, const char *value, struct err *err);
 
 /*
+ * Escapes in a value a user typed, the same in every place one is typed
+ * (--stop, --system, --set, /set, compare's --sweep, presets add and
+ * preset files): \n a newline, \t a tab, \\ a backslash, \" a double
+ * quote; any other backslash stays as it is.  Appends the result to OUT.
+ */
+void params_unescape(const char *s, size_t len, struct sbuf *out);
+
+/*
+ * params_set() of a value as the user typed it: escapes applied first
+ * (params_unescape).  Stored values (JSON, the database) take
+ * params_set() as they are.
+ */
+int params_set_typed(
+    struct gen_params *p, const char *key, const char *value, struct err *err);
+
+/*
  * Apply "key=value key=value ..." (as typed after /set; commas separate
- * too, as in --set temp=0.7,top_p=0.9); values may be double-quoted, with \" and \\ escapes.  On error *p is unchanged.
+ * too, as in --set temp=0.7,top_p=0.9); values may be double-quoted (to
+ * hold spaces and commas), and escapes apply in either form
+ * (params_unescape).  On error *p is unchanged.
  */
 int params_set_list(struct gen_params *p, const char *list, struct err *err);
 

@@ -146,6 +146,60 @@ TEST(params_text_roundtrip)
 	params_release(&b);
 }
 
+/*
+ * Escapes mean the same in every typed form: --stop and --set values
+ * (params_set_typed), /set lists quoted or not, preset files; stored
+ * values (params_set) are taken as they are.
+ */
+TEST(params_escapes_everywhere)
+{
+	static const char *const lists[] = {
+		"stop=a\\nb",
+		"stop=\"a\\nb\"",
+		"top_k=3, stop=a\\nb",
+	};
+	struct gen_params p, q;
+	struct sbuf sb;
+	struct err e;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(lists); i++) {
+		params_init(&p);
+		CHECK_INT(params_set_list(&p, lists[i], &e), 0);
+		CHECK_INT((int)p.n_stop, 1);
+		if (p.n_stop == 1)
+			CHECK_STR(p.stop[0], "a\nb");
+		params_release(&p);
+	}
+	params_init(&p);
+	CHECK_INT(params_parse_text(&p, "stop = a\\nb\n", "f", &e), 0);
+	CHECK(p.n_stop == 1 && strcmp(p.stop[0], "a\nb") == 0);
+	params_release(&p);
+
+	params_init(&p);
+	CHECK_INT(params_set_typed(&p, "stop", "a\\nb", &e), 0);
+	CHECK_INT(params_set_typed(&p, "stop", "\\t|\\\\n|\\x|\\\"", &e), 0);
+	CHECK_INT(params_set(&p, "stop", "raw\\n", &e), 0);
+	CHECK_INT(params_set_typed(&p, "system", "one\\ntwo", &e), 0);
+	CHECK_INT((int)p.n_stop, 3);
+	if (p.n_stop == 3) {
+		CHECK_STR(p.stop[0], "a\nb");
+		CHECK_STR(p.stop[1], "\t|\\n|\\x|\"");
+		CHECK_STR(p.stop[2], "raw\\n");
+	}
+	CHECK_STR(p.system_prompt, "one\ntwo");
+
+	/* what is written as text reads back the same */
+	sbuf_init(&sb);
+	params_format(&p, &sb);
+	params_init(&q);
+	CHECK_INT(params_parse_text(&q, sb.buf, "test", &e), 0);
+	CHECK_MSG(params_equal(&p, &q), "roundtrip differs:\n%s", sb.buf);
+	params_release(&q);
+	sbuf_release(&sb);
+	params_release(&p);
+}
+
 TEST(params_text_errors_name_line)
 {
 	struct gen_params p;

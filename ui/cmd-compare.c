@@ -224,7 +224,7 @@ cmd_compare_columns(struct cmd_compare *r)
 		for (i = r->opt.n_sweeps; i-- > 0;) {
 			k = rest % r->opt.sweeps[i].n;
 			rest /= r->opt.sweeps[i].n;
-			if (params_set(&col->p, r->opt.sweeps[i].key,
+			if (params_set_typed(&col->p, r->opt.sweeps[i].key,
 				r->opt.sweeps[i].values[k], &err) < 0) {
 				cmd_error("compare: %s", err.msg);
 				status = EXIT_USAGE;

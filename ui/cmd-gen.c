@@ -216,7 +216,7 @@ cmd_gen_sweep(struct cmd_gen_args *a, const char *arg)
 	/* Check every value now, before any model is loaded. */
 	for (i = 0; i < s->n; i++) {
 		params_init(&scratch);
-		rc = params_set(&scratch, key, s->values[i], &err);
+		rc = params_set_typed(&scratch, key, s->values[i], &err);
 		params_release(&scratch);
 		if (rc < 0) {
 			cmd_error("compare: --sweep %s, value %zu: %s", key,
@@ -478,7 +478,7 @@ cmd_gen_apply(
 
 	for (i = 0; i < o->n_sets && rc == 0; i++) {
 		if (o->sets[i].key != NULL)
-			rc = params_set(
+			rc = params_set_typed(
 			    p, o->sets[i].key, o->sets[i].value, err);
 		else
 			rc = params_set_list(p, o->sets[i].value, err);

@@ -59,7 +59,7 @@ cmd_presets_apply(struct gen_params *p, char **args, int n, struct err *e)
 			    "temperature=0.7)",
 			    args[i]);
 		key = xstrndup(args[i], (size_t)(eq - args[i]));
-		rc = params_set(p, key, eq + 1, e);
+		rc = params_set_typed(p, key, eq + 1, e);
 		free(key);
 		if (rc != 0)
 			return rc;

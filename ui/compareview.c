@@ -189,7 +189,7 @@ compareview_parse(
 		} else if (eq != NULL) {
 			params_init(&p);
 			params_copy(&p, &t->params);
-			rc = params_set(&p, s, item, err);
+			rc = params_set_typed(&p, s, item, err);
 			if (rc == 0)
 				compareview_add(c, t->preset, &p);
 			params_release(&p);
