@@ -119,7 +119,7 @@ browser_open(struct tui *t)
 	browser_load(t);
 	/* Start on the session being shown, if it is listed. */
 	for (b->sel = 0; b->sel < b->n; b->sel++)
-		if (b->list[b->sel].id == t->session)
+		if (b->list[b->sel].id == t->conv.session)
 			break;
 	if (b->sel == b->n)
 		b->sel = 0;
@@ -397,7 +397,7 @@ browser_delete(struct tui *t)
 	int64_t id = b->list[b->sel].id;
 	struct err err;
 
-	if (t->generating && id == t->session) {
+	if (t->generating && id == t->conv.session) {
 		browser_msg(b, 1, "this session is generating: stop it first");
 		return;
 	}
@@ -405,7 +405,7 @@ browser_delete(struct tui *t)
 		browser_msg(b, 1, "%s", err.msg);
 		return;
 	}
-	if (id == t->session)
+	if (id == t->conv.session)
 		chatview_new_session(t);
 	browser_load(t);
 	if (b->sel >= b->n && b->n > 0)

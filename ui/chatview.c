@@ -1,7 +1,7 @@
 /*
  * chatview: sending prompts, streaming answers, slash commands, sessions.
  *
- * The conversation on screen (t->conv) is the session's shown branch:
+ * The conversation on screen (t->msgs) is the session's shown branch:
  * each message with its database id and its transcript entry.  Sending
  * stores the session (first time), then the prompt, then a partial
  * answer row, and only then asks the worker to generate, so nothing the
@@ -50,46 +50,45 @@ chatview_init(struct tui *t, const char *preset, struct err *err)
 	struct db_preset p;
 	int rc;
 
-	params_init(&t->params);
-	t->preset = xstrdup(preset != NULL ? preset : "default");
+	conv_init(&t->conv, t->db);
 	t->tps = -1;
-	rc = db_presets_get(t->db, t->preset, &p, err);
+	rc =
+	    db_presets_get(t->db, preset != NULL ? preset : "default", &p, err);
 	if (rc < 0)
 		return rc;
-	params_release(&t->params);
-	params_copy(&t->params, &p.params);
+	conv_use_params(&t->conv, p.name, &p.params, 0);
 	db_presets_release(&p);
 	return 0;
 }
 
 static void
-chatview_conv_clear(struct tui *t)
+chatview_msgs_clear(struct tui *t)
 {
 	size_t i;
 
-	for (i = 0; i < t->n_conv; i++)
-		free(t->conv[i].text);
-	t->n_conv = 0;
+	for (i = 0; i < t->n_msgs; i++)
+		free(t->msgs[i].text);
+	t->n_msgs = 0;
 }
 
 static void
-chatview_conv_truncate(struct tui *t, size_t n)
+chatview_msgs_truncate(struct tui *t, size_t n)
 {
-	while (t->n_conv > n)
-		free(t->conv[--t->n_conv].text);
+	while (t->n_msgs > n)
+		free(t->msgs[--t->n_msgs].text);
 }
 
 static void
-chatview_conv_push(struct tui *t, enum db_role role, const char *text,
+chatview_msgs_push(struct tui *t, enum db_role role, const char *text,
     int64_t id, size_t entry)
 {
 	struct tui_msg *m;
 
-	if (t->n_conv == t->cap_conv) {
-		t->cap_conv = t->cap_conv ? t->cap_conv * 2 : 16;
-		t->conv = xreallocarray(t->conv, t->cap_conv, sizeof(*m));
+	if (t->n_msgs == t->cap_msgs) {
+		t->cap_msgs = t->cap_msgs ? t->cap_msgs * 2 : 16;
+		t->msgs = xreallocarray(t->msgs, t->cap_msgs, sizeof(*m));
 	}
-	m = &t->conv[t->n_conv++];
+	m = &t->msgs[t->n_msgs++];
 	m->role = role;
 	m->text = xstrdup(text);
 	m->id = id;
@@ -100,12 +99,10 @@ void
 chatview_release(struct tui *t)
 {
 	compareview_close(t);
-	chatview_conv_clear(t);
-	free(t->conv);
-	t->conv = NULL;
-	params_release(&t->params);
-	free(t->preset);
-	t->preset = NULL;
+	chatview_msgs_clear(t);
+	free(t->msgs);
+	t->msgs = NULL;
+	conv_release(&t->conv);
 	free(t->pending_line);
 	t->pending_line = NULL;
 }
@@ -149,10 +146,8 @@ chatview_engine_start(struct tui *t)
 	}
 	free(t->model_name);
 	t->model_name = xstrdup(chatview_base(t->model_path));
-	free(t->model.path);
-	t->model.path = xstrdup(t->model_path);
-	if (stat(t->model_path, &st) == 0)
-		t->model.size = (int64_t)st.st_size;
+	conv_set_model(&t->conv, t->model_path,
+	    stat(t->model_path, &st) == 0 ? (int64_t)st.st_size : 0, NULL);
 	err_clear(&err);
 	/*
 	 * The engine thread inherits a mask that blocks every signal: the
@@ -241,21 +236,10 @@ chatview_finish(struct tui *t, enum gen_finish finish,
 	int64_t id = 0, *sib = NULL;
 	size_t n_sib = 0, pos = 0, i;
 
-	st.prompt_tokens = gs != NULL ? (int64_t)gs->n_prompt : -1;
-	st.completion_tokens = gs != NULL ? (int64_t)gs->n_gen : -1;
-	st.ttft_ms = gs != NULL ? gs->t_first * 1000 : -1;
-	st.tokens_per_s = gs != NULL && gs->n_gen > 1 ? gs->gen_tps : -1;
-	st.finish = cmd_gen_finish_code(finish);
 	transcript_finish(t->tr, t->gen_entry);
-	if (t->stream != NULL) {
-		id = db_stream_id(t->stream);
-		if (db_stream_finish(t->stream, &st, error, &err) < 0)
-			tui_notice(t, 1,
-			    "the answer could not be saved completely: %s",
-			    err.msg);
-		db_stream_free(t->stream);
-		t->stream = NULL;
-	}
+	if (conv_finish_answer(&t->conv, finish, gs, error, &st, &id, &err) < 0)
+		tui_notice(t, 1, "the answer could not be saved completely: %s",
+		    err.msg);
 	if (id > 0 && db_messages_siblings(t->db, id, &sib, &n_sib, NULL) == 0)
 		for (i = 0; i < n_sib; i++)
 			if (sib[i] == id)
@@ -265,10 +249,10 @@ chatview_finish(struct tui *t, enum gen_finish finish,
 	chatview_meta(&meta, &st, 0, error, (int64_t)pos, (int64_t)n_sib);
 	transcript_set_meta(t->tr, t->gen_entry, meta.len ? meta.buf : NULL);
 	sbuf_release(&meta);
-	chatview_conv_push(t, DB_ROLE_ASSISTANT,
+	chatview_msgs_push(t, DB_ROLE_ASSISTANT,
 	    transcript_text(t->tr, t->gen_entry), id, t->gen_entry);
 	if (id > 0)
-		t->leaf = id;
+		t->conv.leaf = id;
 	if (st.tokens_per_s > 0)
 		t->tps = st.tokens_per_s;
 	t->generating = t->cancelling = t->prefilling = 0;
@@ -280,19 +264,15 @@ chatview_loaded(struct tui *t, const struct worker_model_info *info)
 	t->engine = TUI_ENGINE_READY;
 	free(t->model_name);
 	t->model_name = xstrdup(info->name ? info->name : "model");
-	free(t->chat_format);
-	t->chat_format = info->chat_format ? xstrdup(info->chat_format) : NULL;
+	conv_set_format(&t->conv, info->chat_format);
 	free(t->device);
 	t->device = info->device ? xstrdup(info->device) : NULL;
 	t->n_ctx = info->n_ctx;
-	if (info->identity != NULL)
-		snprintf(
-		    t->model.hash, sizeof(t->model.hash), "%s", info->identity);
-	if (info->file_size > 0)
-		t->model.size = (int64_t)info->file_size;
+	conv_set_model(
+	    &t->conv, NULL, (int64_t)info->file_size, info->identity);
 	tui_notice(t, 0, "loaded %s (%s, context %d) on %s", t->model_name,
-	    t->chat_format ? t->chat_format : "no chat format", t->n_ctx,
-	    t->device ? t->device : "the device");
+	    t->conv.chat_format ? t->conv.chat_format : "no chat format",
+	    t->n_ctx, t->device ? t->device : "the device");
 }
 
 static void
@@ -318,8 +298,7 @@ chatview_event(struct tui *t, const struct worker_event *ev)
 		if (!t->generating)
 			break;
 		transcript_append(t->tr, t->gen_entry, ev->text, ev->len);
-		if (t->stream != NULL &&
-		    db_stream_add(t->stream, ev->text, ev->len, &err) < 0 &&
+		if (conv_append(&t->conv, ev->text, ev->len, &err) < 0 &&
 		    !t->stream_failed) {
 			t->stream_failed = 1;
 			tui_notice(
@@ -397,19 +376,6 @@ chatview_engine_stop(struct tui *t)
 	t->worker = NULL;
 }
 
-uint64_t
-chatview_seed(const struct gen_params *p)
-{
-	uint64_t s = 0;
-
-	if (p->seed != 0)
-		return p->seed;
-	if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != (ssize_t)sizeof(s))
-		s = (uint64_t)util_wall_ms() * 0x9e3779b97f4a7c15ull ^
-		    (uint64_t)getpid();
-	return s != 0 ? s : 1;
-}
-
 /* Whether a new answer can start now; if not, say why and return 0. */
 static int
 chatview_can_generate(struct tui *t)
@@ -443,24 +409,12 @@ chatview_can_generate(struct tui *t)
 static int
 chatview_ensure_session(struct tui *t, struct err *err)
 {
-	struct db_session s;
-	int64_t id;
 	int rc;
 
-	if (t->session != 0)
+	if (t->conv.session != 0)
 		return 0;
-	/* Every pointer below is borrowed: s is not released. */
-	db_sessions_init(&s);
-	s.model = t->model;
-	s.chat_format = t->chat_format;
-	s.system_prompt = t->params.system_prompt;
-	s.preset = t->preset;
-	s.has_params = 1;
-	s.params = t->params;
-	rc = db_sessions_create(t->db, &s, &id, err);
-	if (rc < 0)
+	if ((rc = conv_ensure_session(&t->conv, err)) < 0)
 		return rc;
-	t->session = id;
 	tui_save_last(t);
 	return 0;
 }
@@ -470,24 +424,24 @@ chatview_turns(const struct tui *t, struct chat_turn *turns)
 {
 	size_t i, j, k = 0;
 
-	for (i = 0; i < t->n_conv; i++) {
+	for (i = 0; i < t->n_msgs; i++) {
 		/* Stored system messages are shown, the prompt is req.system. */
-		if (t->conv[i].role == DB_ROLE_SYSTEM)
+		if (t->msgs[i].role == DB_ROLE_SYSTEM)
 			continue;
-		if (t->conv[i].role == DB_ROLE_USER) {
+		if (t->msgs[i].role == DB_ROLE_USER) {
 			/* A prompt with no answer (a compare run left without
 			 * a winner) is not shown to the model: turns alternate. */
 			for (j = i + 1;
-			     j < t->n_conv && t->conv[j].role == DB_ROLE_SYSTEM;
+			     j < t->n_msgs && t->msgs[j].role == DB_ROLE_SYSTEM;
 			     j++)
 				;
-			if (j < t->n_conv && t->conv[j].role == DB_ROLE_USER)
+			if (j < t->n_msgs && t->msgs[j].role == DB_ROLE_USER)
 				continue;
 		}
-		turns[k].role = t->conv[i].role == DB_ROLE_USER
+		turns[k].role = t->msgs[i].role == DB_ROLE_USER
 		    ? CHAT_USER
 		    : CHAT_ASSISTANT;
-		turns[k++].text = t->conv[i].text;
+		turns[k++].text = t->msgs[i].text;
 	}
 	return k;
 }
@@ -498,44 +452,28 @@ chatview_generate(struct tui *t, int64_t parent)
 {
 	struct worker_gen_request req;
 	struct chat_turn *turns;
-	struct db_message m;
 	struct err err;
 	size_t k;
 
-	t->gen_seed = chatview_seed(&t->params);
-	/* Borrowed pointers again: m is not released. */
-	db_messages_init(&m);
-	m.session_id = t->session;
-	m.parent_id = parent;
-	m.role = DB_ROLE_ASSISTANT;
-	m.content = (char *)"";
-	m.partial = 1;
-	m.preset = t->preset;
-	m.has_params = 1;
-	m.params = t->params;
-	m.params.seed = t->gen_seed;
-	m.seed = t->gen_seed;
-	m.model = t->model;
-	if (db_stream_message(t->db, &m, &t->stream, &err) < 0) {
+	if (conv_begin_answer(&t->conv, parent, 0, &err) < 0) {
 		tui_notice(t, 1, "cannot store the answer, not generating: %s",
 		    err.msg);
 		return;
 	}
-	t->leaf = db_stream_id(t->stream);
 	t->stream_failed = 0;
 	t->gen_entry = transcript_add(t->tr, TRANSCRIPT_ASSISTANT,
-	    chatview_answer_label(t->model.path), "", 0);
-	turns = xcalloc(t->n_conv + 1, sizeof(*turns));
+	    chatview_answer_label(t->conv.model.path), "", 0);
+	turns = xcalloc(t->n_msgs + 1, sizeof(*turns));
 	k = chatview_turns(t, turns);
 	memset(&req, 0, sizeof(req));
-	if (t->params.system_prompt != NULL &&
-	    t->params.system_prompt[0] != '\0')
-		req.system = t->params.system_prompt;
+	if (t->conv.params.system_prompt != NULL &&
+	    t->conv.params.system_prompt[0] != '\0')
+		req.system = t->conv.params.system_prompt;
 	req.turns = turns;
 	req.n_turns = k;
 	req.n_columns = 1;
-	req.params[0] = t->params;
-	req.params[0].seed = t->gen_seed;
+	req.params[0] = t->conv.params;
+	req.params[0].seed = t->conv.seed;
 	/* The system prompt travels as req.system. */
 	req.params[0].system_prompt = NULL;
 	t->generating = 1;
@@ -551,7 +489,6 @@ chatview_generate(struct tui *t, int64_t parent)
 int
 chatview_start_prompt(struct tui *t, const char *text, int64_t *out)
 {
-	struct db_message m;
 	struct err err;
 	int64_t parent, id;
 	size_t entry;
@@ -565,29 +502,23 @@ chatview_start_prompt(struct tui *t, const char *text, int64_t *out)
 		prompt_set(t, text);
 		return -1;
 	}
-	parent = t->leaf;
-	if (t->editing && t->edit_at < t->n_conv)
-		parent = t->edit_at > 0 ? t->conv[t->edit_at - 1].id : 0;
-	db_messages_init(&m);
-	m.session_id = t->session;
-	m.parent_id = parent;
-	m.role = DB_ROLE_USER;
-	m.content = (char *)text;
-	if (db_messages_add(t->db, &m, &id, &err) < 0) {
+	parent = t->conv.leaf;
+	if (t->editing && t->edit_at < t->n_msgs)
+		parent = t->edit_at > 0 ? t->msgs[t->edit_at - 1].id : 0;
+	if (conv_add_prompt(&t->conv, parent, text, &id, &err) < 0) {
 		tui_notice(
 		    t, 1, "cannot store the prompt, not sent: %s", err.msg);
 		prompt_set(t, text);
 		return -1;
 	}
-	if (t->editing && t->edit_at < t->n_conv) {
-		transcript_truncate(t->tr, t->conv[t->edit_at].entry);
-		chatview_conv_truncate(t, t->edit_at);
+	if (t->editing && t->edit_at < t->n_msgs) {
+		transcript_truncate(t->tr, t->msgs[t->edit_at].entry);
+		chatview_msgs_truncate(t, t->edit_at);
 	}
 	t->editing = 0;
-	t->leaf = id;
 	entry =
 	    transcript_add(t->tr, TRANSCRIPT_USER, "you", text, strlen(text));
-	chatview_conv_push(t, DB_ROLE_USER, text, id, entry);
+	chatview_msgs_push(t, DB_ROLE_USER, text, id, entry);
 	*out = id;
 	return 0;
 }
@@ -598,12 +529,12 @@ chatview_add_reply(struct tui *t, const char *text, size_t len, int64_t id)
 	size_t entry;
 
 	entry = transcript_add(t->tr, TRANSCRIPT_ASSISTANT,
-	    chatview_answer_label(t->model.path), text, len);
+	    chatview_answer_label(t->conv.model.path), text, len);
 	transcript_finish(t->tr, entry);
-	chatview_conv_push(
+	chatview_msgs_push(
 	    t, DB_ROLE_ASSISTANT, transcript_text(t->tr, entry), id, entry);
 	if (id > 0)
-		t->leaf = id;
+		t->conv.leaf = id;
 	return entry;
 }
 
@@ -623,7 +554,7 @@ chatview_send(struct tui *t, const char *text)
 static void
 chatview_regen(struct tui *t)
 {
-	size_t n = t->n_conv;
+	size_t n = t->n_msgs;
 
 	if (!chatview_can_generate(t))
 		return;
@@ -631,26 +562,26 @@ chatview_regen(struct tui *t)
 		tui_notice(t, 1, "nothing to regenerate: send a prompt first");
 		return;
 	}
-	if (t->conv[n - 1].role == DB_ROLE_ASSISTANT) {
-		if (n < 2 || t->conv[n - 2].role != DB_ROLE_USER) {
+	if (t->msgs[n - 1].role == DB_ROLE_ASSISTANT) {
+		if (n < 2 || t->msgs[n - 2].role != DB_ROLE_USER) {
 			tui_notice(t, 1, "the last answer has no prompt");
 			return;
 		}
-		transcript_truncate(t->tr, t->conv[n - 1].entry);
-		chatview_conv_truncate(t, n - 1);
+		transcript_truncate(t->tr, t->msgs[n - 1].entry);
+		chatview_msgs_truncate(t, n - 1);
 	}
-	t->leaf = t->conv[t->n_conv - 1].id;
-	chatview_generate(t, t->leaf);
+	t->conv.leaf = t->msgs[t->n_msgs - 1].id;
+	chatview_generate(t, t->conv.leaf);
 }
 
 /* The index of the last prompt in the conversation, or -1. */
 static long
 chatview_last_prompt(struct tui *t)
 {
-	size_t i = t->n_conv;
+	size_t i = t->n_msgs;
 
 	while (i > 0)
-		if (t->conv[--i].role == DB_ROLE_USER)
+		if (t->msgs[--i].role == DB_ROLE_USER)
 			return (long)i;
 	return -1;
 }
@@ -678,7 +609,7 @@ chatview_edit(struct tui *t, int external)
 	if (!external) {
 		t->editing = 1;
 		t->edit_at = (size_t)u;
-		prompt_set(t, t->conv[u].text);
+		prompt_set(t, t->msgs[u].text);
 		tui_hint(t,
 		    "editing your last prompt: Enter sends it as a new "
 		    "branch, Ctrl-C cancels");
@@ -694,8 +625,8 @@ chatview_edit(struct tui *t, int external)
 		free(path);
 		return;
 	}
-	len = strlen(t->conv[u].text);
-	if (write(fd, t->conv[u].text, len) != (ssize_t)len) {
+	len = strlen(t->msgs[u].text);
+	if (write(fd, t->msgs[u].text, len) != (ssize_t)len) {
 		tui_notice(
 		    t, 1, "cannot write '%s': %s", path, strerror(errno));
 		close(fd);
@@ -738,9 +669,8 @@ chatview_new_session(struct tui *t)
 {
 	compareview_close(t);
 	transcript_clear(t->tr);
-	chatview_conv_clear(t);
-	t->session = 0;
-	t->leaf = 0;
+	chatview_msgs_clear(t);
+	conv_restart(&t->conv);
 	t->editing = 0;
 	t->n_used = 0;
 	tui_save_last(t);
@@ -754,7 +684,8 @@ chatview_runs_notice(struct tui *t)
 	struct sbuf sb;
 	size_t n;
 
-	if (db_compare_list(t->db, t->session, &runs, &n, NULL) < 0 || n == 0)
+	if (db_compare_list(t->db, t->conv.session, &runs, &n, NULL) < 0 ||
+	    n == 0)
 		return;
 	sbuf_init(&sb);
 	cmpmodel_run_summary(&sb, &runs[n - 1], 0);
@@ -773,8 +704,6 @@ chatview_load_session(struct tui *t, int64_t id, struct err *err)
 	struct db_message *msgs = NULL;
 	struct sbuf meta;
 	size_t n = 0, i, entry;
-	const struct gen_params *p = NULL;
-	const char *preset = NULL;
 	int rc;
 
 	if (t->generating)
@@ -782,27 +711,12 @@ chatview_load_session(struct tui *t, int64_t id, struct err *err)
 	compareview_close(t);
 	if ((rc = db_sessions_get(t->db, id, &s, err)) < 0)
 		return rc;
-	if ((rc = db_messages_branch(t->db, id, 0, &msgs, &n, err)) < 0) {
+	chatview_new_session(t);
+	/* the branch and the settings it continues with (conv.h) */
+	if ((rc = conv_load(&t->conv, id, &msgs, &n, NULL, err)) < 0) {
 		db_sessions_release(&s);
 		return rc;
 	}
-	chatview_new_session(t);
-	t->session = id;
-	/* Continue with the settings of the last answer, or the session's. */
-	for (i = n; i > 0 && p == NULL; i--)
-		if (msgs[i - 1].role == DB_ROLE_ASSISTANT &&
-		    msgs[i - 1].has_params) {
-			p = &msgs[i - 1].params;
-			preset = msgs[i - 1].preset;
-		}
-	if (p == NULL && s.has_params)
-		p = &s.params;
-	if (preset == NULL)
-		preset = s.preset;
-	if (p != NULL)
-		chatview_use_params(t, preset ? preset : "session", p, 0);
-	if (t->params.system_prompt == NULL && s.system_prompt != NULL)
-		params_set(&t->params, "system", s.system_prompt, NULL);
 	tui_notice(t, 0, "session %lld: %s", (long long)id, s.title);
 	for (i = 0; i < n; i++) {
 		struct db_message *m = &msgs[i];
@@ -811,13 +725,13 @@ chatview_load_session(struct tui *t, int64_t id, struct err *err)
 		case DB_ROLE_SYSTEM:
 			entry = transcript_add(t->tr, TRANSCRIPT_SYSTEM,
 			    "system", m->content, strlen(m->content));
-			chatview_conv_push(
+			chatview_msgs_push(
 			    t, DB_ROLE_SYSTEM, m->content, m->id, entry);
 			break;
 		case DB_ROLE_USER:
 			entry = transcript_add(t->tr, TRANSCRIPT_USER, "you",
 			    m->content, strlen(m->content));
-			chatview_conv_push(
+			chatview_msgs_push(
 			    t, DB_ROLE_USER, m->content, m->id, entry);
 			break;
 		case DB_ROLE_ASSISTANT:
@@ -831,14 +745,13 @@ chatview_load_session(struct tui *t, int64_t id, struct err *err)
 			if (meta.len > 0)
 				transcript_set_meta(t->tr, entry, meta.buf);
 			sbuf_release(&meta);
-			chatview_conv_push(
+			chatview_msgs_push(
 			    t, DB_ROLE_ASSISTANT, m->content, m->id, entry);
 			break;
 		}
-		t->leaf = m->id;
 	}
-	if (s.model.hash[0] != '\0' && t->model.hash[0] != '\0' &&
-	    strcmp(s.model.hash, t->model.hash) != 0)
+	if (s.model.hash[0] != '\0' && t->conv.model.hash[0] != '\0' &&
+	    strcmp(s.model.hash, t->conv.model.hash) != 0)
 		tui_notice(t, 0,
 		    "this session was started with '%s'; answers now come "
 		    "from '%s'",
@@ -852,24 +765,6 @@ chatview_load_session(struct tui *t, int64_t id, struct err *err)
 	return 0;
 }
 
-void
-chatview_use_params(
-    struct tui *t, const char *name, const struct gen_params *p, int changed)
-{
-	char *system =
-	    t->params.system_prompt ? xstrdup(t->params.system_prompt) : NULL;
-
-	params_release(&t->params);
-	params_copy(&t->params, p);
-	/* A preset without a system prompt keeps the chat's. */
-	if (t->params.system_prompt == NULL && system != NULL)
-		params_set(&t->params, "system", system, NULL);
-	free(system);
-	free(t->preset);
-	t->preset = xstrdup(name);
-	t->preset_changed = changed;
-}
-
 int
 chatview_use_preset(struct tui *t, const char *name, struct err *err)
 {
@@ -878,7 +773,7 @@ chatview_use_preset(struct tui *t, const char *name, struct err *err)
 
 	if ((rc = db_presets_get(t->db, name, &p, err)) < 0)
 		return rc;
-	chatview_use_params(t, p.name, &p.params, 0);
+	conv_use_params(&t->conv, p.name, &p.params, 0);
 	db_presets_release(&p);
 	return 0;
 }
@@ -889,10 +784,10 @@ chatview_show_params(struct tui *t)
 	struct sbuf sb;
 
 	sbuf_init(&sb);
-	if (params_diff(&t->params, NULL, "  ", &sb) == 0)
+	if (params_diff(&t->conv.params, NULL, "  ", &sb) == 0)
 		sbuf_adds(&sb, "all at their defaults");
-	tui_notice(t, 0, "preset %s%s: %s", t->preset,
-	    t->preset_changed ? " (changed)" : "", sb.buf);
+	tui_notice(t, 0, "preset %s%s: %s", t->conv.preset,
+	    t->conv.preset_changed ? " (changed)" : "", sb.buf);
 	sbuf_release(&sb);
 }
 
@@ -931,7 +826,8 @@ chatview_send_template(struct tui *t, const char *name,
 	if (rc == 0 && tpl.preset != NULL)
 		rc = chatview_use_preset(t, tpl.preset, err);
 	if (rc == 0 && tpl.system_prompt != NULL)
-		rc = params_set(&t->params, "system", tpl.system_prompt, err);
+		rc = params_set(
+		    &t->conv.params, "system", tpl.system_prompt, err);
 	if (rc == 0)
 		chatview_send(t, out.buf);
 	sbuf_release(&out);
@@ -999,7 +895,7 @@ chatview_export(struct tui *t, const char *args)
 		slash_words_free(w);
 		return;
 	}
-	if (t->session == 0) {
+	if (t->conv.session == 0) {
 		tui_notice(t, 1, "nothing to export yet: send a prompt first");
 		slash_words_free(w);
 		return;
@@ -1007,17 +903,17 @@ chatview_export(struct tui *t, const char *args)
 	md = strcmp(w[0], "md") == 0;
 	file = n == 2 ? xstrdup(w[1])
 		      : xasprintf("vkchat-session-%lld.%s",
-			    (long long)t->session, md ? "md" : "json");
+			    (long long)t->conv.session, md ? "md" : "json");
 	sbuf_init(&out);
-	rc = md ? db_export_markdown(t->db, t->session, &out, &err)
-		: db_export_json(t->db, t->session, 1, 1, &out, &err);
+	rc = md ? db_export_markdown(t->db, t->conv.session, &out, &err)
+		: db_export_json(t->db, t->conv.session, 1, 1, &out, &err);
 	if (rc == 0)
 		rc = util_write_file(file, out.buf, out.len, 0600, &err);
 	if (rc < 0)
 		tui_notice(t, 1, "export: %s", err.msg);
 	else
 		tui_notice(t, 0, "exported session %lld to '%s'",
-		    (long long)t->session, file);
+		    (long long)t->conv.session, file);
 	sbuf_release(&out);
 	free(file);
 	slash_words_free(w);
@@ -1063,9 +959,9 @@ static void
 chatview_fork(struct tui *t)
 {
 	struct err err;
-	int64_t old = t->session, id;
+	int64_t old = t->conv.session, id;
 
-	if (t->session == 0) {
+	if (t->conv.session == 0) {
 		tui_notice(t, 1, "nothing to fork yet: send a prompt first");
 		return;
 	}
@@ -1073,7 +969,8 @@ chatview_fork(struct tui *t)
 		tui_notice(t, 1, "stop the answer first (Ctrl-C)");
 		return;
 	}
-	if (db_sessions_fork(t->db, t->session, t->leaf, &id, &err) < 0 ||
+	if (db_sessions_fork(t->db, t->conv.session, t->conv.leaf, &id, &err) <
+		0 ||
 	    chatview_load_session(t, id, &err) < 0) {
 		tui_notice(t, 1, "fork: %s", err.msg);
 		return;
@@ -1103,16 +1000,16 @@ chatview_command(
 	} else if (strcmp(name, "set") == 0) {
 		if (args[0] == '\0') {
 			chatview_show_params(t);
-		} else if (params_set_list(&t->params, args, &err) < 0) {
+		} else if (params_set_list(&t->conv.params, args, &err) < 0) {
 			tui_notice(t, 1, "%s", err.msg);
 		} else {
-			t->preset_changed = 1;
+			t->conv.preset_changed = 1;
 			chatview_show_params(t);
 		}
 	} else if (strcmp(name, "params") == 0) {
 		chatview_show_params(t);
 	} else if (strcmp(name, "system") == 0) {
-		params_set(&t->params, "system", args, NULL);
+		params_set(&t->conv.params, "system", args, NULL);
 		tui_notice(t, 0,
 		    args[0] ? "system prompt set for the next "
 			      "answers"

@@ -43,7 +43,7 @@ void chatview_send(struct tui *t, const char *text);
  */
 int chatview_start_prompt(struct tui *t, const char *text, int64_t *out);
 /*
- * The conversation as the engine's turns into TURNS (room for n_conv):
+ * The conversation as the engine's turns into TURNS (room for n_msgs):
  * no system messages (the system prompt travels apart), and no prompt
  * left without an answer, so that turns alternate.  Returns how many;
  * the texts are borrowed from T.
@@ -52,8 +52,6 @@ size_t chatview_turns(const struct tui *t, struct chat_turn *turns);
 /* Show stored reply TEXT (message ID) as the conversation's next answer. */
 size_t chatview_add_reply(
     struct tui *t, const char *text, size_t len, int64_t id);
-/* P's seed, or a random nonzero one when P asks for a random seed (0). */
-uint64_t chatview_seed(const struct gen_params *p);
 /* Stop the running answer (it is kept). */
 void chatview_cancel(struct tui *t);
 /* Leave /edit without sending. */
@@ -65,9 +63,6 @@ int chatview_load_session(struct tui *t, int64_t id, struct err *err);
 void chatview_new_session(struct tui *t);
 /* Use preset NAME's parameters (the chat's system prompt stays). */
 int chatview_use_preset(struct tui *t, const char *name, struct err *err);
-/* Use parameters P under the name NAME (changed: marked with '*'). */
-void chatview_use_params(
-    struct tui *t, const char *name, const struct gen_params *p, int changed);
 /* Send template NAME with variables VARS (N of them). */
 int chatview_send_template(struct tui *t, const char *name,
     const struct db_template_var *vars, size_t n, struct err *err);

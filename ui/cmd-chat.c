@@ -63,7 +63,11 @@ static const char cmd_chat_usage[] =
     "      --ctx-shift        leave out the oldest turns when the "
     "context is full\n"
     "      --device N         Vulkan device (see 'vkchat devices')\n"
-    "      --no-save          do not save the conversation\n" CMD_GEN_USAGE
+    "      --no-save          do not save the conversation\n"
+    "      --session ID       continue saved session ID (its branch and "
+    "settings)\n"
+    "  -c, --continue         continue the most recently used "
+    "session\n" CMD_GEN_USAGE
     "  -v, --verbose          settings and statistics on stderr\n";
 
 static const char cmd_chat_help[] =
@@ -292,8 +296,9 @@ cmd_chat_answer(struct cmd_chat *c, const char *new_user)
 	if (failed)
 		cmd_error("%s", err.msg);
 	if (c->saving)
-		cmd_gen_save_finish(
-		    &c->save, failed ? NULL : &st, failed ? err.msg : NULL);
+		cmd_gen_save_finish(&c->save,
+		    failed ? GEN_FINISH_ERROR : st.finish, failed ? NULL : &st,
+		    failed ? err.msg : NULL);
 	if (failed && text.len == 0) {
 		if (new_user != NULL)
 			cmd_chat_pop(c);
@@ -354,10 +359,8 @@ cmd_chat_preset(struct cmd_chat *c, const char *name)
 	c->p = np;
 	free(c->preset);
 	c->preset = xstrdup(name);
-	if (c->saving) {
-		free(c->save.preset);
-		c->save.preset = xstrdup(name);
-	}
+	if (c->saving)
+		conv_use_params(&c->save.conv, name, &c->p, 0);
 	cmd_error("preset %s", name);
 }
 
@@ -477,6 +480,37 @@ cmd_chat_loop(struct cmd_chat *c)
 	free(line);
 }
 
+/*
+ * --session ID or --continue: the saved session's branch becomes the
+ * conversation so far, its settings the chat's, with the command line's
+ * settings on top; the next exchanges are added to it.
+ */
+static int
+cmd_chat_continue(struct cmd_chat *c)
+{
+	struct chat_turn *turns = NULL;
+	size_t n = 0, i;
+	int status;
+
+	if ((status = cmd_gen_save_continue(&c->save, c->opt.session,
+		 c->opt.cont, &c->p, &turns, &n)) != 0)
+		return status;
+	/* they were accepted at the start, so they still are */
+	cmd_gen_apply(&c->opt.gen, &c->p, NULL);
+	cmd_chat_clear(c);
+	for (i = 0; i < n; i++) {
+		cmd_chat_push(c, turns[i].role, turns[i].text);
+		free((char *)turns[i].text);
+	}
+	free(turns);
+	free(c->preset);
+	c->preset =
+	    c->save.conv.preset != NULL ? xstrdup(c->save.conv.preset) : NULL;
+	cmd_error("continuing session %lld (%zu turns)",
+	    (long long)c->save.conv.session, n);
+	return 0;
+}
+
 /* The line-oriented chat; returns the exit status. */
 static int
 cmd_chat_plain(struct cmd_chat *c)
@@ -498,6 +532,10 @@ cmd_chat_plain(struct cmd_chat *c)
 			return status;
 		c->saving = 1;
 	}
+	if (c->opt.session != 0 || c->opt.cont) {
+		if ((status = cmd_chat_continue(c)) != 0)
+			return status;
+	}
 	c->tty_in = isatty(STDIN_FILENO);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = cmd_chat_sigint;
@@ -505,8 +543,9 @@ cmd_chat_plain(struct cmd_chat *c)
 	sigaction(SIGINT, &sa, &old);
 	cmd_chat_loop(c);
 	sigaction(SIGINT, &old, NULL);
-	if (c->saving && c->save.session != 0)
-		cmd_error("saved as session %lld", (long long)c->save.session);
+	if (c->saving && c->save.conv.session != 0)
+		cmd_error(
+		    "saved as session %lld", (long long)c->save.conv.session);
 	return c->failed ? EXIT_USAGE : EXIT_OK;
 }
 

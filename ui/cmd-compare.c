@@ -420,11 +420,7 @@ cmd_compare_save_column(struct cmd_compare *r, size_t c, const char *error)
 
 	if (r->cols[c].stream == NULL)
 		return 0;
-	ds.prompt_tokens = (int64_t)st->n_prompt;
-	ds.completion_tokens = (int64_t)st->n_gen;
-	ds.ttft_ms = st->t_first * 1000;
-	ds.tokens_per_s = st->n_gen > 1 ? st->gen_tps : -1;
-	ds.finish = cmd_gen_finish_code(st->finish);
+	conv_stats(&ds, st, st->finish);
 	if (error != NULL || ds.finish == DB_FINISH_ERROR ||
 	    ds.finish == DB_FINISH_NONE) {
 		ds.finish = DB_FINISH_ERROR;

@@ -45,6 +45,7 @@ enum cmd_gen_kind {
 	CMD_GEN_CTX,
 	CMD_GEN_WIDTH,
 	CMD_GEN_DEVICE,
+	CMD_GEN_SESSION,
 	CMD_GEN_HELP,
 };
 
@@ -89,6 +90,8 @@ static const struct cmd_gen_option cmd_gen_options[] = {
 	{ "json", CMD_GEN_FLAG, CMD_GEN_C, 0, CMD_GEN_AT(json), 1, 0 },
 	{ "save", CMD_GEN_FLAG, CMD_GEN_RC, 0, CMD_GEN_AT(save), 1, 0 },
 	{ "no-save", CMD_GEN_FLAG, CMD_GEN_H, 0, CMD_GEN_AT(no_save), 1, 0 },
+	{ "session", CMD_GEN_SESSION, CMD_GEN_H, 0, 0, 0, 0 },
+	{ "continue", CMD_GEN_FLAG, CMD_GEN_H, 'c', CMD_GEN_AT(cont), 1, 0 },
 	{ "ctx", CMD_GEN_CTX, CMD_GEN_ALL, 0, 0, 0, 0 },
 	{ "ctx-shift", CMD_GEN_FLAG, CMD_GEN_H, 0, CMD_GEN_AT(ctx_shift), 1,
 	    0 },
@@ -271,6 +274,13 @@ cmd_gen_take(struct cmd_gen_args *a, enum cmd_gen_cmd cmd,
 		return EXIT_USAGE;
 	case CMD_GEN_DEVICE:
 		return (a->device = cmd_load_device(arg)) < 0 ? EXIT_USAGE : 0;
+	case CMD_GEN_SESSION:
+		if (util_parse_i64(arg, 1, INT64_MAX, &a->session) == 0)
+			return 0;
+		cmd_error("--session: '%s' is not a session id (see 'vkchat "
+			  "sessions list')",
+		    arg);
+		return EXIT_USAGE;
 	case CMD_GEN_HELP:
 		fputs(usage, stdout);
 		return -1;
@@ -385,6 +395,17 @@ cmd_gen_check(struct cmd_gen_args *a, const char *name, int argc, char **argv)
 		cmd_error("%s: --special, --bos and --no-bos are for raw "
 			  "prompts, not --chat",
 		    name);
+		return EXIT_USAGE;
+	}
+	if ((a->session != 0 || a->cont) && a->no_save) {
+		cmd_error("%s: %s continues a saved session and saves to it: "
+			  "not with --no-save",
+		    name, a->cont ? "--continue" : "--session");
+		return EXIT_USAGE;
+	}
+	if (a->session != 0 && a->cont) {
+		cmd_error(
+		    "%s: --session and --continue exclude each other", name);
 		return EXIT_USAGE;
 	}
 	for (i = 0; i < a->n_sweeps; i++)
@@ -595,82 +616,90 @@ cmd_gen_save_open(struct cmd_gen_save *s, const char *db_opt, const char *path,
 		return EXIT_USAGE;
 	}
 	free(file);
-	s->model.path = xstrdup(path);
-	s->model.size = (int64_t)size;
-	snprintf(s->model.hash, sizeof s->model.hash, "%s", identity);
-	s->chat_format = format != NULL ? xstrdup(format) : NULL;
-	s->preset = preset != NULL ? xstrdup(preset) : NULL;
+	conv_init(&s->conv, s->db);
+	conv_set_model(&s->conv, path, (int64_t)size, identity);
+	conv_set_format(&s->conv, format);
+	free(s->conv.preset);
+	s->conv.preset = preset != NULL ? xstrdup(preset) : NULL;
+	return 0;
+}
+
+int
+cmd_gen_save_continue(struct cmd_gen_save *s, int64_t id, int latest,
+    struct gen_params *p, struct chat_turn **turns, size_t *n_turns)
+{
+	struct db_message *msgs = NULL;
+	struct err err;
+	size_t n = 0, i, k = 0;
+	char *format = NULL;
+
+	*turns = NULL;
+	*n_turns = 0;
+	if ((latest && conv_latest(s->db, &id, &err) < 0) ||
+	    conv_load(&s->conv, id, &msgs, &n, &format, &err) < 0) {
+		cmd_error("%s", err.msg);
+		return EXIT_USAGE;
+	}
+	if (format != NULL && s->conv.chat_format != NULL &&
+	    strcmp(format, s->conv.chat_format) != 0)
+		cmd_error("warning: session %lld was had in chat format %s; "
+			  "this one is %s (--chat-format %s keeps it)",
+		    (long long)id, format, s->conv.chat_format, format);
+	free(format);
+	*turns = xcalloc(n + 1, sizeof(**turns));
+	for (i = 0; i < n; i++) {
+		if (msgs[i].role == DB_ROLE_SYSTEM)
+			continue;
+		/* a prompt left without an answer is not shown to the model */
+		if (msgs[i].role == DB_ROLE_USER && i + 1 < n &&
+		    msgs[i + 1].role == DB_ROLE_USER)
+			continue;
+		(*turns)[k].role =
+		    msgs[i].role == DB_ROLE_USER ? CHAT_USER : CHAT_ASSISTANT;
+		(*turns)[k++].text = xstrdup(msgs[i].content);
+	}
+	*n_turns = k;
+	s->prompt = 0;
+	for (i = n; i > 0 && s->prompt == 0; i--)
+		if (msgs[i - 1].role == DB_ROLE_USER)
+			s->prompt = msgs[i - 1].id;
+	db_messages_free(msgs, n);
+	params_release(p);
+	params_copy(p, &s->conv.params);
 	return 0;
 }
 
 void
 cmd_gen_save_restart(struct cmd_gen_save *s)
 {
-	s->session = s->user_id = s->leaf = 0;
+	conv_restart(&s->conv);
+	s->prompt = 0;
 }
 
 int
 cmd_gen_save_begin(struct cmd_gen_save *s, const char *user,
     const struct gen_params *p, uint64_t seed, struct err *err)
 {
-	struct db_session sess;
-	struct db_message m;
 	int64_t id;
 	int rc;
 
-	s->prev_user = s->user_id;
-	s->prev_leaf = s->leaf;
-	if (s->session == 0) {
-		/* Borrowed pointers: sess is not released. */
-		db_sessions_init(&sess);
-		sess.model = s->model;
-		sess.chat_format = s->chat_format;
-		sess.system_prompt = p->system_prompt;
-		sess.preset = s->preset;
-		sess.has_params = 1;
-		sess.params = *p;
-		if ((rc = db_sessions_create(s->db, &sess, &id, err)) < 0)
-			return rc;
-		s->session = id;
-		s->leaf = s->user_id = 0;
-	}
+	conv_use_params(&s->conv, s->conv.preset, p, 0);
+	s->prev_prompt = s->prompt;
 	if (user != NULL) {
-		db_messages_init(&m);
-		m.session_id = s->session;
-		m.parent_id = s->leaf;
-		m.role = DB_ROLE_USER;
-		m.content = (char *)user;
-		rc = db_messages_add(s->db, &m, &id, err);
-		m.content = NULL;
-		db_messages_release(&m);
-		if (rc < 0)
+		if ((rc = conv_add_prompt(&s->conv, -1, user, &id, err)) < 0)
 			return rc;
-		s->user_id = s->leaf = id;
+		s->prompt = id;
 	}
-	db_messages_init(&m);
-	m.session_id = s->session;
-	m.parent_id = s->user_id;
-	m.role = DB_ROLE_ASSISTANT;
-	m.content = (char *)"";
-	m.partial = 1;
-	m.preset = s->preset;
-	m.has_params = 1;
-	m.params = *p;
-	m.params.seed = seed;
-	m.seed = seed;
-	m.model = s->model;
-	rc = db_stream_message(s->db, &m, &s->stream, err);
-	if (rc == 0)
-		s->leaf = db_stream_id(s->stream);
 	s->warned = 0;
-	return rc;
+	return conv_begin_answer(&s->conv, s->prompt, seed, err);
 }
 
 void
 cmd_gen_save_forget(struct cmd_gen_save *s)
 {
-	s->user_id = s->prev_user;
-	s->leaf = s->prev_leaf;
+	s->conv.leaf =
+	    s->prompt != s->prev_prompt ? s->conv.prev_leaf : s->prompt;
+	s->prompt = s->prev_prompt;
 }
 
 void
@@ -678,55 +707,20 @@ cmd_gen_save_text(struct cmd_gen_save *s, const char *text, size_t len)
 {
 	struct err err;
 
-	if (s->stream == NULL)
-		return;
-	if (db_stream_add(s->stream, text, len, &err) < 0 && !s->warned) {
+	if (conv_append(&s->conv, text, len, &err) < 0 && !s->warned) {
 		s->warned = 1;
 		cmd_error("warning: saving the answer: %s (retrying)", err.msg);
 	}
 }
 
-enum db_finish
-cmd_gen_finish_code(enum gen_finish f)
-{
-	switch (f) {
-	case GEN_FINISH_STOP:
-		return DB_FINISH_STOP;
-	case GEN_FINISH_LENGTH:
-		return DB_FINISH_LENGTH;
-	case GEN_FINISH_CANCELLED:
-		return DB_FINISH_CANCELLED;
-	case GEN_FINISH_ERROR:
-		return DB_FINISH_ERROR;
-	default:
-		return DB_FINISH_NONE;
-	}
-}
-
 int
-cmd_gen_save_finish(
-    struct cmd_gen_save *s, const struct gen_stats *st, const char *error)
+cmd_gen_save_finish(struct cmd_gen_save *s, enum gen_finish finish,
+    const struct gen_stats *st, const char *error)
 {
-	struct db_gen_stats ds;
 	struct err err;
-	int rc;
 
-	if (s->stream == NULL)
-		return 0;
-	ds.prompt_tokens = st != NULL ? (int64_t)st->n_prompt : -1;
-	ds.completion_tokens = st != NULL ? (int64_t)st->n_gen : -1;
-	ds.ttft_ms = st != NULL ? st->t_first * 1000 : -1;
-	ds.tokens_per_s = st != NULL && st->n_gen > 1 ? st->gen_tps : -1;
-	ds.finish =
-	    st != NULL ? cmd_gen_finish_code(st->finish) : DB_FINISH_ERROR;
-	if (ds.finish == DB_FINISH_ERROR && error == NULL)
-		error = "generation failed";
-	if (ds.finish != DB_FINISH_ERROR)
-		error = NULL;
-	rc = db_stream_finish(s->stream, &ds, error, &err);
-	db_stream_free(s->stream);
-	s->stream = NULL;
-	if (rc < 0) {
+	if (conv_finish_answer(&s->conv, finish, st, error, NULL, NULL, &err) <
+	    0) {
 		cmd_error("saving the answer: %s", err.msg);
 		return -1;
 	}
@@ -736,11 +730,7 @@ cmd_gen_save_finish(
 void
 cmd_gen_save_close(struct cmd_gen_save *s)
 {
-	if (s->stream != NULL)
-		db_stream_free(s->stream);
+	conv_release(&s->conv);
 	db_close(s->db);
-	db_model_release(&s->model);
-	free(s->chat_format);
-	free(s->preset);
 	memset(s, 0, sizeof *s);
 }

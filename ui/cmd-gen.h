@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conv.h"
 #include "gen.h"
 #include "llm.h"
 #include "params.h"
@@ -81,6 +82,8 @@ struct cmd_gen_args {
 	int verbose, save, echo, special;
 	int json, same_seed;	       /* compare */
 	int plain, ctx_shift, no_save; /* chat (--plain: see cmd_chat_screen) */
+	int64_t session;	       /* chat: --session, 0: none */
+	int cont;		       /* chat: -c, --continue */
 };
 
 /* Empty *a for a command line of ARGC arguments (device and bos -1). */
@@ -161,20 +164,16 @@ void cmd_gen_report(
     const struct gen_params *p, int32_t n_vocab, const struct gen_stats *st);
 
 /*
- * A conversation being saved: the session (created with the first
- * exchange), the last user message and the answer being streamed.
+ * A conversation being saved by a command (run --save, chat --plain): the
+ * database and the conversation model (conv.h) that writes every row;
+ * these wrappers print what fails.
  */
 struct cmd_gen_save {
 	struct db *db;
-	int64_t session;	      /* 0 until the first exchange */
-	int64_t user_id;	      /* the last user message */
-	int64_t leaf;		      /* the last message */
-	int64_t prev_user, prev_leaf; /* before the last cmd_gen_save_begin */
-	struct db_stream *stream;
-	struct db_model model;
-	char *chat_format; /* NULL: a raw completion */
-	char *preset;
-	int warned; /* a failed streaming write was reported */
+	struct conv conv;
+	int64_t prompt;	     /* the last prompt */
+	int64_t prev_prompt; /* before the last cmd_gen_save_begin */
+	int warned;	     /* a failed streaming write was reported */
 };
 
 /*
@@ -187,6 +186,15 @@ int cmd_gen_save_open(struct cmd_gen_save *s, const char *db_opt,
     const char *path, uint64_t size, const char *identity, const char *format,
     const char *preset);
 
+/*
+ * Continue session ID (LATEST: the most recently updated one): its
+ * branch as chat turns into a new array *turns of *n_turns (each text a
+ * new string), and its settings into *p (released and set).  Errors are
+ * printed; returns 0 or the exit status.
+ */
+int cmd_gen_save_continue(struct cmd_gen_save *s, int64_t id, int latest,
+    struct gen_params *p, struct chat_turn **turns, size_t *n_turns);
+
 /* Start the next exchange in a new session (/new). */
 void cmd_gen_save_restart(struct cmd_gen_save *s);
 
@@ -195,7 +203,8 @@ void cmd_gen_save_restart(struct cmd_gen_save *s);
  * prompt added after the last message; USER NULL regenerates the answer
  * to the last prompt (a sibling of the old answer).  The session is
  * created first when there is none, with P's settings (whose system
- * prompt is the session's).  SEED is the seed the answer uses.
+ * prompt is the session's; P's seed as the user set it, 0 when drawn).
+ * SEED is the seed the answer uses.
  */
 int cmd_gen_save_begin(struct cmd_gen_save *s, const char *user,
     const struct gen_params *p, uint64_t seed, struct err *err);
@@ -207,18 +216,16 @@ int cmd_gen_save_begin(struct cmd_gen_save *s, const char *user,
  */
 void cmd_gen_save_forget(struct cmd_gen_save *s);
 
-/* The finish reason a message row stores for generation's F. */
-enum db_finish cmd_gen_finish_code(enum gen_finish f);
-
 /* Append answer text; the first failed write is printed as a warning. */
 void cmd_gen_save_text(struct cmd_gen_save *s, const char *text, size_t len);
 
 /*
- * Finish the answer with ST (NULL: unknown, it failed) and ERROR (NULL
- * unless it failed).  Errors are printed; returns 0 or -1.
+ * Finish the answer: how it ended, its statistics ST (NULL: none, it
+ * failed) and ERROR (NULL unless it failed).  Errors are printed;
+ * returns 0 or -1.
  */
-int cmd_gen_save_finish(
-    struct cmd_gen_save *s, const struct gen_stats *st, const char *error);
+int cmd_gen_save_finish(struct cmd_gen_save *s, enum gen_finish finish,
+    const struct gen_stats *st, const char *error);
 
 void cmd_gen_save_close(struct cmd_gen_save *s);
 

@@ -125,6 +125,7 @@ static int
 cmd_run_generate(struct cmd_run *r, const struct tokenizer_ids *ids)
 {
 	struct gen_request req;
+	struct gen_params gp;
 	struct gen_result res;
 	struct sigaction sa, old;
 	struct err err;
@@ -134,7 +135,11 @@ cmd_run_generate(struct cmd_run *r, const struct tokenizer_ids *ids)
 	req.prompt = ids->ids;
 	req.n_prompt = ids->n;
 	req.n_cols = 1;
-	req.params = &r->p;
+	/* the settings with the seed this run uses (a shallow copy: the
+	 * settings as given, seed 0 unless set, are what --save stores) */
+	gp = r->p;
+	gp.seed = r->p.seed != 0 ? r->p.seed : rng_random_seed();
+	req.params = &gp;
 	/* Without prompt text the first piece's space prefix is dropped,
 	 * and a chat answer starts without one. */
 	req.decode_flags =
@@ -145,7 +150,7 @@ cmd_run_generate(struct cmd_run *r, const struct tokenizer_ids *ids)
 	if (r->opt.chat)
 		llm_stop_rules(r->l, &req);
 	if (r->opt.save &&
-	    cmd_gen_save_begin(&r->save_db, r->text, &r->p, r->p.seed, &err) <
+	    cmd_gen_save_begin(&r->save_db, r->text, &r->p, gp.seed, &err) <
 		0) {
 		cmd_error("run: cannot save: %s", err.msg);
 		return EXIT_USAGE;
@@ -168,10 +173,11 @@ cmd_run_generate(struct cmd_run *r, const struct tokenizer_ids *ids)
 	fflush(stdout);
 	if (r->opt.save) {
 		if (cmd_gen_save_finish(&r->save_db,
+			status == EXIT_OK ? res.stats.finish : GEN_FINISH_ERROR,
 			status == EXIT_OK ? &res.stats : NULL,
 			status == EXIT_OK ? NULL : err.msg) == 0)
 			fprintf(stderr, "vkchat: saved as session %lld\n",
-			    (long long)r->save_db.session);
+			    (long long)r->save_db.conv.session);
 		else if (status == EXIT_OK)
 			status = EXIT_USAGE;
 	}
@@ -203,8 +209,6 @@ cmd_run(int argc, char **argv)
 	params_release(&r.p);
 	if ((status = cmd_gen_params("run", &r.opt.gen, &r.p)) != 0)
 		goto out;
-	if (r.p.seed == 0)
-		r.p.seed = rng_random_seed();
 	if ((status = cmd_gen_args_prompt(&r.opt, "", &r.text, &r.len)) != 0)
 		goto out;
 	llm_opts_init(&o);

@@ -188,10 +188,10 @@ compareview_parse(
 			    "/compare: at most %d columns", WORKER_MAX_COLUMNS);
 		} else if (eq != NULL) {
 			params_init(&p);
-			params_copy(&p, &t->params);
+			params_copy(&p, &t->conv.params);
 			rc = params_set_typed(&p, s, item, err);
 			if (rc == 0)
-				compareview_add(c, t->preset, &p);
+				compareview_add(c, t->conv.preset, &p);
 			params_release(&p);
 		} else {
 			rc = db_presets_get(t->db, item, &pr, err);
@@ -277,11 +277,12 @@ compareview_store(struct tui *t, const char *prompt, struct err *err)
 
 	db_compare_init(&run);
 	db_compare_columns(&run, c->n);
-	run.session_id = t->session;
+	run.session_id = t->conv.session;
 	run.prompt = xstrdup(prompt);
-	if (t->params.system_prompt != NULL && t->params.system_prompt[0])
-		run.system_prompt = xstrdup(t->params.system_prompt);
-	run.model = t->model;
+	if (t->conv.params.system_prompt != NULL &&
+	    t->conv.params.system_prompt[0])
+		run.system_prompt = xstrdup(t->conv.params.system_prompt);
+	run.model = t->conv.model;
 	for (i = 0; i < c->n; i++) {
 		free(run.columns[i].preset);
 		run.columns[i].preset = xstrdup(c->col[i].name);
@@ -330,27 +331,27 @@ compareview_send(struct tui *t, const char *text)
 	}
 	if (chatview_start_prompt(t, text, &c->prompt_id) < 0)
 		return;
-	seed0 = chatview_seed(&c->col[0].params);
+	seed0 = conv_draw_seed(&c->col[0].params);
 	for (i = 0; i < c->n; i++)
 		c->col[i].seed =
-		    c->same_seed ? seed0 : chatview_seed(&c->col[i].params);
+		    c->same_seed ? seed0 : conv_draw_seed(&c->col[i].params);
 	free(c->prompt);
 	c->prompt = xstrdup(text);
 	free(c->system);
-	c->system = t->params.system_prompt != NULL &&
-		t->params.system_prompt[0] != '\0'
-	    ? xstrdup(t->params.system_prompt)
+	c->system = t->conv.params.system_prompt != NULL &&
+		t->conv.params.system_prompt[0] != '\0'
+	    ? xstrdup(t->conv.params.system_prompt)
 	    : NULL;
 	if (compareview_store(t, text, &err) < 0) {
 		tui_notice(t, 1, "cannot store the compare run: %s", err.msg);
 		c->run_id = 0;
 	}
 	memset(&req, 0, sizeof(req));
-	turns = xcalloc(t->n_conv + 1, sizeof(*turns));
+	turns = xcalloc(t->n_msgs + 1, sizeof(*turns));
 	k = chatview_turns(t, turns);
-	if (t->params.system_prompt != NULL &&
-	    t->params.system_prompt[0] != '\0')
-		req.system = t->params.system_prompt;
+	if (t->conv.params.system_prompt != NULL &&
+	    t->conv.params.system_prompt[0] != '\0')
+		req.system = t->conv.params.system_prompt;
 	req.turns = turns;
 	req.n_turns = k;
 	req.n_columns = c->n;
@@ -393,11 +394,7 @@ compareview_finish(struct tui *t, size_t i, enum gen_finish finish,
 	if (col->done)
 		return;
 	col->done = 1;
-	st->prompt_tokens = gs != NULL ? (int64_t)gs->n_prompt : -1;
-	st->completion_tokens = gs != NULL ? (int64_t)gs->n_gen : -1;
-	st->ttft_ms = gs != NULL ? gs->t_first * 1000 : -1;
-	st->tokens_per_s = gs != NULL && gs->n_gen > 1 ? gs->gen_tps : -1;
-	st->finish = cmd_gen_finish_code(finish);
+	conv_stats(st, gs, finish);
 	col->error = error != NULL ? xstrdup(error) : NULL;
 	transcript_finish(col->tr, 0);
 	if (c->run_id > 0 &&
@@ -500,7 +497,7 @@ compareview_answers(struct tui *t, size_t w, const struct db_model *model)
 		i = k == c->n - 1 ? w : (k < w ? k : k + 1);
 		/* Borrowed pointers: m is not released. */
 		db_messages_init(&m);
-		m.session_id = t->session;
+		m.session_id = t->conv.session;
 		m.parent_id = c->prompt_id;
 		m.role = DB_ROLE_ASSISTANT;
 		m.content = c->col[i].out.buf ? c->col[i].out.buf : (char *)"";
@@ -558,7 +555,7 @@ compareview_pick(struct tui *t, size_t w)
 {
 	struct compareview *c = t->cmp;
 
-	compareview_answers(t, w, &t->model);
+	compareview_answers(t, w, &t->conv.model);
 	compareview_set_winner(t, w);
 	tui_notice(t, 0, "column %zu (%s) is the answer; %s", w + 1,
 	    c->col[w].name, compareview_others(c->n));
@@ -598,7 +595,7 @@ compareview_pick_stored(struct tui *t, size_t w)
 		return;
 	}
 	/* The view's run is always of the session shown (see reopen). */
-	if (rc == 0 && prompt == t->leaf) {
+	if (rc == 0 && prompt == t->conv.leaf) {
 		c->prompt_id = prompt;
 		compareview_answers(t, w, &c->model);
 		if (compareview_set_winner(t, w) == 0)
@@ -661,17 +658,17 @@ compareview_reopen(struct tui *t, int64_t id, struct err *err)
 		    "%s is being generated: stop it first (Ctrl-C)",
 		    t->cmp != NULL && t->cmp->running ? "a compare run"
 						      : "an answer");
-	if (t->session == 0)
+	if (t->conv.session == 0)
 		return err_set(err, ERR_NOTFOUND,
 		    "no compare runs: this chat has no session yet (send a "
 		    "prompt, or open one with Ctrl-O)");
-	if ((rc = db_compare_list(t->db, t->session, &list, &n, err)) < 0)
+	if ((rc = db_compare_list(t->db, t->conv.session, &list, &n, err)) < 0)
 		return rc;
 	if (n == 0) {
 		free(list);
 		return err_set(err, ERR_NOTFOUND,
 		    "session %lld has no compare runs (/compare makes one)",
-		    (long long)t->session);
+		    (long long)t->conv.session);
 	}
 	k = n - 1;
 	if (id != 0) {
@@ -683,7 +680,7 @@ compareview_reopen(struct tui *t, int64_t id, struct err *err)
 			rc = err_set(err, ERR_NOTFOUND,
 			    "session %lld has no compare run %lld; its runs: "
 			    "%s",
-			    (long long)t->session, (long long)id, ids.buf);
+			    (long long)t->conv.session, (long long)id, ids.buf);
 			sbuf_release(&ids);
 			db_compare_free(list, n);
 			return rc;
@@ -718,7 +715,7 @@ compareview_reopen(struct tui *t, int64_t id, struct err *err)
 	tui_notice(t, 0,
 	    "compare run %lld of session %lld (%zu of %zu), read-only: Esc "
 	    "closes it",
-	    (long long)c->run_id, (long long)t->session, c->pos, c->count);
+	    (long long)c->run_id, (long long)t->conv.session, c->pos, c->count);
 	return 0;
 }
 
@@ -742,7 +739,7 @@ compareview_step(struct tui *t, int dir)
 	size_t n = 0, k;
 	int64_t id;
 
-	if (db_compare_list(t->db, t->session, &list, &n, &err) < 0) {
+	if (db_compare_list(t->db, t->conv.session, &list, &n, &err) < 0) {
 		tui_notice(t, 1, "%s", err.msg);
 		return;
 	}

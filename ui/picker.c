@@ -114,8 +114,8 @@ picker_open(struct tui *t, enum tui_mode kind)
 	if (kind == TUI_PRESETS) {
 		rc = db_presets_list(t->db, &p->presets, &p->n, &err);
 		for (i = 0; rc == 0 && i < p->n; i++)
-			if (t->preset &&
-			    strcmp(p->presets[i].name, t->preset) == 0)
+			if (t->conv.preset &&
+			    strcmp(p->presets[i].name, t->conv.preset) == 0)
 				p->sel = i;
 	} else {
 		rc = db_templates_list(t->db, &p->tpls, &p->n, &err);
@@ -392,7 +392,7 @@ picker_save(struct tui *t)
 		return;
 	}
 	free(desc);
-	chatview_use_params(t, p->field.text.buf, &p->params, 0);
+	conv_use_params(&t->conv, p->field.text.buf, &p->params, 0);
 	tui_notice(t, 0, "saved and using preset %s", p->field.text.buf);
 	picker_close(t);
 }
@@ -488,7 +488,7 @@ picker_form_key(struct tui *t, const struct keys_event *ev)
 	} else if (c == 'u') {
 		char *name = xstrdup(p->name);
 
-		chatview_use_params(t, name, &p->params, 1);
+		conv_use_params(&t->conv, name, &p->params, 1);
 		tui_notice(t, 0, "using an edited copy of preset %s", name);
 		free(name);
 		picker_close(t);

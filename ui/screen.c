@@ -303,9 +303,11 @@ screen_status(struct tui *t, int y)
 	sbuf_init(&right);
 	sbuf_init(&fit);
 	sbuf_addf(&left, " %s", t->model_name ? t->model_name : "no model");
-	sbuf_addf(&left, "%s%s", sep, t->chat_format ? t->chat_format : "-");
-	sbuf_addf(&left, "%s%s%s", sep, t->preset ? t->preset : "default",
-	    t->preset_changed ? "*" : "");
+	sbuf_addf(&left, "%s%s", sep,
+	    t->conv.chat_format ? t->conv.chat_format : "-");
+	sbuf_addf(&left, "%s%s%s", sep,
+	    t->conv.preset ? t->conv.preset : "default",
+	    t->conv.preset_changed ? "*" : "");
 	if (t->n_ctx > 0)
 		sbuf_addf(&left, "%sctx %d/%d", sep, t->n_used, t->n_ctx);
 	else

@@ -183,7 +183,7 @@ tui_save_last(struct tui *t)
 	if (path != NULL && dir != NULL && t->model_path != NULL &&
 	    db != NULL && util_mkdirs(dir, 0700, NULL) == 0) {
 		text = xasprintf("model=%s\nsession=%lld\ndb=%s\n",
-		    t->model_path, (long long)t->session, db);
+		    t->model_path, (long long)t->conv.session, db);
 		util_write_file(path, text, strlen(text), 0600, NULL);
 		free(text);
 	}
@@ -684,12 +684,12 @@ tui_set_params(struct tui *t, const struct tui_opts *o, struct err *err)
 
 	for (k = 0; k < o->np; k++) {
 		rc = o->pkey[k] != NULL
-		    ? params_set(&t->params, o->pkey[k], o->pval[k], err)
-		    : params_set_list(&t->params, o->pval[k], err);
+		    ? params_set(&t->conv.params, o->pkey[k], o->pval[k], err)
+		    : params_set_list(&t->conv.params, o->pval[k], err);
 		if (rc < 0)
 			return rc;
 	}
-	t->preset_changed = o->np > 0;
+	t->conv.preset_changed = o->np > 0;
 	return 0;
 }
 
@@ -702,10 +702,8 @@ tui_free(struct tui *t)
 	transcript_free(t->tr);
 	keys_release(&t->keys);
 	db_close(t->db);
-	db_model_release(&t->model);
 	free(t->model_path);
 	free(t->model_name);
-	free(t->chat_format);
 	free(t->device);
 	free(t->hint);
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conv.h"
 #include "storage/db-messages.h"
 #include "storage/db.h"
 #include "keys.h"
@@ -80,28 +81,22 @@ struct tui {
 	enum tui_engine engine;
 	double progress; /* loading or prefill, 0..1 */
 	int prefilling;
-	char *model_name, *chat_format, *device;
+	char *model_name, *device;
 	int n_ctx, n_used;
 	double tps; /* of the last answer; < 0 unknown */
-	struct db_model model;
 
-	/* Storage and the conversation. */
+	/* Storage and the conversation (conv.h: model, format, session,
+	 * branch, settings, the answer being stored). */
 	struct db *db;
+	struct conv conv;
 	struct transcript *tr;
-	int64_t session; /* 0 = not created yet (no prompt sent) */
-	int64_t leaf;	 /* last message of the branch shown */
-	struct tui_msg *conv;
-	size_t n_conv, cap_conv;
-	char *preset;
-	int preset_changed;	  /* /set changed it */
-	struct gen_params params; /* system_prompt is the chat's */
+	struct tui_msg *msgs; /* the branch shown */
+	size_t n_msgs, cap_msgs;
 
 	/* The running generation. */
 	int generating;
 	int cancelling;
-	struct db_stream *stream;
 	size_t gen_entry;
-	uint64_t gen_seed;
 	int stream_failed; /* a write failed and was reported */
 
 	/* /edit: the next prompt replaces conv[edit_at] as a new branch. */

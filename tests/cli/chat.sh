@@ -188,4 +188,32 @@ t_expect "chat: /preset finds a saved preset" 0 \
 	"preset five.*generated: 5 tokens" sh -c \
 	"printf '/preset five\nOnce\n' | '$VKCHAT' chat -m '$model' -v \
 	 --no-save 2>&1 | tr '\n' ' '"
+
+# Continuing a saved session headless: -c the latest, --session ID one;
+# the session's turns go to the model first and the new exchange is
+# added to it; a seed drawn for one answer is not pinned for the next.
+D="$T_TMP/cont.db"
+printf 'Once upon a time\n' | "$VKCHAT" chat -m "$model" --db "$D" -n 6 \
+	> /dev/null 2>&1
+t_expect "chat -c: continues the latest session" 0 \
+	"continuing session 1 \(2 turns\)" sh -c \
+	"printf 'The end\n' | '$VKCHAT' chat -m '$model' --db '$D' -n 6 -c -v \
+	 2>&1 >/dev/null | tr '\n' ' '"
+t_expect "chat -c: the old turns are in the prompt" 0 \
+	"prompt: (1[5-9]|[2-9][0-9]) tokens" sh -c \
+	"printf 'The end\n' | '$VKCHAT' chat -m '$model' --db '$D' -n 6 \
+	 --session 1 -v 2>&1 >/dev/null"
+t_expect "chat --session: the exchanges are added to the session" 0 "^3$" \
+	sh -c "'$VKCHAT' sessions show --db '$D' 1 | grep -c '^--- user'"
+t_expect "chat -c: each answer draws its own seed" 0 "^3$" \
+	sh -c "'$VKCHAT' sessions show --db '$D' 1 | \
+	 sed -n 's/^\[.*seed \([0-9]*\).*/\1/p' | sort -u | wc -l"
+t_expect "chat --session: an unknown id" 1 "session 99" \
+	"$VKCHAT" chat -m "$model" --db "$D" --session 99 < /dev/null
+t_expect "chat --session: not with --no-save" 1 "not with --no-save" \
+	"$VKCHAT" chat -m "$model" --db "$D" --session 1 --no-save < /dev/null
+t_expect "chat --session: not an id" 1 "'x' is not a session id" \
+	"$VKCHAT" chat -m "$model" --db "$D" --session x < /dev/null
+t_expect "chat -c: nothing to continue" 1 "no saved session to continue" \
+	"$VKCHAT" chat -m "$model" --db "$T_TMP/empty.db" -c < /dev/null
 t_end

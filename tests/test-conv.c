@@ -1,0 +1,207 @@
+/*
+ * The conversation model (ui/conv.c) on a real SQLite file, no terminal:
+ * what a prompt and an answer store, the seed rule (a drawn seed is never
+ * pinned into the settings, so a reopened session draws anew), what a
+ * reopened session continues with, the statistics, and forgetting a
+ * failed turn.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui/conv.h"
+#include "storage/db-messages.h"
+#include "storage/db-sessions.h"
+#include "storage/db.h"
+#include "harness.h"
+#include "util.h"
+
+/* A fresh database file NAME in the test's directory. */
+static struct db *
+conv_test_db(const char *name)
+{
+	struct db *db = NULL;
+	struct err err;
+	const char *path = test_tmpfile(name);
+
+	remove(path);
+	if (db_open(path, &db, &err) < 0)
+		test_fail(__FILE__, __LINE__, "db_open: %s", err.msg);
+	return db;
+}
+
+/* One exchange: PROMPT, then an answer ANSWER that ends with FINISH. */
+static void
+conv_test_exchange(struct conv *c, const char *prompt, const char *answer,
+    enum gen_finish finish)
+{
+	struct gen_stats st;
+	struct err err;
+	int64_t id = 0;
+
+	memset(&st, 0, sizeof(st));
+	st.n_prompt = 12;
+	st.n_gen = 5;
+	st.t_first = 0.25;
+	st.gen_tps = 40;
+	st.finish = finish;
+	CHECK_INT(conv_add_prompt(c, -1, prompt, &id, &err), 0);
+	CHECK(id > 0);
+	CHECK_INT(conv_begin_answer(c, -1, 0, &err), 0);
+	CHECK(c->seed != 0);
+	CHECK_INT(conv_append(c, answer, strlen(answer), &err), 0);
+	CHECK_INT(
+	    conv_finish_answer(c, finish, &st, NULL, NULL, NULL, &err), 0);
+}
+
+TEST(conv_drawn_seed_is_not_pinned)
+{
+	struct db *db = conv_test_db("conv-seed.db");
+	struct db_message *msgs = NULL;
+	struct db_message m;
+	struct conv a, b;
+	struct err err;
+	size_t n = 0;
+	uint64_t first;
+
+	conv_init(&a, db);
+	conv_set_model(&a, "/models/m.gguf", 1234, "0123456789abcdef");
+	conv_test_exchange(&a, "hello", "hi there", GEN_FINISH_STOP);
+	first = a.seed;
+	/* the answer row: the seed used, the settings as the user set them */
+	db_messages_init(&m);
+	CHECK_INT(db_messages_get(db, a.leaf, &m, &err), 0);
+	CHECK(m.seed == first);
+	CHECK(m.has_params && m.params.seed == 0);
+	CHECK_STR(m.content, "hi there");
+	CHECK_INT((int)m.stats.completion_tokens, 5);
+	CHECK(m.stats.finish == DB_FINISH_STOP);
+	CHECK(!m.partial);
+	db_messages_release(&m);
+
+	/* reopened: nothing pinned, the next answer draws a new seed */
+	conv_init(&b, db);
+	CHECK_INT(conv_load(&b, a.session, &msgs, &n, NULL, &err), 0);
+	CHECK_INT((int)n, 2);
+	CHECK(b.params.seed == 0);
+	CHECK(b.leaf == a.leaf);
+	conv_test_exchange(&b, "again", "once more", GEN_FINISH_STOP);
+	CHECK(b.seed != first);
+	db_messages_free(msgs, n);
+	conv_release(&b);
+	conv_release(&a);
+	db_close(db);
+}
+
+TEST(conv_pinned_seed_stays)
+{
+	struct db *db = conv_test_db("conv-pin.db");
+	struct db_message *msgs = NULL;
+	struct conv a, b;
+	struct err err;
+	size_t n = 0;
+
+	conv_init(&a, db);
+	CHECK_INT(params_set(&a.params, "seed", "42", &err), 0);
+	conv_test_exchange(&a, "hello", "hi", GEN_FINISH_STOP);
+	CHECK(a.seed == 42);
+	conv_init(&b, db);
+	CHECK_INT(conv_load(&b, a.session, &msgs, &n, NULL, &err), 0);
+	CHECK(b.params.seed == 42);
+	CHECK(conv_draw_seed(&b.params) == 42);
+	db_messages_free(msgs, n);
+	conv_release(&b);
+	conv_release(&a);
+	db_close(db);
+}
+
+/* A reopened session keeps its settings, preset name, system prompt and
+ * (for the caller to use) its chat format; a new one does not. */
+TEST(conv_load_keeps_settings_format_and_system)
+{
+	struct db *db = conv_test_db("conv-load.db");
+	struct db_message *msgs = NULL;
+	struct gen_params p;
+	struct conv a, b;
+	struct err err;
+	char *format = NULL;
+	size_t n = 0;
+	int64_t other;
+
+	conv_init(&a, db);
+	conv_set_format(&a, "chatml");
+	params_init(&p);
+	CHECK_INT(
+	    params_set_list(&p, "temp=0.3 top_k=7 system=\"Be brief.\"", &err),
+	    0);
+	conv_use_params(&a, "precise", &p, 1);
+	params_release(&p);
+	conv_test_exchange(&a, "hello", "hi", GEN_FINISH_STOP);
+
+	/* another conversation with its own system prompt, then load */
+	conv_init(&b, db);
+	CHECK_INT(params_set(&b.params, "system", "Other.", &err), 0);
+	conv_test_exchange(&b, "x", "y", GEN_FINISH_STOP);
+	other = b.session;
+	CHECK_INT(conv_load(&b, a.session, &msgs, &n, &format, &err), 0);
+	CHECK(b.session == a.session && b.session != other);
+	CHECK(b.params.temperature == 0.3f);
+	CHECK_INT(b.params.top_k, 7);
+	CHECK_STR(b.params.system_prompt, "Be brief.");
+	CHECK_STR(b.preset, "precise");
+	CHECK_STR(format, "chatml");
+	free(format);
+	db_messages_free(msgs, n);
+	conv_release(&b);
+	conv_release(&a);
+	db_close(db);
+}
+
+/* A turn whose answer failed before any text leaves the branch: the next
+ * prompt follows the one before it. */
+TEST(conv_forget_a_failed_turn)
+{
+	struct db *db = conv_test_db("conv-forget.db");
+	struct db_message m;
+	struct db_gen_stats st;
+	struct conv c;
+	struct err err;
+	int64_t first_answer, failed, next;
+
+	conv_init(&c, db);
+	conv_test_exchange(&c, "one", "answer one", GEN_FINISH_STOP);
+	first_answer = c.leaf;
+	CHECK_INT(conv_add_prompt(&c, -1, "two", &failed, &err), 0);
+	CHECK_INT(conv_begin_answer(&c, -1, 0, &err), 0);
+	CHECK_INT(conv_finish_answer(&c, GEN_FINISH_ERROR, NULL, "context full",
+		      &st, NULL, &err),
+	    0);
+	CHECK(st.finish == DB_FINISH_ERROR && st.completion_tokens == -1);
+	conv_forget(&c);
+	CHECK(c.leaf == first_answer);
+	CHECK_INT(conv_add_prompt(&c, -1, "three", &next, &err), 0);
+	db_messages_init(&m);
+	CHECK_INT(db_messages_get(db, next, &m, &err), 0);
+	CHECK(m.parent_id == first_answer);
+	db_messages_release(&m);
+	conv_release(&c);
+	db_close(db);
+}
+
+TEST(conv_latest_session)
+{
+	struct db *db = conv_test_db("conv-latest.db");
+	struct conv c;
+	struct err err;
+	int64_t id = 0;
+
+	CHECK_INT(conv_latest(db, &id, &err), ERR_NOTFOUND);
+	conv_init(&c, db);
+	conv_test_exchange(&c, "one", "1", GEN_FINISH_STOP);
+	conv_restart(&c);
+	conv_test_exchange(&c, "two", "2", GEN_FINISH_LENGTH);
+	CHECK_INT(conv_latest(db, &id, &err), 0);
+	CHECK(id == c.session);
+	conv_release(&c);
+	db_close(db);
+}
