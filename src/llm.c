@@ -110,6 +110,23 @@ llm_rules(struct llm *l)
 		l->stops[l->n_stops++] = stops[i];
 }
 
+int
+llm_use_format(struct llm *l, const char *name, struct err *err)
+{
+	const struct chat_format *f = chat_format_find(name, err);
+
+	if (f == NULL)
+		return err->code;
+	if (f == l->fmt)
+		return 0;
+	l->fmt = f;
+	free(l->fmt_why);
+	l->fmt_why = xstrdup("chosen for the conversation");
+	l->n_eog = l->n_stops = 0;
+	llm_rules(l);
+	return 0;
+}
+
 static void
 llm_on_upload(void *ud, uint64_t done, uint64_t total)
 {

@@ -91,6 +91,13 @@ struct llm {
 	double t_load; /* seconds from opening the file to a ready engine */
 };
 
+/*
+ * Use chat format NAME from now on (a reopened session's), with its stop
+ * rules for this vocabulary; an unknown name is an error listing the
+ * valid ones.
+ */
+int llm_use_format(struct llm *l, const char *name, struct err *err);
+
 /* Fill *o with the defaults: automatic device, detected format. */
 void llm_opts_init(struct llm_opts *o);
 

@@ -56,6 +56,7 @@ struct worker_req {
 	struct worker_load_opts load;
 	/* GENERATE (strings owned) */
 	char *system;
+	char *chat_format;
 	struct chat_turn *turns;
 	size_t n_turns;
 	size_t n_columns;
@@ -102,6 +103,7 @@ worker_req_free(struct worker_req *r)
 	free((char *)r->load.model_path);
 	free((char *)r->load.chat_format);
 	free(r->system);
+	free(r->chat_format);
 	for (i = 0; i < r->n_turns; i++)
 		free((char *)r->turns[i].text);
 	free(r->turns);
@@ -360,6 +362,11 @@ worker_do_generate(struct worker *w, struct worker_req *r)
 	}
 	if (system == NULL)
 		system = r->params[0].system_prompt;
+	if (r->chat_format != NULL &&
+	    llm_use_format(w->llm, r->chat_format, &err) < 0) {
+		worker_post_error(w, &err, LLM_STAGE_OPTIONS);
+		return;
+	}
 	for (c = 0; c < r->n_columns; c++)
 		if (llm_reserve(w->llm, r->params[c].max_tokens) > reserve)
 			reserve = llm_reserve(w->llm, r->params[c].max_tokens);
@@ -604,6 +611,8 @@ worker_generate(
 	r = xcalloc(1, sizeof *r);
 	r->type = WORKER_REQ_GENERATE;
 	r->system = req->system != NULL ? xstrdup(req->system) : NULL;
+	r->chat_format =
+	    req->chat_format != NULL ? xstrdup(req->chat_format) : NULL;
 	r->turns = xcalloc(req->n_turns, sizeof *r->turns);
 	for (i = 0; i < req->n_turns; i++) {
 		r->turns[i].role = req->turns[i].role;

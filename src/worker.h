@@ -91,6 +91,9 @@ struct worker_model_info {
 
 struct worker_gen_request {
 	const char *system;	       /* system prompt, or NULL */
+	const char *chat_format;       /* render with this format (a
+					  reopened session's), NULL: the
+					  model's; it stays in use */
 	const struct chat_turn *turns; /* user / assistant turns, ending with
 					  the user's */
 	size_t n_turns;

@@ -805,6 +805,15 @@ TEST(llm_rules_and_gen_extras)
 	CHECK(l->n_stops >= 1);
 	CHECK_STR(l->stops[0], "<|im_end|>");
 	CHECK_STR(chat_format_name(l->fmt), "chatml");
+	/* A reopened session's format replaces it, with its own rules. */
+	CHECK_INT(llm_use_format(l, "llama3", &err), 0);
+	CHECK_STR(chat_format_name(l->fmt), "llama3");
+	CHECK(l->n_stops >= 1 && strcmp(l->stops[0], "<|eot_id|>") == 0);
+	CHECK(llm_use_format(l, "nosuch", &err) < 0);
+	CHECK_CONTAINS(err.msg, "unknown chat format 'nosuch'");
+	CHECK_STR(chat_format_name(l->fmt), "llama3");
+	CHECK_INT(llm_use_format(l, "chatml", &err), 0);
+	CHECK_STR(l->stops[0], "<|im_end|>");
 
 	tokenizer_ids_init(&ids);
 	CHECK_INT(

@@ -264,7 +264,12 @@ chatview_loaded(struct tui *t, const struct worker_model_info *info)
 	t->engine = TUI_ENGINE_READY;
 	free(t->model_name);
 	t->model_name = xstrdup(info->name ? info->name : "model");
-	conv_set_format(&t->conv, info->chat_format);
+	free(t->model_format);
+	t->model_format =
+	    info->chat_format != NULL ? xstrdup(info->chat_format) : NULL;
+	/* a reopened session keeps its own format */
+	if (t->conv.session == 0 || t->conv.chat_format == NULL)
+		conv_set_format(&t->conv, info->chat_format);
 	free(t->device);
 	t->device = info->device ? xstrdup(info->device) : NULL;
 	t->n_ctx = info->n_ctx;
@@ -471,6 +476,7 @@ chatview_generate(struct tui *t, int64_t parent)
 		req.system = t->conv.params.system_prompt;
 	req.turns = turns;
 	req.n_turns = k;
+	req.chat_format = t->conv.chat_format;
 	req.n_columns = 1;
 	req.params[0] = t->conv.params;
 	req.params[0].seed = t->conv.seed;
@@ -671,6 +677,8 @@ chatview_new_session(struct tui *t)
 	transcript_clear(t->tr);
 	chatview_msgs_clear(t);
 	conv_restart(&t->conv);
+	if (t->model_format != NULL)
+		conv_set_format(&t->conv, t->model_format);
 	t->editing = 0;
 	t->n_used = 0;
 	tui_save_last(t);
@@ -704,6 +712,7 @@ chatview_load_session(struct tui *t, int64_t id, struct err *err)
 	struct db_message *msgs = NULL;
 	struct sbuf meta;
 	size_t n = 0, i, entry;
+	char *format = NULL;
 	int rc;
 
 	if (t->generating)
@@ -712,11 +721,15 @@ chatview_load_session(struct tui *t, int64_t id, struct err *err)
 	if ((rc = db_sessions_get(t->db, id, &s, err)) < 0)
 		return rc;
 	chatview_new_session(t);
-	/* the branch and the settings it continues with (conv.h) */
-	if ((rc = conv_load(&t->conv, id, &msgs, &n, NULL, err)) < 0) {
+	/* the branch, the settings and the format it continues with */
+	if ((rc = conv_load(&t->conv, id, &msgs, &n, &format, err)) < 0) {
 		db_sessions_release(&s);
 		return rc;
 	}
+	if (format != NULL && t->opt_format == NULL &&
+	    chat_format_find(format, NULL) != NULL)
+		conv_set_format(&t->conv, format);
+	free(format);
 	tui_notice(t, 0, "session %lld: %s", (long long)id, s.title);
 	for (i = 0; i < n; i++) {
 		struct db_message *m = &msgs[i];

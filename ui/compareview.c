@@ -354,6 +354,7 @@ compareview_send(struct tui *t, const char *text)
 		req.system = t->conv.params.system_prompt;
 	req.turns = turns;
 	req.n_turns = k;
+	req.chat_format = t->conv.chat_format;
 	req.n_columns = c->n;
 	req.same_seed = c->same_seed;
 	for (i = 0; i < c->n; i++) {

@@ -704,6 +704,7 @@ tui_free(struct tui *t)
 	db_close(t->db);
 	free(t->model_path);
 	free(t->model_name);
+	free(t->model_format);
 	free(t->device);
 	free(t->hint);
 }

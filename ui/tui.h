@@ -82,6 +82,8 @@ struct tui {
 	double progress; /* loading or prefill, 0..1 */
 	int prefilling;
 	char *model_name, *device;
+	char *model_format; /* the loaded model's chat format (conv has the
+			       conversation's) */
 	int n_ctx, n_used;
 	double tps; /* of the last answer; < 0 unknown */
 

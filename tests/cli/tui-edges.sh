@@ -10,6 +10,8 @@
 #   way and rewritten with timestamps.  Slash commands are entries too.
 # - /man TOPIC from the build tree opens the source tree's page with
 #   "man -l" (a stand-in man on PATH records what it was given).
+# - A reopened session keeps its chat format and system prompt; /new
+#   goes back to the model's (with the shared stories260K model).
 . "$TOP_SRCDIR/tests/lib.sh"
 . "$TOP_SRCDIR/tests/tmux.sh"
 tmux_setup "tui history" history
@@ -117,4 +119,23 @@ else
 		"man got: $(cat "$T_TMP/man.args" 2> /dev/null)"
 fi
 quit MAN
+
+# A session had in llama2 format with a system prompt, reopened: its
+# format and system prompt stay; /new goes back to the model's format.
+if M=$(t_shared models/stories260K.gguf); then
+	printf 'Once upon a time\n' | "$V" chat --plain -m "$M" --db "$T_DB" \
+		--chat-format llama2 --system "Be brief." -n 4 > /dev/null 2>&1
+	SID=$("$V" sessions list --db "$T_DB" --json 2> /dev/null |
+		sed -n 's/.*"id": *\([0-9]*\).*/\1/p' | head -n 1)
+	shell "clear; '$V' -m '$M' --db '$T_DB' --session '$SID'"
+	check "reopened: the model loads" " ctx [0-9]+/[0-9]+ " 600
+	check "reopened: the session's chat format" " llama2 .* ctx "
+	keys '/params' Enter
+	check "reopened: the session's system prompt" "Be brief"
+	keys '/new' Enter
+	check "/new: the model's own format again" " plain .* ctx "
+	quit FORMAT
+else
+	t_skip "reopened session's chat format" "shared model stories260K.gguf not found"
+fi
 t_end
