@@ -999,6 +999,7 @@ chatview_command(
 {
 	struct err err;
 	const char *name = c->name;
+	int cols;
 
 	err_clear(&err);
 	if (strcmp(name, "help") == 0) {
@@ -1013,11 +1014,15 @@ chatview_command(
 	} else if (strcmp(name, "set") == 0) {
 		if (args[0] == '\0') {
 			chatview_show_params(t);
-		} else if (params_set_list(&t->conv.params, args, &err) < 0) {
+		} else if ((cols = compareview_set(t, args, &err)) < 0 ||
+		    params_set_list(&t->conv.params, args, &err) < 0) {
 			tui_notice(t, 1, "%s", err.msg);
 		} else {
 			t->conv.preset_changed = 1;
 			chatview_show_params(t);
+			if (cols > 0)
+				tui_notice(t, 0,
+				    "set in the %d compare columns too", cols);
 		}
 	} else if (strcmp(name, "params") == 0) {
 		chatview_show_params(t);

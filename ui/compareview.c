@@ -158,6 +158,7 @@ compareview_diffs(struct compareview *c)
 	}
 	params_diff_n(p, c->n, skip, " ", d);
 	for (i = 0; i < c->n; i++) {
+		free(c->col[i].diff);
 		c->col[i].diff = xstrdup(d[i].len ? d[i].buf : "");
 		sbuf_release(&d[i]);
 	}
@@ -296,6 +297,35 @@ compareview_store(struct tui *t, const char *prompt, struct err *err)
 	memset(&run.model, 0, sizeof(run.model));
 	db_compare_release(&run);
 	return rc;
+}
+
+int
+compareview_set(struct tui *t, const char *list, struct err *err)
+{
+	struct compareview *c = t->cmp;
+	struct gen_params p[WORKER_MAX_COLUMNS];
+	size_t i, j;
+	int rc = 0;
+
+	if (c == NULL || c->stored)
+		return 0;
+	/* all columns or none: each is tried on a copy first */
+	for (i = 0; i < c->n && rc == 0; i++) {
+		params_copy(&p[i], &c->col[i].params);
+		if ((rc = params_set_list(&p[i], list, err)) < 0)
+			params_release(&p[i]);
+	}
+	if (rc < 0) {
+		for (j = 0; j + 1 < i; j++)
+			params_release(&p[j]);
+		return rc;
+	}
+	for (i = 0; i < c->n; i++) {
+		params_release(&c->col[i].params);
+		c->col[i].params = p[i];
+	}
+	compareview_diffs(c);
+	return (int)c->n;
 }
 
 void

@@ -34,6 +34,13 @@ int compareview_open(
 void compareview_close(struct tui *t);
 /* Send TEXT as the prompt of a compare run (compare mode is armed). */
 void compareview_send(struct tui *t, const char *text);
+/*
+ * /set LIST while compare mode is open (not a stored run): applied to
+ * every column too, for the next run; nothing changes on an error.
+ * Returns how many columns took it (0: not in compare mode) or the
+ * error.
+ */
+int compareview_set(struct tui *t, const char *list, struct err *err);
 /* Handle engine event EV if it belongs to a compare run; 1 if it did. */
 int compareview_event(struct tui *t, const struct worker_event *ev);
 /* End a run whose engine does not answer: every live column stopped. */

@@ -134,7 +134,29 @@ if M=$(t_shared models/stories260K.gguf); then
 	check "reopened: the session's system prompt" "Be brief"
 	keys '/new' Enter
 	check "/new: the model's own format again" " plain .* ctx "
+
+	# /set after /compare applies to the compare run's columns too
+	keys '/compare temp=0.2,0.9' Enter
+	check "/compare: two columns armed" "compare mode: 2 columns"
+	keys '/set max_tokens=3' Enter
+	check "/set after /compare: the columns take it" \
+		"set in the 2 compare columns too"
+	keys 'Once upon a time' Enter
+	check "both columns stop" "length.*│.*length" 300
+	keys Escape
+	check_gone "Esc leaves compare mode" "^compare: " 50
 	quit FORMAT
+	# the run is the newest session's: 3 tokens in each column
+	SID2=$("$V" sessions list --db "$T_DB" --json 2> /dev/null |
+		sed -n 's/.*"id": *\([0-9]*\).*/\1/p' | head -n 1)
+	n3=$("$V" sessions show --db "$T_DB" "$SID2" 2> /dev/null |
+		grep -c '^\[seed.* 3 generated')
+	if [ "$n3" = 2 ]; then
+		t_ok "both columns stopped at the limit /set gave them"
+	else
+		t_fail "both columns stopped at the limit /set gave them" \
+			"$("$V" sessions show --db "$T_DB" "$SID2" | grep '^\[seed')"
+	fi
 else
 	t_skip "reopened session's chat format" "shared model stories260K.gguf not found"
 fi
