@@ -265,8 +265,8 @@ llm_render(struct llm *l, const char *system, const struct chat_turn *turns,
 			return err_set(err, ERR_RANGE,
 			    "the conversation of %zu tokens plus %zu for the "
 			    "reply does not fit the context of %zu tokens "
-			    "(--ctx-shift drops the oldest turns; or start a "
-			    "new conversation)",
+			    "(ctx_shift=1, --ctx-shift, drops the oldest "
+			    "turns; or start a new conversation)",
 			    out->n, reserve, n_ctx);
 		return err_set(err, ERR_RANGE,
 		    "the prompt of %zu tokens plus %zu for the reply does not "

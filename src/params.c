@@ -75,6 +75,10 @@ static const struct params_def params_table[] = {
 	{ "logit_bias", "bias", PK_BIAS, 0, 0, 0,
 	    "TOKEN:BIAS adds BIAS to a token's logit (repeatable; -inf bans "
 	    "it)" },
+	{ "ctx_shift", NULL, PK_INT, PF(ctx_shift), 0, 1,
+	    "1 = when a conversation no longer fits the context, leave its "
+	    "oldest turns out of the prompt (never out of the session); 0 = "
+	    "fail that turn" },
 	{ "system", "system_prompt", PK_SYSTEM, 0, 0, 0,
 	    "system prompt sent before the conversation" },
 };
@@ -97,6 +101,7 @@ params_init(struct gen_params *p)
 	p->mirostat_eta = 0.1f;
 	p->seed = 0;
 	p->max_tokens = -1;
+	p->ctx_shift = 1;
 }
 
 void

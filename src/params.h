@@ -44,6 +44,7 @@ struct gen_params {
 	float mirostat_eta;
 	uint64_t seed;	    /* 0 = draw a random seed */
 	int32_t max_tokens; /* -1 = until the context is full */
+	int32_t ctx_shift;  /* 1 = drop the oldest turns when full, 0 = fail */
 	char *stop[PARAMS_MAX_STOP];
 	size_t n_stop;
 	struct logit_bias bias[PARAMS_MAX_BIAS];

@@ -82,7 +82,6 @@ struct worker {
 	int load_posted;
 	/* Engine thread only: */
 	struct llm *llm;
-	int ctx_shift;
 	struct worker_req *cur;
 	double progress_posted;		  /* last LOADING fraction posted */
 	double ctx_time;		  /* when the last CONTEXT was posted */
@@ -249,7 +248,6 @@ worker_do_load(struct worker *w, struct worker_req *r)
 		worker_post_error(w, &err, stage);
 		return;
 	}
-	w->ctx_shift = r->load.ctx_shift;
 	memset(&ev, 0, sizeof ev);
 	ev.type = WORKER_EV_LOADED;
 	ev.progress = 1.0;
@@ -374,7 +372,8 @@ worker_do_generate(struct worker *w, struct worker_req *r)
 	w->n_dropped = 0;
 	if ((rc = llm_ensure_seqs(w->llm, (uint32_t)r->n_columns, &err)) < 0 ||
 	    (rc = llm_render(w->llm, system, r->turns, r->n_turns, reserve,
-		 w->ctx_shift, &ids, &w->n_dropped, NULL, &err)) < 0) {
+		 r->params[0].ctx_shift != 0, &ids, &w->n_dropped, NULL,
+		 &err)) < 0) {
 		tokenizer_ids_release(&ids);
 		worker_post_error(w, &err, LLM_STAGE_OPTIONS);
 		return;

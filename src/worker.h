@@ -70,9 +70,8 @@
 
 struct worker_load_opts {
 	const char *model_path;
-	int device;    /* -1 = automatic (VKCHAT_DEVICE, then discrete) */
-	int n_ctx;     /* 0 = min(model maximum, 4096) */
-	int ctx_shift; /* drop the oldest turns instead of failing */
+	int device; /* -1 = automatic (VKCHAT_DEVICE, then discrete) */
+	int n_ctx;  /* 0 = min(model maximum, 4096) */
 	const char *chat_format; /* NULL = detect from the model */
 };
 

@@ -188,6 +188,21 @@ TEST(conv_forget_a_failed_turn)
 	db_close(db);
 }
 
+/* A chat answer is bounded unless the settings bound it themselves. */
+TEST(conv_answer_limit_bounds_endless_answers)
+{
+	struct gen_params p;
+
+	params_init(&p);
+	CHECK_INT(p.max_tokens, -1);
+	CHECK_INT(conv_answer_limit(&p), CONV_ANSWER_MAX);
+	p.max_tokens = 7;
+	CHECK_INT(conv_answer_limit(&p), 7);
+	p.max_tokens = 5000;
+	CHECK_INT(conv_answer_limit(&p), 5000);
+	params_release(&p);
+}
+
 TEST(conv_latest_session)
 {
 	struct db *db = conv_test_db("conv-latest.db");

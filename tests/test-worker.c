@@ -244,7 +244,7 @@ tw_wait(struct tw *t)
 }
 
 static void
-tw_load(struct tw *t, int n_ctx, int ctx_shift)
+tw_load(struct tw *t, int n_ctx)
 {
 	struct worker_load_opts o;
 	struct err err;
@@ -253,7 +253,6 @@ tw_load(struct tw *t, int n_ctx, int ctx_shift)
 	o.model_path = t->path;
 	o.device = -1;
 	o.n_ctx = n_ctx;
-	o.ctx_shift = ctx_shift;
 	o.chat_format = "chatml";
 	CHECK_INT(worker_load(t->w, &o, &err), 0);
 	tw_wait(t);
@@ -300,7 +299,7 @@ TEST(worker_load_events)
 
 	tw_init(&t);
 	tw_model(&t, 256);
-	tw_load(&t, 0, 0);
+	tw_load(&t, 0);
 	CHECK(t.n_loading >= 2);
 	CHECK(t.last_loading == 1.0);
 	CHECK_STR(t.info.chat_format, "chatml");
@@ -352,7 +351,7 @@ TEST(worker_request_errors)
 	CHECK_INT(worker_generate(t.w, &req, &err), ERR_USAGE);
 	CHECK_CONTAINS(err.msg, "no model");
 	tw_model(&t, 256);
-	tw_load(&t, 0, 0);
+	tw_load(&t, 0);
 	req.n_turns = 2;
 	CHECK_INT(worker_generate(t.w, &req, &err), ERR_USAGE);
 	CHECK_CONTAINS(err.msg, "turn 2");
@@ -385,7 +384,7 @@ TEST(worker_two_turns_reuse_the_cache)
 
 	tw_init(&t);
 	tw_model(&t, 256);
-	tw_load(&t, 0, 0);
+	tw_load(&t, 0);
 	tw_params(&p, 12);
 	tw_generate(&t, turns, 1, 1, &p);
 	s1 = t.done[0];
@@ -438,7 +437,7 @@ TEST(worker_cancel_keeps_partial_text)
 
 	tw_init(&t);
 	tw_model(&t, 1024);
-	tw_load(&t, 0, 0);
+	tw_load(&t, 0);
 	tw_params(&p, 800);
 	t.cancel_col = -1;
 	tw_reset(&t);
@@ -504,7 +503,7 @@ TEST(worker_columns_decode_together)
 
 	tw_init(&t);
 	tw_model(&t, 512);
-	tw_load(&t, 0, 0);
+	tw_load(&t, 0);
 	tw_params(&p, 16);
 	tw_generate(&t, &turn, 1, 1, &p);
 	alone = xstrdup(t.text[0].buf);
@@ -567,7 +566,7 @@ TEST(worker_columns_end_on_their_own)
 
 	tw_init(&t);
 	tw_model(&t, 512);
-	tw_load(&t, 0, 0);
+	tw_load(&t, 0);
 	tw_params(&p, 60);
 	memset(&req, 0, sizeof req);
 	req.turns = &turn;
@@ -645,23 +644,26 @@ TEST(worker_context_shift)
 
 	tw_init(&t);
 	tw_model(&t, 2048);
-	tw_load(&t, 0, 0);
+	tw_load(&t, 0);
 	tw_params(&p, 4);
 	tw_generate(&t, turns, 5, 1, &p);
 	n_full = t.done[0].n_prompt;
 	CHECK_INT(t.n_dropped, 0);
 	test_note("5 turns: %zu tokens", n_full);
 
-	/* A context that holds the last turns but not all: an error. */
-	tw_load(&t, (int)n_full - 20, 0);
+	/* A context that holds the last turns but not all: an error when
+	 * the settings say so (ctx_shift=0). */
+	tw_load(&t, (int)n_full - 20);
+	p.ctx_shift = 0;
 	tw_generate(&t, turns, 5, 1, &p);
 	CHECK_INT(t.errors, 1);
 	CHECK_INT(t.err.code, ERR_RANGE);
 	CHECK_CONTAINS(t.err.msg, "does not fit the context");
 	CHECK_CONTAINS(t.err.msg, "--ctx-shift");
 
-	/* With ctx_shift the oldest pair goes. */
-	tw_load(&t, (int)n_full - 20, 1);
+	/* With ctx_shift (the default) the oldest pair goes. */
+	tw_load(&t, (int)n_full - 20);
+	p.ctx_shift = 1;
 	tw_generate(&t, turns, 5, 1, &p);
 	CHECK_INT(t.errors, 0);
 	CHECK_INT(t.n_dropped, 2);
@@ -685,7 +687,7 @@ TEST(worker_free_while_busy)
 
 	tw_init(&t);
 	tw_model(&t, 2048);
-	tw_load(&t, 0, 0);
+	tw_load(&t, 0);
 	tw_params(&p, -1);
 	memset(&req, 0, sizeof req);
 	req.turns = &turn;

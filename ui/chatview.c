@@ -249,10 +249,20 @@ chatview_finish(struct tui *t, enum gen_finish finish,
 	chatview_meta(&meta, &st, 0, error, (int64_t)pos, (int64_t)n_sib);
 	transcript_set_meta(t->tr, t->gen_entry, meta.len ? meta.buf : NULL);
 	sbuf_release(&meta);
-	chatview_msgs_push(t, DB_ROLE_ASSISTANT,
-	    transcript_text(t->tr, t->gen_entry), id, t->gen_entry);
-	if (id > 0)
-		t->conv.leaf = id;
+	if (finish == GEN_FINISH_ERROR &&
+	    transcript_text(t->tr, t->gen_entry)[0] == '\0') {
+		/* A turn that failed before any text leaves the prompt: it
+		 * stays on screen and in the session, a branch of its own. */
+		if (t->n_msgs > 0 &&
+		    t->msgs[t->n_msgs - 1].role == DB_ROLE_USER)
+			chatview_msgs_truncate(t, t->n_msgs - 1);
+		t->conv.leaf = t->n_msgs > 0 ? t->msgs[t->n_msgs - 1].id : 0;
+	} else {
+		chatview_msgs_push(t, DB_ROLE_ASSISTANT,
+		    transcript_text(t->tr, t->gen_entry), id, t->gen_entry);
+		if (id > 0)
+			t->conv.leaf = id;
+	}
 	if (st.tokens_per_s > 0)
 		t->tps = st.tokens_per_s;
 	t->generating = t->cancelling = t->prefilling = 0;
@@ -312,6 +322,13 @@ chatview_event(struct tui *t, const struct worker_event *ev)
 		break;
 	case WORKER_EV_CONTEXT:
 		t->n_used = ev->n_ctx_used;
+		if (ev->n_dropped > t->n_dropped) {
+			t->n_dropped = ev->n_dropped;
+			tui_notice(t, 0,
+			    "the first %zu turns no longer fit the context: "
+			    "left out of the prompt (the session keeps them)",
+			    ev->n_dropped);
+		}
 		break;
 	case WORKER_EV_DONE:
 		if (t->generating)
@@ -466,6 +483,7 @@ chatview_generate(struct tui *t, int64_t parent)
 		return;
 	}
 	t->stream_failed = 0;
+	t->n_dropped = 0;
 	t->gen_entry = transcript_add(t->tr, TRANSCRIPT_ASSISTANT,
 	    chatview_answer_label(t->conv.model.path), "", 0);
 	turns = xcalloc(t->n_msgs + 1, sizeof(*turns));
@@ -480,6 +498,7 @@ chatview_generate(struct tui *t, int64_t parent)
 	req.n_columns = 1;
 	req.params[0] = t->conv.params;
 	req.params[0].seed = t->conv.seed;
+	req.params[0].max_tokens = conv_answer_limit(&t->conv.params);
 	/* The system prompt travels as req.system. */
 	req.params[0].system_prompt = NULL;
 	t->generating = 1;

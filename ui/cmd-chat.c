@@ -18,9 +18,11 @@
  * The engine runs on its own thread (src/worker.h), as for the TUI: the
  * KV cache is kept between turns, so a turn evaluates only the tokens
  * after what the cache already holds, /regen only the last prompt token.
- * With --ctx-shift the oldest turns are left out when the conversation
- * outgrows the context (llm.h); without it that answer fails with an
- * error naming the sizes and the chat goes on.
+ * When the conversation outgrows the context the oldest turns are left
+ * out of the prompt, with a notice (ctx_shift, on by default; llm.h);
+ * with --no-ctx-shift that answer fails with an error naming the sizes,
+ * the failed turn leaves the conversation and the chat goes on.  An
+ * answer is at most conv_answer_limit() tokens unless -n says otherwise.
  *
  * The conversation is saved as a session in the database (cmd-gen.h)
  * unless --no-save is given: each prompt, and each answer streamed into
@@ -60,8 +62,9 @@ static const char cmd_chat_usage[] =
     "      --chat-format NAME the chat format (default: detected)\n"
     "      --ctx N            context length (default: the model's, at "
     "most 4096)\n"
-    "      --ctx-shift        leave out the oldest turns when the "
-    "context is full\n"
+    "      --no-ctx-shift     fail a turn that does not fit the context "
+    "(default:\n"
+    "                         leave the oldest turns out, --ctx-shift)\n"
     "      --device N         Vulkan device (see 'vkchat devices')\n"
     "      --no-save          do not save the conversation\n"
     "      --session ID       continue saved session ID (its branch and "
@@ -177,7 +180,6 @@ cmd_chat_load(struct cmd_chat *c)
 	o.model_path = c->opt.model;
 	o.device = c->opt.device;
 	o.n_ctx = (int)c->opt.ctx;
-	o.ctx_shift = c->opt.ctx_shift;
 	o.chat_format = c->opt.format;
 	if (worker_load(c->w, &o, &err) < 0)
 		return cmd_fail(&err);
@@ -211,8 +213,7 @@ cmd_chat_report(
 	fprintf(stderr, "vkchat: context: %d of %d tokens used", used,
 	    c->info.n_ctx);
 	if (dropped > 0)
-		fprintf(stderr, "; --ctx-shift left out the first %zu turns",
-		    dropped);
+		fprintf(stderr, "; the first %zu turns left out", dropped);
 	fputc('\n', stderr);
 }
 
@@ -246,6 +247,7 @@ cmd_chat_answer(struct cmd_chat *c, const char *new_user)
 	req.n_columns = 1;
 	req.params[0] = c->p;
 	req.params[0].seed = seed;
+	req.params[0].max_tokens = conv_answer_limit(&c->p);
 	sbuf_init(&text);
 	if (c->saving &&
 	    cmd_gen_save_begin(&c->save, new_user, &c->p, seed, &err) < 0) {
@@ -308,6 +310,10 @@ cmd_chat_answer(struct cmd_chat *c, const char *new_user)
 		added = 0;
 	} else
 		cmd_chat_push(c, CHAT_ASSISTANT, text.buf);
+	if (dropped > 0)
+		cmd_error("the first %zu turns no longer fit the context: left "
+			  "out of the prompt (the session keeps them)",
+		    dropped);
 	if (!failed && c->opt.verbose)
 		cmd_chat_report(c, &st, used, dropped);
 	if (st.finish == GEN_FINISH_CANCELLED)

@@ -37,6 +37,7 @@
 /* How an option is applied (struct cmd_gen_option). */
 enum cmd_gen_kind {
 	CMD_GEN_FLAG,	/* stores VALUE in the int at FIELD */
+	CMD_GEN_PFLAG,	/* sets parameter ctx_shift to VALUE (no argument) */
 	CMD_GEN_STRING, /* stores its argument in the pointer at FIELD */
 	CMD_GEN_PARAM,	/* a generation parameter named by the option */
 	CMD_GEN_SET,	/* --set key=value,... */
@@ -62,7 +63,7 @@ enum cmd_gen_kind {
 
 struct cmd_gen_option {
 	const char *name;
-	enum cmd_gen_kind kind; /* CMD_GEN_FLAG and _HELP take no argument */
+	enum cmd_gen_kind kind; /* _FLAG, _PFLAG and _HELP take no argument */
 	unsigned cmds;
 	int letter;   /* the short option, or 0 */
 	size_t field; /* CMD_GEN_FLAG, CMD_GEN_STRING */
@@ -93,8 +94,8 @@ static const struct cmd_gen_option cmd_gen_options[] = {
 	{ "session", CMD_GEN_SESSION, CMD_GEN_H, 0, 0, 0, 0 },
 	{ "continue", CMD_GEN_FLAG, CMD_GEN_H, 'c', CMD_GEN_AT(cont), 1, 0 },
 	{ "ctx", CMD_GEN_CTX, CMD_GEN_ALL, 0, 0, 0, 0 },
-	{ "ctx-shift", CMD_GEN_FLAG, CMD_GEN_H, 0, CMD_GEN_AT(ctx_shift), 1,
-	    0 },
+	{ "ctx-shift", CMD_GEN_PFLAG, CMD_GEN_H, 0, 0, 1, 0 },
+	{ "no-ctx-shift", CMD_GEN_PFLAG, CMD_GEN_H, 0, 0, 0, 0 },
 	{ "device", CMD_GEN_DEVICE, CMD_GEN_ALL, 0, 0, 0, 0 },
 	{ "echo", CMD_GEN_FLAG, CMD_GEN_R, 0, CMD_GEN_AT(echo), 1, 0 },
 	{ "bos", CMD_GEN_FLAG, CMD_GEN_R, 0, CMD_GEN_AT(bos), 1, 0 },
@@ -245,6 +246,10 @@ cmd_gen_take(struct cmd_gen_args *a, enum cmd_gen_cmd cmd,
 	case CMD_GEN_STRING:
 		*(const char **)((char *)a + d->field) = arg;
 		return 0;
+	case CMD_GEN_PFLAG:
+		g->sets[g->n_sets].key = xstrdup("ctx_shift");
+		g->sets[g->n_sets++].value = d->value ? "1" : "0";
+		return 0;
 	case CMD_GEN_PARAM:
 		g->sets[g->n_sets].key = cmd_gen_key(d->name);
 		g->sets[g->n_sets++].value = arg;
@@ -351,8 +356,8 @@ cmd_gen_build(enum cmd_gen_cmd cmd, const struct cmd_gen_option **defs,
 			continue;
 		defs[n] = d;
 		opts[n].name = d->name;
-		opts[n].has_arg =
-		    d->kind == CMD_GEN_FLAG || d->kind == CMD_GEN_HELP
+		opts[n].has_arg = d->kind == CMD_GEN_FLAG ||
+			d->kind == CMD_GEN_PFLAG || d->kind == CMD_GEN_HELP
 		    ? no_argument
 		    : required_argument;
 		opts[n].flag = NULL;

@@ -390,6 +390,7 @@ compareview_send(struct tui *t, const char *text)
 	for (i = 0; i < c->n; i++) {
 		req.params[i] = c->col[i].params;
 		req.params[i].seed = c->col[i].seed;
+		req.params[i].max_tokens = conv_answer_limit(&c->col[i].params);
 		req.params[i].system_prompt = NULL;
 		c->col[i].tr = c->col[i].tr ? c->col[i].tr : transcript_new();
 		transcript_clear(c->col[i].tr);

@@ -83,6 +83,12 @@ conv_draw_seed(const struct gen_params *p)
 	return p->seed != 0 ? p->seed : rng_random_seed();
 }
 
+int32_t
+conv_answer_limit(const struct gen_params *p)
+{
+	return p->max_tokens >= 0 ? p->max_tokens : CONV_ANSWER_MAX;
+}
+
 int
 conv_ensure_session(struct conv *c, struct err *err)
 {

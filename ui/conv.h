@@ -67,6 +67,14 @@ void conv_restart(struct conv *c);
  */
 uint64_t conv_draw_seed(const struct gen_params *p);
 
+/*
+ * The length limit of a chat answer under settings P: max_tokens, or
+ * when that is -1 (until the context is full) CONV_ANSWER_MAX, so an
+ * answer that never ends its turn does not fill the context.
+ */
+#define CONV_ANSWER_MAX 1024
+int32_t conv_answer_limit(const struct gen_params *p);
+
 /* Create the session (with the settings in force) unless there is one. */
 int conv_ensure_session(struct conv *c, struct err *err);
 

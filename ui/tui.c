@@ -235,6 +235,7 @@ tui_usage(FILE *f)
 	    "| --new]\n"
 	    "              [--temp X] [-n N] [--system TEXT] [--set "
 	    "KEY=VALUE,...] ...\n"
+	    "              [--ctx-shift | --no-ctx-shift]\n"
 	    "              [--compare PRESET,PRESET,...|KEY=V1,V2,... "
 	    "[--same-seed]]\n"
 	    "With no model, vkchat reopens the model and session of last "
@@ -350,6 +351,12 @@ tui_parse(struct tui *t, struct tui_opts *o, int argc, char **argv)
 			o->fresh = 1;
 		} else if (strcmp(a, "--same-seed") == 0) {
 			o->same_seed = 1;
+		} else if ((strcmp(a, "--ctx-shift") == 0 ||
+			       strcmp(a, "--no-ctx-shift") == 0) &&
+		    o->np < TUI_MAX_PARAMS) {
+			/* flags for the ctx_shift setting */
+			o->pkey[o->np] = "ctx_shift";
+			o->pval[o->np++] = a[2] == 'n' ? "0" : "1";
 		} else if ((v = tui_optval(argc, argv, &i, "--compare")) !=
 		    NULL) {
 			o->compare = v;

@@ -100,6 +100,7 @@ struct tui {
 	int cancelling;
 	size_t gen_entry;
 	int stream_failed; /* a write failed and was reported */
+	size_t n_dropped;  /* turns left out of this answer's prompt, told */
 
 	/* /edit: the next prompt replaces conv[edit_at] as a new branch. */
 	int editing;

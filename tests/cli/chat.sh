@@ -115,12 +115,12 @@ fi
 # Context: 4 turns with answers of 24 tokens in 128 positions (the 4th
 # prompt does not fit with room for its answer).
 turns='Once upon a time there was a dog\nHe ran to the park\nThe sun was out\nThey played all day\n'
-t_expect "chat: without --ctx-shift a full context is an error" 1 \
+t_expect "chat: with --no-ctx-shift a full context is an error" 1 \
 	"the conversation of [0-9]+ tokens plus 24 for the reply does not fit the context of 128 tokens" \
 	sh -c "printf '$turns' | '$VKCHAT' chat -m '$model' --ctx 128 -n 24 \
-	 --temp 0 --no-save 2>&1"
+	 --temp 0 --no-save --no-ctx-shift 2>&1"
 printf "${turns}/history\n" | "$VKCHAT" chat -m "$model" --ctx 128 -n 24 \
-	--temp 0 --no-save > "$T_TMP/ctx" 2> "$T_TMP/ctx.err"
+	--temp 0 --no-save --no-ctx-shift > "$T_TMP/ctx" 2> "$T_TMP/ctx.err"
 rc=$?
 if [ "$rc" -eq 1 ] && [ "$(grep -c '^\[user\]' "$T_TMP/ctx")" -eq 3 ] &&
 	[ "$(grep -c '^\[assistant\]' "$T_TMP/ctx")" -eq 3 ] &&
@@ -130,10 +130,14 @@ else
 	t_fail "chat: a turn that does not fit is left out, the chat goes on" \
 		"status $rc: $(grep '^\[' "$T_TMP/ctx" | head -c 300)"
 fi
-t_expect "chat: --ctx-shift leaves out the oldest turns" 0 \
-	"left out the first 2 turns" sh -c "printf '$turns' |
+t_expect "chat: by default the oldest turns are left out" 0 \
+	"the first 2 turns left out" sh -c "printf '$turns' |
 	 '$VKCHAT' chat -m '$model' --ctx 128 -n 24 --temp 0 --no-save \
-	 --ctx-shift -v 2>&1"
+	 -v 2>&1"
+t_expect "chat: --ctx-shift says the same" 0 \
+	"the first 2 turns no longer fit the context: left out of the prompt" \
+	sh -c "printf '$turns' | '$VKCHAT' chat -m '$model' --ctx 128 -n 24 \
+	 --temp 0 --no-save --ctx-shift 2>&1"
 
 # vkchat run --chat: one user turn in the format.
 t_expect "run: --chat detects plain for a base model" 0 \
@@ -216,4 +220,14 @@ t_expect "chat --session: not an id" 1 "'x' is not a session id" \
 	"$VKCHAT" chat -m "$model" --db "$D" --session x < /dev/null
 t_expect "chat -c: nothing to continue" 1 "no saved session to continue" \
 	"$VKCHAT" chat -m "$model" --db "$T_TMP/empty.db" -c < /dev/null
+
+# A full context is not a dead end (above): by default every turn is
+# answered; /set ctx_shift=0 in the chat turns it off.
+turns='Once upon a time\nThe dog ran\nThe cat sat\nThe end came\n/history\n'
+t_expect "chat: every turn is answered" 0 "^4$" sh -c \
+	"printf '$turns' | '$VKCHAT' chat -m '$model' --ctx 64 -n 16 \
+	 --no-save --temp 0 2>/dev/null | grep -c '^\[assistant\]'"
+t_expect "chat: /set ctx_shift=0 in the chat" 0 "does not fit the context" \
+	sh -c "printf '/set ctx_shift=0\n$turns' | '$VKCHAT' chat -m '$model' \
+	 --ctx 64 -n 16 --no-save --temp 0 2>&1; true"
 t_end

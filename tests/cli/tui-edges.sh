@@ -12,6 +12,9 @@
 #   "man -l" (a stand-in man on PATH records what it was given).
 # - A reopened session keeps its chat format and system prompt; /new
 #   goes back to the model's (with the shared stories260K model).
+# - /set after /compare reaches the compare columns.
+# - A full context drops the oldest turns with a notice; with
+#   --no-ctx-shift the turn fails and leaves the prompt.
 . "$TOP_SRCDIR/tests/lib.sh"
 . "$TOP_SRCDIR/tests/tmux.sh"
 tmux_setup "tui history" history
@@ -157,6 +160,31 @@ if M=$(t_shared models/stories260K.gguf); then
 		t_fail "both columns stopped at the limit /set gave them" \
 			"$("$V" sessions show --db "$T_DB" "$SID2" | grep '^\[seed')"
 	fi
+
+	# a small context: the oldest turns leave the prompt, with a notice
+	shell "clear; '$V' -m '$M' --db '$T_DB' --new --ctx 64 -n 16 --temp 0"
+	check "small context: loads" " ctx [0-9]+/64 " 600
+	for p in 'Once upon a time' 'The dog ran' 'The cat sat'; do
+		keys "$p" Enter
+		wait_for "^> *$" 100
+		sleep 0.3
+	done
+	check "full context: the oldest turns leave the prompt, said once" \
+		"no longer fit the context: left out of the prompt"
+	quit SHIFT
+	shell "clear; '$V' -m '$M' --db '$T_DB' --new --ctx 64 -n 16 --temp 0 \
+		--no-ctx-shift"
+	check "--no-ctx-shift: loads" " ctx [0-9]+/64 " 600
+	for p in 'Once upon a time' 'The dog ran' 'The cat sat'; do
+		keys "$p" Enter
+		wait_for "^> *$" 100
+		sleep 0.3
+	done
+	check "--no-ctx-shift: the turn fails naming the sizes" \
+		"does not fit the context of 64"
+	keys '/set ctx_shift=1' Enter 'The end came' Enter
+	check "after the failure the chat goes on" "tok/s" 300
+	quit NOSHIFT
 else
 	t_skip "reopened session's chat format" "shared model stories260K.gguf not found"
 fi
