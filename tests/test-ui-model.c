@@ -208,6 +208,8 @@ decode(const char *bytes, size_t len, int final)
 			break;
 		default:
 			sbuf_addf(&sb, "k%d/%zu", (int)ev.code, ev.len);
+			if (ev.mods != 0)
+				sbuf_addf(&sb, "+%u", ev.mods);
 			break;
 		}
 	}
@@ -237,9 +239,12 @@ TEST(ui_keys_decode)
 	snprintf(want, sizeof(want), "k%d/3 k%d/3 k%d/4 k%d/4 k%d/3 k%d/5",
 	    KEYS_UP, KEYS_LEFT, KEYS_PGUP, KEYS_PGDN, KEYS_F1, KEYS_F1);
 	CHECK_KEYS("\033[A\033OD\033[5~\033[6~\033OP\033[11~", 0, want);
-	/* Ctrl-Right keeps its bytes as one key for readline. */
-	snprintf(want, sizeof(want), "k%d/6", KEYS_RIGHT);
-	CHECK_KEYS("\033[1;5C", 0, want);
+	/* Ctrl-Right keeps its bytes as one key for readline, with its
+	 * modifier; Alt-Left and Shift-Alt-Right too. */
+	snprintf(want, sizeof(want), "k%d/6+%d k%d/6+%d k%d/6+%d", KEYS_RIGHT,
+	    KEYS_MOD_CTRL, KEYS_LEFT, KEYS_MOD_ALT, KEYS_RIGHT,
+	    KEYS_MOD_ALT | KEYS_MOD_SHIFT);
+	CHECK_KEYS("\033[1;5C\033[1;3D\033[1;4C", 0, want);
 	/* Mouse wheel, SGR and X10 */
 	snprintf(want, sizeof(want), "k%d/11 k%d/11 k%d/6", KEYS_WHEEL_UP,
 	    KEYS_WHEEL_DOWN, KEYS_WHEEL_UP);

@@ -724,35 +724,15 @@ chatview_runs_notice(struct tui *t)
 	db_compare_free(runs, n);
 }
 
-int
-chatview_load_session(struct tui *t, int64_t id, struct err *err)
+/* Show branch MSGS[0..n) (root first) as the conversation. */
+static void
+chatview_show_branch(struct tui *t, const struct db_message *msgs, size_t n)
 {
-	struct db_session s;
-	struct db_message *msgs = NULL;
 	struct sbuf meta;
-	size_t n = 0, i, entry;
-	char *format = NULL;
-	int rc;
+	size_t i, entry;
 
-	if (t->generating)
-		return err_set(err, ERR_USAGE, "stop the answer first");
-	compareview_close(t);
-	if ((rc = db_sessions_get(t->db, id, &s, err)) < 0)
-		return rc;
-	chatview_new_session(t);
-	/* the branch, the settings and the format it continues with */
-	if ((rc = conv_load(&t->conv, id, &msgs, &n, &format, err)) < 0) {
-		db_sessions_release(&s);
-		return rc;
-	}
-	if (format != NULL && t->opt_format == NULL &&
-	    chat_format_find(format, NULL) != NULL)
-		conv_set_format(&t->conv, format);
-	free(format);
-	tui_notice(t, 0, "session %lld: %s", (long long)id, s.title);
 	for (i = 0; i < n; i++) {
-		struct db_message *m = &msgs[i];
-
+		const struct db_message *m = &msgs[i];
 		switch (m->role) {
 		case DB_ROLE_SYSTEM:
 			entry = transcript_add(t->tr, TRANSCRIPT_SYSTEM,
@@ -782,6 +762,34 @@ chatview_load_session(struct tui *t, int64_t id, struct err *err)
 			break;
 		}
 	}
+}
+
+int
+chatview_load_session(struct tui *t, int64_t id, struct err *err)
+{
+	struct db_session s;
+	struct db_message *msgs = NULL;
+	size_t n = 0;
+	char *format = NULL;
+	int rc;
+
+	if (t->generating)
+		return err_set(err, ERR_USAGE, "stop the answer first");
+	compareview_close(t);
+	if ((rc = db_sessions_get(t->db, id, &s, err)) < 0)
+		return rc;
+	chatview_new_session(t);
+	/* the branch, the settings and the format it continues with */
+	if ((rc = conv_load(&t->conv, id, &msgs, &n, &format, err)) < 0) {
+		db_sessions_release(&s);
+		return rc;
+	}
+	if (format != NULL && t->opt_format == NULL &&
+	    chat_format_find(format, NULL) != NULL)
+		conv_set_format(&t->conv, format);
+	free(format);
+	tui_notice(t, 0, "session %lld: %s", (long long)id, s.title);
+	chatview_show_branch(t, msgs, n);
 	if (s.model.hash[0] != '\0' && t->conv.model.hash[0] != '\0' &&
 	    strcmp(s.model.hash, t->conv.model.hash) != 0)
 		tui_notice(t, 0,
@@ -795,6 +803,59 @@ chatview_load_session(struct tui *t, int64_t id, struct err *err)
 	db_sessions_release(&s);
 	tui_save_last(t);
 	return 0;
+}
+
+void
+chatview_sibling(struct tui *t, int dir)
+{
+	struct db_message *msgs = NULL;
+	int64_t *sib = NULL, id = 0;
+	size_t n_sib = 0, n = 0, pos = 0, i;
+	struct err err;
+
+	if (t->generating || t->cmp != NULL) {
+		tui_notice(t, 1, "stop the answer first (Ctrl-C)");
+		return;
+	}
+	for (i = t->n_msgs; i > 0 && id == 0; i--)
+		if (t->msgs[i - 1].role == DB_ROLE_ASSISTANT)
+			id = t->msgs[i - 1].id;
+	if (id <= 0) {
+		tui_notice(t, 1, "no answer yet to step through");
+		return;
+	}
+	if (db_messages_siblings(t->db, id, &sib, &n_sib, &err) < 0) {
+		tui_notice(t, 1, "%s", err.msg);
+		return;
+	}
+	for (i = 0; i < n_sib; i++)
+		if (sib[i] == id)
+			pos = i;
+	if ((dir < 0 && pos == 0) || (dir > 0 && pos + 1 >= n_sib)) {
+		tui_hint(t, "answer %zu of %zu: no %s one", pos + 1, n_sib,
+		    dir < 0 ? "earlier" : "later");
+		free(sib);
+		return;
+	}
+	id = sib[dir < 0 ? pos - 1 : pos + 1];
+	free(sib);
+	/* the sibling becomes the session's leaf: its branch is shown and
+	 * continued, and reopening the session shows it again */
+	if (db_sessions_set_leaf(t->db, t->conv.session, id, &err) < 0 ||
+	    db_messages_branch(t->db, t->conv.session, id, &msgs, &n, &err) <
+		0) {
+		tui_notice(t, 1, "%s", err.msg);
+		return;
+	}
+	transcript_clear(t->tr);
+	chatview_msgs_clear(t);
+	t->editing = 0;
+	chatview_show_branch(t, msgs, n);
+	t->conv.leaf = id;
+	transcript_bottom(t->tr);
+	tui_hint(t, "answer %zu of %zu (Alt-Left, Alt-Right step through them)",
+	    dir < 0 ? pos : pos + 2, n_sib);
+	db_messages_free(msgs, n);
 }
 
 int

@@ -57,6 +57,12 @@ void chatview_cancel(struct tui *t);
 /* Leave /edit without sending. */
 void chatview_edit_cancel(struct tui *t);
 
+/*
+ * Show the previous (DIR < 0) or next sibling of the last answer (a
+ * regeneration, an edit's answer, a compare column) and its branch;
+ * it becomes the session's leaf, so the chat continues from it.
+ */
+void chatview_sibling(struct tui *t, int dir);
 /* Show session ID (its shown branch) and continue it. */
 int chatview_load_session(struct tui *t, int64_t id, struct err *err);
 /* Start an empty session (stored when the first prompt is sent). */

@@ -22,6 +22,7 @@ static const char *const help_keys[] = {
 	"Ctrl-C           clear the prompt; on an empty prompt, quit (asks)",
 	"Ctrl-D           quit (on an empty prompt)",
 	"PgUp, PgDn       scroll the conversation (also the mouse wheel)",
+	"Alt-Left, Right  step through the answers to the last prompt",
 	"Ctrl-O           sessions: search, resume, fork, delete, export",
 	"Ctrl-P           presets: pick, edit a copy, save",
 	"Ctrl-T           templates: pick, fill in, send",

@@ -55,6 +55,7 @@ keys_emit(struct keys *k, struct keys_event *ev, enum keys_code code,
 {
 	ev->code = code;
 	ev->cp = cp;
+	ev->mods = 0;
 	ev->raw = k->in.buf + k->pos;
 	ev->len = len;
 	k->pos += len;
@@ -213,9 +214,13 @@ keys_escape(
 			return keys_emit(k, ev, KEYS_WHEEL_DOWN, 0, i + 1);
 		return keys_emit(k, ev, KEYS_MOUSE, 0, i + 1);
 	}
-	if (i == 2 || (np >= 2 && p[0] == 1))
-		return keys_emit(
-		    k, ev, keys_letter((unsigned char)s[i]), 0, i + 1);
+	if (i == 2 || (np >= 2 && p[0] == 1)) {
+		keys_emit(k, ev, keys_letter((unsigned char)s[i]), 0, i + 1);
+		/* "CSI 1 ; M x": modifier M is 1 + the bits below */
+		if (np >= 2 && p[1] >= 2 && p[1] <= 16)
+			ev->mods = p[1] - 1;
+		return 1;
+	}
 	return keys_emit(k, ev, KEYS_OTHER, 0, i + 1);
 }
 

@@ -40,9 +40,15 @@ enum keys_code {
 	KEYS_OTHER, /* another escape sequence */
 };
 
+/* Modifier bits of a cursor key ("CSI 1 ; 1+MODS x"). */
+#define KEYS_MOD_SHIFT 1
+#define KEYS_MOD_ALT 2
+#define KEYS_MOD_CTRL 4
+
 struct keys_event {
 	enum keys_code code;
 	uint32_t cp;
+	unsigned mods;	 /* KEYS_MOD_* of a cursor key, else 0 */
 	const char *raw; /* the bytes (the pasted text for KEYS_PASTE) */
 	size_t len;	 /* valid until the next keys_* call */
 };

@@ -475,6 +475,13 @@ tui_chat_key(struct tui *t, const struct keys_event *ev)
 		return;
 	case KEYS_MOUSE:
 		return;
+	case KEYS_LEFT:
+	case KEYS_RIGHT:
+		if (ev->mods & KEYS_MOD_ALT) {
+			chatview_sibling(t, ev->code == KEYS_LEFT ? -1 : 1);
+			return;
+		}
+		break;
 	case KEYS_F1:
 		help_open(t);
 		return;

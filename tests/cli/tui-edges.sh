@@ -15,6 +15,7 @@
 # - /set after /compare reaches the compare columns.
 # - A full context drops the oldest turns with a notice; with
 #   --no-ctx-shift the turn fails and leaves the prompt.
+# - Alt-Left and Alt-Right step through the sibling answers.
 . "$TOP_SRCDIR/tests/lib.sh"
 . "$TOP_SRCDIR/tests/tmux.sh"
 tmux_setup "tui history" history
@@ -185,6 +186,28 @@ if M=$(t_shared models/stories260K.gguf); then
 	keys '/set ctx_shift=1' Enter 'The end came' Enter
 	check "after the failure the chat goes on" "tok/s" 300
 	quit NOSHIFT
+
+	# siblings: /regen makes a second answer; Alt-Left and Alt-Right
+	shell "clear; '$V' -m '$M' --db '$T_DB' --new -n 6"
+	check "siblings: loads" " ctx [0-9]+/[0-9]+ " 600
+	keys 'Once upon a time' Enter
+	check "siblings: an answer" "6 tokens" 300
+	keys '/regen' Enter
+	check "siblings: /regen makes answer 2 of 2" "answer 2 of 2" 300
+	keys M-Left
+	check "Alt-Left: answer 1 of 2" "answer 1 of 2 \(Alt-Left" 50
+	keys M-Left
+	check "Alt-Left at the first: says so" "answer 1 of 2: no earlier one" 50
+	keys M-Right
+	check "Alt-Right: answer 2 of 2 again" "answer 2 of 2 \(Alt-Left" 50
+	keys M-Left
+	check "Alt-Left again" "answer 1 of 2 \(Alt-Left" 50
+	quit SIBLINGS
+	SID3=$("$V" sessions list --db "$T_DB" --json 2> /dev/null |
+		sed -n 's/.*"id": *\([0-9]*\).*/\1/p' | head -n 1)
+	shell "clear; '$V' -m '$M' --db '$T_DB' --session '$SID3'"
+	check "reopened: the answer stepped to is shown" "answer 1 of 2" 300
+	quit SIBLINGS2
 else
 	t_skip "reopened session's chat format" "shared model stories260K.gguf not found"
 fi
