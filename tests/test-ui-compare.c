@@ -176,6 +176,9 @@ TEST(ui_compare_meta)
 	struct sbuf sb;
 
 	sbuf_init(&sb);
+	cmpmodel_meta(&sb, CMPMODEL_WAITING, 0, &st, 0, NULL, 0);
+	CHECK_STR(sb.buf, "waiting for the prompt");
+	sbuf_reset(&sb);
 	cmpmodel_meta(&sb, CMPMODEL_STREAMING, 42, &st, 0, NULL, 0);
 	CHECK_STR(sb.buf, "generating, 42 bytes");
 	sbuf_reset(&sb);

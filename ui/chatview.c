@@ -871,14 +871,37 @@ chatview_use_preset(struct tui *t, const char *name, struct err *err)
 	return 0;
 }
 
+/* /set alone: what differs from the defaults; /params (ALL): every
+ * setting in force. */
 static void
-chatview_show_params(struct tui *t)
+chatview_show_params(struct tui *t, int all)
 {
-	struct sbuf sb;
+	struct sbuf sb, v;
+	const char *key;
+	size_t i;
 
 	sbuf_init(&sb);
-	if (params_diff(&t->conv.params, NULL, "  ", &sb) == 0)
-		sbuf_adds(&sb, "all at their defaults");
+	if (!all) {
+		if (params_diff(&t->conv.params, NULL, "  ", &sb) == 0)
+			sbuf_adds(&sb, "all at their defaults");
+	} else {
+		sbuf_init(&v);
+		for (i = 0; i < params_count(); i++) {
+			key = params_key(i);
+			sbuf_reset(&v);
+			params_get(&t->conv.params, key, &v);
+			/* empty lists and no system prompt are left out */
+			if (v.len == 0)
+				continue;
+			sbuf_addf(
+			    &sb, "%s%s=%s", sb.len ? "  " : "", key, v.buf);
+			if (strcmp(key, "max_tokens") == 0 &&
+			    t->conv.params.max_tokens < 0)
+				sbuf_addf(&sb, " (an answer: %d at most)",
+				    conv_answer_limit(&t->conv.params));
+		}
+		sbuf_release(&v);
+	}
 	tui_notice(t, 0, "preset %s%s: %s", t->conv.preset,
 	    t->conv.preset_changed ? " (changed)" : "", sb.buf);
 	sbuf_release(&sb);
@@ -1090,22 +1113,22 @@ chatview_command(
 		else if (chatview_use_preset(t, args, &err) < 0)
 			tui_notice(t, 1, "%s", err.msg);
 		else
-			chatview_show_params(t);
+			chatview_show_params(t, 0);
 	} else if (strcmp(name, "set") == 0) {
 		if (args[0] == '\0') {
-			chatview_show_params(t);
+			chatview_show_params(t, 0);
 		} else if ((cols = compareview_set(t, args, &err)) < 0 ||
 		    params_set_list(&t->conv.params, args, &err) < 0) {
 			tui_notice(t, 1, "%s", err.msg);
 		} else {
 			t->conv.preset_changed = 1;
-			chatview_show_params(t);
+			chatview_show_params(t, 0);
 			if (cols > 0)
 				tui_notice(t, 0,
 				    "set in the %d compare columns too", cols);
 		}
 	} else if (strcmp(name, "params") == 0) {
-		chatview_show_params(t);
+		chatview_show_params(t, 1);
 	} else if (strcmp(name, "system") == 0) {
 		params_set(&t->conv.params, "system", args, NULL);
 		tui_notice(t, 0,

@@ -148,6 +148,10 @@ void
 cmpmodel_meta(struct sbuf *sb, enum cmpmodel_state state, size_t bytes,
     const struct db_gen_stats *st, int partial, const char *error, int winner)
 {
+	if (state == CMPMODEL_WAITING) {
+		sbuf_adds(sb, "waiting for the prompt");
+		return;
+	}
 	if (state == CMPMODEL_STREAMING) {
 		sbuf_addf(sb, "generating, %zu bytes", bytes);
 		return;

@@ -79,14 +79,16 @@ void cmpmodel_ask_view(const struct cmpmodel_ask *a, uint64_t seed, int width,
 
 /* Where a column is. */
 enum cmpmodel_state {
+	CMPMODEL_WAITING,   /* armed: no prompt sent yet */
 	CMPMODEL_STREAMING, /* text is coming */
 	CMPMODEL_STOPPING,  /* Alt-N stopped it; its end is not reported yet */
 	CMPMODEL_DONE,	    /* ended, with statistics */
 };
 
 /*
- * The line under a column in STATE into SB (appended): "generating, N
- * bytes" while streaming, "[stopped] N bytes" once stopped (the engine
+ * The line under a column in STATE into SB (appended): "waiting for the
+ * prompt" while armed, "generating, N bytes" while streaming,
+ * "[stopped] N bytes" once stopped (the engine
  * reports a column's end with the others'); when done, "winner · " for
  * the WINNER, the speed when known, and how it ended ("[stop]",
  * "[length]", "[stopped]", "[error: ...]" with ERROR, "[incomplete]" for

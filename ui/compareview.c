@@ -1101,7 +1101,8 @@ compareview_draw(struct tui *t, int y, int h)
 		cmpmodel_meta(&sb,
 		    col->done		? CMPMODEL_DONE
 			: col->stopping ? CMPMODEL_STOPPING
-					: CMPMODEL_STREAMING,
+			: c->running	? CMPMODEL_STREAMING
+					: CMPMODEL_WAITING,
 		    col->out.len, &col->stats, col->partial, col->error, win);
 		compareview_fit(&fit, &sb, w);
 		screen_put(y + h - 1, x, fit.buf, fit.len, w,

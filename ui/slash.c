@@ -35,7 +35,7 @@ const struct slash_cmd slash_table[] = {
 	    "side" },
 	{ "runs", "[ID|last]",
 	    "reopen this session's last (or ID) compare run, read-only" },
-	{ "params", "", "show the parameters in use" },
+	{ "params", "", "show every setting in force" },
 	{ "man", "[TOPIC]", "open manual page vkchat-TOPIC (or vkchat)" },
 	{ "quit", "", "leave vkchat (Ctrl-D)" },
 	{ NULL, NULL, NULL },

@@ -136,12 +136,16 @@ if M=$(t_shared models/stories260K.gguf); then
 	check "reopened: the session's chat format" " llama2 .* ctx "
 	keys '/params' Enter
 	check "reopened: the session's system prompt" "Be brief"
+	check "/params shows every setting, defaults too" "mirostat_eta=0\.1"
+	check "/params shows ctx_shift" "ctx_shift=1"
 	keys '/new' Enter
 	check "/new: the model's own format again" " plain .* ctx "
 
 	# /set after /compare applies to the compare run's columns too
 	keys '/compare temp=0.2,0.9' Enter
 	check "/compare: two columns armed" "compare mode: 2 columns"
+	check "armed columns say they wait for the prompt" \
+		"waiting for the prompt *│ *waiting for the prompt"
 	keys '/set max_tokens=3' Enter
 	check "/set after /compare: the columns take it" \
 		"set in the 2 compare columns too"

@@ -282,7 +282,8 @@ echo "set editing-mode vi" > "$T_TMP/inputrc"
 shell "'$V' -m '$MODEL' --db '$T_DB' --new --temp 0.25 -n 7"
 check "vi mode: starts" "^> *$"
 keys '/params' Enter
-check "generation options apply over the preset" "temperature=0.25 .*max_tokens=7"
+check "generation options apply over the preset" "temperature=0.25 "
+check "generation options apply over the preset: -n" "max_tokens=7 "
 keys 'hello big world'
 sleep 0.2
 keys Escape
