@@ -223,15 +223,15 @@ static void
 browser_row(struct tui *t, const struct db_session *s, int y, int w, int sel)
 {
 	char date[32];
-	struct sbuf right, model, title;
+	struct sbuf right, model, title, fit;
 	int attr = sel ? screen_attr(SCREEN_SELECT) : (int)A_NORMAL, rw;
 
 	sbuf_init(&right);
 	sbuf_init(&model);
 	cmd_store_time(s->updated_ms, date, sizeof(date));
-	/* Narrow lists show the day only. */
-	if (w < 70 && strlen(date) > 10)
-		date[10] = '\0';
+	/* Narrow lists drop the year, never the time: "MM-DD HH:MM". */
+	if (w < 70 && strlen(date) == 16)
+		memmove(date, date + 5, 12);
 	text_sanitize(&model, browser_base(s->model.path),
 	    strlen(browser_base(s->model.path)), 1);
 	sbuf_adds(&right, " ");
@@ -242,10 +242,15 @@ browser_row(struct tui *t, const struct db_session *s, int y, int w, int sel)
 	if (rw > w - 12)
 		rw = 0;
 	sbuf_init(&title);
+	sbuf_init(&fit);
 	if (s->n_compare > 0)
 		sbuf_addf(&title, "(%lld compare) ", (long long)s->n_compare);
-	sbuf_adds(&title, s->title[0] ? s->title : "(untitled)");
-	screen_puts(y, 1, title.buf, w - rw - 2, attr);
+	text_sanitize(&title, s->title[0] ? s->title : "(untitled)",
+	    strlen(s->title[0] ? s->title : "(untitled)"), 1);
+	/* a title too long for the row ends in an ellipsis */
+	text_fit(&fit, title.buf, w - rw - 2);
+	screen_put(y, 1, fit.buf, fit.len, w - rw - 2, attr);
+	sbuf_release(&fit);
 	sbuf_release(&title);
 	if (rw > 0)
 		screen_put(y, w - rw, right.buf, right.len, rw, attr);

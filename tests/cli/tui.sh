@@ -146,7 +146,8 @@ fi
 if [ "$have_import" = 1 ]; then
 	keys C-o
 	check "Ctrl-O lists the sessions" "Sessions \(2\)"
-	check "sessions show title, model, date, count" "Walrus facts +tiny-q8.gguf +2023-11-1[45] +2"
+	check "sessions show title, model, date and time, count" \
+		"Walrus facts +tiny-q8.gguf +11-1[45] [0-9][0-9]:[0-9][0-9] +2"
 	check "preview shows the selected session" "How do walruses swim"
 	check "preview neutralises escapes" "swim\?␛\[31m␛\]0;pwned␇"
 	keys / 'pengu'
@@ -177,6 +178,15 @@ if [ "$have_import" = 1 ]; then
 	else
 		t_fail "fork and delete reached the database" "$n sessions listed"
 	fi
+
+	# A title too long for its row ends in an ellipsis.
+	"$V" sessions rename --db "$T_DB" 2 \
+		"Walrus facts and many more things about animals of the ice" \
+		> /dev/null 2>&1
+	keys C-o
+	check "a long title is cut with an ellipsis" "Walrus facts and many…  "
+	keys Escape
+	sleep 0.2
 
 	# Resize: the conversation reflows.
 	check "wide: the answer fits one line" "naps, several times a day\. 日本語のテキスト"
