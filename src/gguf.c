@@ -817,7 +817,9 @@ gguf_open(const char *path, struct gguf **out, struct err *err)
 	int fd, rc;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO is refused below instead of waiting forever
+	 * for a writer (it changes nothing for a regular file) */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return err_set(
 		    err, ERR_IO, "cannot open '%s': %s", path, strerror(errno));

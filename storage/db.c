@@ -559,7 +559,8 @@ db_prepare_file(const char *path, int *fresh, struct err *err)
 		}
 	}
 	free(dir);
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = open(
+	    path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NONBLOCK, 0600);
 	if (fd >= 0) {
 		close(fd);
 		*fresh = 1;
@@ -568,7 +569,8 @@ db_prepare_file(const char *path, int *fresh, struct err *err)
 	if (errno != EEXIST)
 		return err_set(err, ERR_IO, "cannot create '%s': %s", path,
 		    strerror(errno));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	/* O_NONBLOCK: a FIFO is refused, not waited on */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return err_set(
 		    err, ERR_IO, "cannot open '%s': %s", path, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

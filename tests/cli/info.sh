@@ -128,4 +128,12 @@ else
 fi
 t_expect "--devices lists devices or says why not" 0 "" "$VKCHAT" info --devices
 t_expect "--devices takes no file" 1 "no model file" "$VKCHAT" info --devices x.gguf
+# A FIFO as the model is refused at once, not waited on (timeout: a hang
+# is status 124).
+mkfifo "$T_TMP/fifo.gguf"
+t_expect "a FIFO as the model is refused without blocking" 1 \
+	"'.*fifo\.gguf': not a regular file" \
+	timeout 20 "$VKCHAT" info "$T_TMP/fifo.gguf"
+t_expect "run: a FIFO as the model, refused" 2 "not a regular file" \
+	timeout 20 "$VKCHAT" run -m "$T_TMP/fifo.gguf" -p hi
 t_end

@@ -275,4 +275,9 @@ else
 	t_skip "another program's database is refused" "sqlite3 not installed"
 	t_skip "integrity after all of the above" "sqlite3 not installed"
 fi
+# A FIFO as the database is refused at once, not waited on.
+mkfifo "$T_TMP/fifo.db"
+t_expect "a FIFO as the database is refused without blocking" 1 \
+	"'.*fifo\.db' is not a regular file" \
+	timeout 20 "$V" sessions list --db "$T_TMP/fifo.db"
 t_end
