@@ -156,6 +156,15 @@ llm_open(const struct llm_opts *o, struct llm **out, enum llm_stage *stage,
 	    (rc = tokenizer_load(l->g, &l->tok, err)) < 0 ||
 	    (rc = model_validate(l->g, &hp, err)) < 0)
 		goto fail;
+	/* A token the tokenizer lacks could be sampled, or a row read
+	 * past the table: refuse the file as llama.cpp does. */
+	if ((uint32_t)tokenizer_n_vocab(l->tok) != hp.n_vocab) {
+		rc = err_set(err, ERR_MODEL,
+		    "'%s': the tokenizer has %d tokens but token_embd.weight "
+		    "has %u rows: the vocabulary does not match the model",
+		    o->path, (int)tokenizer_n_vocab(l->tok), hp.n_vocab);
+		goto fail;
+	}
 	llm_format(l, o->chat_format);
 	l->name = llm_model_name(l->g, o->path);
 	l->system = llm_model_system(l->g);

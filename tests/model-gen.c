@@ -417,7 +417,7 @@ modelgen_write_arch(const char *path, const struct modelgen_shape *shape,
 		gguf_writer_u32(mg.w,
 		    modelgen_key(&mg, "attention.sliding_window"),
 		    (uint32_t)s.n_swa);
-	modelgen_vocab(mg.w, s.n_vocab);
+	modelgen_vocab(mg.w, s.n_tok > 0 ? s.n_tok : s.n_vocab);
 
 	/* logits = head . normed x (rms ~1): a spread of about 3 */
 	head_std = 3.0 / sqrt((double)e);

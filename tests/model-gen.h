@@ -39,6 +39,8 @@ struct modelgen_shape {
 	float rope_scale; /* linear rope scaling factor; 0: none */
 	float rms_eps;	  /* 0: 1e-5 */
 	int n_swa;	  /* gemma3's attention.sliding_window; 0: 512 */
+	int n_tok;	  /* tokens of the tokenizer; 0: n_vocab (another
+			     number makes a file that must be refused) */
 };
 
 /*

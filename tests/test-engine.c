@@ -123,13 +123,13 @@ struct te_case {
 };
 
 static const struct te_case te_cases[] = {
-	{ "hd64-gqa1-untied", { 300, 128, 2, 2, 2, 256, 0, 0, 0, 0, 0, 0, 0 },
-	    0 },
-	{ "hd128-gqa2-tied", { 300, 256, 2, 2, 1, 192, 0, 1, 0, 0, 0, 0, 0 },
+	{ "hd64-gqa1-untied",
+	    { 300, 128, 2, 2, 2, 256, 0, 0, 0, 0, 0, 0, 0, 0 }, 0 },
+	{ "hd128-gqa2-tied", { 300, 256, 2, 2, 1, 192, 0, 1, 0, 0, 0, 0, 0, 0 },
 	    0 },
 	{ "hd16-gqa4-rope",
-	    { 280, 128, 2, 8, 2, 96, 0, 0, 0, 500000.0f, 2.0f, 0, 0 }, 0 },
-	{ "hd8-gqa2-odd", { 270, 48, 2, 6, 3, 40, 0, 1, 0, 0, 0, 0, 0 }, 1 },
+	    { 280, 128, 2, 8, 2, 96, 0, 0, 0, 500000.0f, 2.0f, 0, 0, 0 }, 0 },
+	{ "hd8-gqa2-odd", { 270, 48, 2, 6, 3, 40, 0, 1, 0, 0, 0, 0, 0, 0 }, 1 },
 };
 
 static const uint32_t te_types[] = { GGML_TYPE_F32, GGML_TYPE_F16,
@@ -372,7 +372,7 @@ te_random_model(uint32_t type)
 {
 	static char path[4096];
 	struct modelgen_shape shape = { 300, 128, 2, 4, 2, 256, 0, 0, 0, 0, 0,
-		0, 0 };
+		0, 0, 0 };
 	struct err err;
 
 	snprintf(path, sizeof path, "%s", test_tmpfile("random.gguf"));

@@ -772,6 +772,35 @@ TEST(llm_model_system_prompt)
 	llm_free(l);
 }
 
+/* A tokenizer that does not match token_embd's rows is refused at load,
+ * naming both numbers. */
+TEST(llm_vocab_mismatch_refused)
+{
+	struct modelgen_shape shape = { .n_vocab = 320,
+		.n_embd = 64,
+		.n_layer = 1,
+		.n_head = 4,
+		.n_ff = 128,
+		.n_tok = 300 };
+	const char *path = test_tmpfile("vocab-mismatch.gguf");
+	struct llm_opts o;
+	struct llm *l = NULL;
+	enum llm_stage stage;
+	struct err err;
+
+	if (modelgen_write(path, &shape, GGML_TYPE_F32, 3, &err) < 0) {
+		CHECK_MSG(0, "modelgen_write: %s", err.msg);
+		return;
+	}
+	llm_opts_init(&o);
+	o.path = path;
+	CHECK_INT(llm_open(&o, &l, &stage, &err), ERR_MODEL);
+	CHECK_INT(stage, LLM_STAGE_FILE);
+	CHECK_CONTAINS(err.msg, "the tokenizer has 300 tokens");
+	CHECK_CONTAINS(err.msg, "token_embd.weight has 320 rows");
+	CHECK(l == NULL);
+}
+
 TEST(llm_rules_and_gen_extras)
 {
 	struct chat_turn turn = { CHAT_USER, "Stop here." };
