@@ -198,7 +198,8 @@ sbuf_addf(struct sbuf *sb, const char *fmt, ...)
 }
 
 int
-util_read_file(const char *path, char **out, size_t *len, struct err *err)
+util_read_file(
+    const char *path, size_t max, char **out, size_t *len, struct err *err)
 {
 	struct sbuf sb;
 	char chunk[65536];
@@ -211,8 +212,19 @@ util_read_file(const char *path, char **out, size_t *len, struct err *err)
 		return err_set(
 		    err, ERR_IO, "cannot open '%s': %s", path, strerror(errno));
 	sbuf_init(&sb);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		if (max > 0 && sb.len + n > max) {
+			sbuf_release(&sb);
+			if (f != stdin)
+				fclose(f);
+			return err_set(err, ERR_RANGE,
+			    "'%s' is longer than %zu MiB, the most vkchat "
+			    "reads",
+			    strcmp(path, "-") == 0 ? "standard input" : path,
+			    max >> 20);
+		}
 		sbuf_add(&sb, chunk, n);
+	}
 	if (ferror(f)) {
 		int e = errno;
 

@@ -57,10 +57,16 @@ void sbuf_addf(struct sbuf *sb, const char *fmt, ...)
 void sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap);
 
 /*
- * Read a whole file (or stdin for "-") into *out (NUL-terminated, length in
- * *len if not NULL).  Returns 0 or ERR_IO.
+ * Read a whole file (or stdin for "-") of at most MAX bytes (0: no
+ * limit) into *out (NUL-terminated, length in *len if not NULL).
+ * Returns 0, ERR_IO, or ERR_RANGE for a longer one (naming the limit;
+ * nothing past it is read, so /dev/zero ends too).
  */
-int util_read_file(const char *path, char **out, size_t *len, struct err *err);
+int util_read_file(
+    const char *path, size_t max, char **out, size_t *len, struct err *err);
+
+/* The limit on prompt files and standard input: far above any context. */
+#define UTIL_PROMPT_MAX ((size_t)64 << 20)
 
 /*
  * Write DATA to PATH atomically (a temporary file renamed over it) with

@@ -224,7 +224,7 @@ vk_pipe_cache_open(struct vk_device *dev, const char *path, struct err *err)
 	}
 	/* A missing or unreadable file just means an empty cache. */
 	if (dev->pcache_path != NULL &&
-	    util_read_file(dev->pcache_path, &file, &len, NULL) == 0) {
+	    util_read_file(dev->pcache_path, 0, &file, &len, NULL) == 0) {
 		size_t n =
 		    vk_pipe_cache_check(dev, (const unsigned char *)file, len);
 

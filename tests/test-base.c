@@ -128,13 +128,21 @@ TEST(util_files_and_dirs)
 	CHECK(stat(dir, &st) == 0 && S_ISDIR(st.st_mode));
 	CHECK_INT(st.st_mode & 0777, 0700);
 	CHECK_INT(util_write_file(test_tmpfile("f"), "hello", 5, 0600, &e), 0);
-	CHECK_INT(util_read_file(test_tmpfile("f"), &data, &len, &e), 0);
+	CHECK_INT(util_read_file(test_tmpfile("f"), 0, &data, &len, &e), 0);
 	CHECK_INT(len, 5);
 	CHECK_STR(data, "hello");
 	free(data);
-	CHECK_INT(
-	    util_read_file(test_tmpfile("missing"), &data, &len, &e), ERR_IO);
+	CHECK_INT(util_read_file(test_tmpfile("missing"), 0, &data, &len, &e),
+	    ERR_IO);
 	CHECK_CONTAINS(e.msg, "missing");
+	/* a limit: within it, and past it (an error naming it) */
+	CHECK_INT(util_read_file(test_tmpfile("f"), 5, &data, &len, &e), 0);
+	free(data);
+	data = NULL;
+	CHECK_INT(
+	    util_read_file(test_tmpfile("f"), 4, &data, &len, &e), ERR_RANGE);
+	CHECK(data == NULL);
+	CHECK_CONTAINS(e.msg, "longer than");
 	free(dir);
 }
 

@@ -269,7 +269,7 @@ te_read_ids(const char *path, int32_t *ids, size_t max)
 	size_t n = 0;
 	struct err err;
 
-	if (util_read_file(path, &text, NULL, &err) < 0) {
+	if (util_read_file(path, 0, &text, NULL, &err) < 0) {
 		test_fail(__FILE__, __LINE__, "%s", err.msg);
 		return 0;
 	}

@@ -187,7 +187,7 @@ tg_reference_in(const char *model, const char *name, int from_src)
 	size_t len, n_prompts = 0;
 	struct err err;
 
-	if (path == NULL || util_read_file(path, &text, &len, &err) < 0)
+	if (path == NULL || util_read_file(path, 0, &text, &len, &err) < 0)
 		test_skip("%s not found", name);
 	if (from_src) {
 		path = test_srcdir_path(model);

@@ -181,9 +181,9 @@ TEST(modelgen_deterministic)
 	CHECK_INT(modelgen_write(test_tmpfile("c.gguf"), &test_modelgen_small,
 		      GGML_TYPE_Q4_0, 43, &e),
 	    0);
-	CHECK_INT(util_read_file(test_tmpfile("a.gguf"), &a, &la, &e), 0);
-	CHECK_INT(util_read_file(test_tmpfile("b.gguf"), &b, &lb, &e), 0);
-	CHECK_INT(util_read_file(test_tmpfile("c.gguf"), &c, &lc, &e), 0);
+	CHECK_INT(util_read_file(test_tmpfile("a.gguf"), 0, &a, &la, &e), 0);
+	CHECK_INT(util_read_file(test_tmpfile("b.gguf"), 0, &b, &lb, &e), 0);
+	CHECK_INT(util_read_file(test_tmpfile("c.gguf"), 0, &c, &lc, &e), 0);
 	CHECK(la == lb && memcmp(a, b, la) == 0);
 	CHECK(la == lc && memcmp(a, c, la) != 0);
 	free(a);

@@ -174,7 +174,7 @@ TEST(ref_stories260k_greedy200)
 	path = test_shared_path("models/stories260K.greedy200.ids.txt");
 	if (path == NULL)
 		test_skip("shared stories260K.greedy200.ids.txt not found");
-	CHECK_INT(util_read_file(path, &text, NULL, &e), 0);
+	CHECK_INT(util_read_file(path, 0, &text, NULL, &e), 0);
 	m = test_ref_load("models/stories260K.gguf", &g);
 	if (m == NULL) {
 		free(text);
@@ -237,7 +237,7 @@ test_ref_jsonl(const char *model, const char *jsonl, int min_binding)
 
 	if (path == NULL)
 		test_skip("shared %s not found", jsonl);
-	CHECK_INT(util_read_file(path, &text, NULL, &e), 0);
+	CHECK_INT(util_read_file(path, 0, &text, NULL, &e), 0);
 	m = test_ref_load(model, &g);
 	if (m == NULL) {
 		free(text);

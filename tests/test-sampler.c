@@ -1037,7 +1037,7 @@ TEST(sampler_man_page_complete)
 	if (top == NULL)
 		test_skip("TOP_SRCDIR is not set (run through make check)");
 	path = xasprintf("%s/man/vkchat-sampling.7", top);
-	if (util_read_file(path, &man, NULL, &e) != 0) {
+	if (util_read_file(path, 0, &man, NULL, &e) != 0) {
 		CHECK_MSG(0, "%s", e.msg);
 		free(path);
 		return;

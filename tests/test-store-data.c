@@ -880,7 +880,7 @@ TEST(store_presets_man_page_is_complete)
 	if (top == NULL)
 		test_skip("TOP_SRCDIR not set (run through make check)");
 	path = xasprintf("%s/man/vkchat-presets.5", top);
-	if (util_read_file(path, &page, &len, NULL) != 0)
+	if (util_read_file(path, 0, &page, &len, NULL) != 0)
 		test_skip("cannot read %s", path);
 	for (i = 0; i < params_count(); i++) {
 		want = xasprintf("\n.It Cm %s ", params_key(i));

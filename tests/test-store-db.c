@@ -110,7 +110,7 @@ store_snap(const char *path, struct store_snap *s)
 {
 	struct stat st;
 
-	CHECK_INT(util_read_file(path, &s->data, &s->len, NULL), 0);
+	CHECK_INT(util_read_file(path, 0, &s->data, &s->len, NULL), 0);
 	CHECK_INT(stat(path, &st), 0);
 	s->mtime = st.st_mtim;
 }
@@ -301,7 +301,7 @@ store_damage(const char *path)
 	struct err e;
 	int fd;
 
-	CHECK_INT(util_read_file(path, &data, &len, &e), 0);
+	CHECK_INT(util_read_file(path, 0, &data, &len, &e), 0);
 	for (off = 4096; off + 4096 <= len; off += 4096)
 		memset(data + off + 8, 0xa5, 64);
 	fd = open(path, O_WRONLY);

@@ -111,7 +111,7 @@ test_tok_conform(const struct tokenizer *tok, const char *file, unsigned flags,
 		CHECK_MSG(0, "%s is missing", rel);
 		return 1;
 	}
-	if (util_read_file(path, &data, &len, &err) < 0) {
+	if (util_read_file(path, 0, &data, &len, &err) < 0) {
 		CHECK_MSG(0, "%s", err.msg);
 		return 1;
 	}

@@ -313,7 +313,7 @@ TEST(vk_pipe_cache_roundtrip)
 	CHECK_INT(dev->pcache_loaded, 0);
 	vk_pipe_free(test_vk_pipe(dev));
 	vkt_close(dev); /* saves the cache */
-	CHECK_INT(util_read_file(path, &file, &len, &err), 0);
+	CHECK_INT(util_read_file(path, 0, &file, &len, &err), 0);
 	CHECK(len > 32);
 	CHECK(memcmp(file, "VKCHATPC", 8) == 0);
 	first = len;
@@ -334,7 +334,7 @@ TEST(vk_pipe_cache_roundtrip)
 	vk_pipe_free(test_vk_pipe(dev));
 	vkt_close(dev);
 
-	CHECK_INT(util_read_file(path, &file, &len, &err), 0);
+	CHECK_INT(util_read_file(path, 0, &file, &len, &err), 0);
 	CHECK(len == first);
 	file[32 + 16] ^= 1; /* pipelineCacheUUID, checksum made to match */
 	{

@@ -665,7 +665,7 @@ chatview_edit(struct tui *t, int external)
 		    err.msg[0] ? ": " : "", err.msg);
 		goto out;
 	}
-	if (util_read_file(path, &text, &len, &err) < 0) {
+	if (util_read_file(path, UTIL_PROMPT_MAX, &text, &len, &err) < 0) {
 		tui_notice(t, 1, "%s", err.msg);
 		goto out;
 	}

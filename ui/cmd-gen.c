@@ -326,8 +326,8 @@ cmd_gen_args_prompt(
 		*len = strlen(a->prompt);
 		return 0;
 	}
-	if (util_read_file(a->file != NULL ? a->file : "-", text, len, &err) <
-	    0) {
+	if (util_read_file(a->file != NULL ? a->file : "-", UTIL_PROMPT_MAX,
+		text, len, &err) < 0) {
 		cmd_error("%s%s", prefix, err.msg);
 		return EXIT_USAGE;
 	}

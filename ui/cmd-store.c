@@ -456,7 +456,7 @@ cmd_store_input(const char *file, size_t *len)
 	struct err e;
 	char *data;
 
-	if (util_read_file(file, &data, len, &e) != 0) {
+	if (util_read_file(file, (size_t)1 << 30, &data, len, &e) != 0) {
 		cmd_store_fail(&e);
 		return NULL;
 	}

@@ -266,7 +266,8 @@ cmd_tokenize(int argc, char **argv)
 	if (prompt != NULL) {
 		text = xstrdup(prompt);
 		len = strlen(text);
-	} else if (util_read_file(file ? file : "-", &text, &len, &err) < 0) {
+	} else if (util_read_file(file ? file : "-", UTIL_PROMPT_MAX, &text,
+		       &len, &err) < 0) {
 		status = cmd_fail(&err);
 		goto out;
 	}

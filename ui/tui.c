@@ -203,7 +203,8 @@ tui_load_last(char **model, int64_t *session, char **db)
 
 	*model = *db = NULL;
 	*session = 0;
-	if (path == NULL || util_read_file(path, &text, NULL, NULL) < 0) {
+	if (path == NULL ||
+	    util_read_file(path, 1 << 16, &text, NULL, NULL) < 0) {
 		free(path);
 		return;
 	}

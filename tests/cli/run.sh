@@ -10,6 +10,17 @@ t_expect "run: no model is a usage error" 1 "no model" \
 t_expect "run: a bad option is a usage error" 1 "bad option" \
 	"$VKCHAT" run -m "$T_TMP/bad.gguf" --bogus
 t_expect "run: --help" 0 "usage: vkchat run" "$VKCHAT" run --help
+# Prompt input is capped well above any context: /dev/zero ends with an
+# error naming the limit instead of filling the memory.
+t_expect "run: -f /dev/zero stops at the limit" 1 \
+	"'/dev/zero' is longer than 64 MiB, the most vkchat reads" \
+	timeout 60 "$VKCHAT" run -m x.gguf -f /dev/zero
+t_expect "run: standard input is capped too" 1 \
+	"'standard input' is longer than 64 MiB" \
+	sh -c "timeout 60 '$VKCHAT' run -m x.gguf < /dev/zero"
+t_expect "tokenize: -f /dev/zero stops at the limit" 1 "longer than 64 MiB" \
+	timeout 60 "$VKCHAT" tokenize -m "$TOP_SRCDIR/tests/data/pocket-pilot-f16.gguf" \
+	-f /dev/zero
 t_expect "run: a bad file is a bad model (2)" 2 "not a GGUF file" \
 	"$VKCHAT" run -m "$T_TMP/bad.gguf" -p hello
 t_expect "run: a missing file is a bad model (2)" 2 "nonexistent" \
