@@ -462,6 +462,18 @@ cmd_chat_loop(struct cmd_chat *c)
 			len = 0;
 			quit = 1;
 		} else {
+			if (memchr(line, '\0', (size_t)len) != NULL) {
+				/* the same rule as run's prompts */
+				cmd_error(
+				    "a line with a NUL byte (at byte %zu) "
+				    "is not text: the turn is dropped",
+				    (size_t)((char *)memchr(
+						 line, '\0', (size_t)len) -
+					line));
+				sbuf_reset(&turn);
+				c->failed = 1;
+				continue;
+			}
 			while (len > 0 &&
 			    (line[len - 1] == '\n' || line[len - 1] == '\r'))
 				line[--len] = '\0';

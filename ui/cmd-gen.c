@@ -331,6 +331,16 @@ cmd_gen_args_prompt(
 		cmd_error("%s%s", prefix, err.msg);
 		return EXIT_USAGE;
 	}
+	/* A NUL would cut the stored text short of what the model saw. */
+	if (memchr(*text, '\0', *len) != NULL) {
+		cmd_error("%sthe prompt in '%s' has a NUL byte at byte %zu: "
+			  "vkchat takes text",
+		    prefix, a->file != NULL ? a->file : "standard input",
+		    (size_t)((char *)memchr(*text, '\0', *len) - *text));
+		free(*text);
+		*text = NULL;
+		return EXIT_USAGE;
+	}
 	if (*len > 0 && (*text)[*len - 1] == '\n')
 		(*text)[--*len] = '\0';
 	if (*len > 0 && (*text)[*len - 1] == '\r')

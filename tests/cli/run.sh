@@ -18,6 +18,16 @@ t_expect "run: -f /dev/zero stops at the limit" 1 \
 t_expect "run: standard input is capped too" 1 \
 	"'standard input' is longer than 64 MiB" \
 	sh -c "timeout 60 '$VKCHAT' run -m x.gguf < /dev/zero"
+# A NUL in a prompt is refused (it would cut the stored text short of
+# what the model saw), the same in run and chat.
+printf 'a\0b' > "$T_TMP/nul.txt"
+t_expect "run: a NUL byte in the prompt is refused, naming where" 1 \
+	"the prompt in '.*nul\.txt' has a NUL byte at byte 1" \
+	"$VKCHAT" run -m x.gguf -f "$T_TMP/nul.txt"
+t_expect "chat: a line with a NUL byte is dropped with a message" 1 \
+	"a line with a NUL byte \(at byte 1\) is not text" sh -c \
+	"printf 'a\\000b\\n' | '$VKCHAT' chat --plain \
+	 -m '$TOP_SRCDIR/tests/data/pocket-pilot-f16.gguf' --no-save -n 2 2>&1"
 t_expect "tokenize: -f /dev/zero stops at the limit" 1 "longer than 64 MiB" \
 	timeout 60 "$VKCHAT" tokenize -m "$TOP_SRCDIR/tests/data/pocket-pilot-f16.gguf" \
 	-f /dev/zero
