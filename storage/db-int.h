@@ -45,17 +45,6 @@ int db_write(
 int db_exec(struct db *db, const char *sql, struct err *err);
 
 /*
- * Start a write transaction (BEGIN IMMEDIATE, so that two writers queue
- * on the busy timeout instead of failing on upgrade), commit it, or roll
- * it back (never fails: used on error paths).  They nest: inside another
- * transaction they take a savepoint, so every API function may be called
- * from inside another's transaction (import, fork).
- */
-int db_begin(struct db *db, struct err *err);
-int db_commit(struct db *db, struct err *err);
-void db_rollback(struct db *db);
-
-/*
  * Fill *err from SQLite result code RC (extended codes) for operation WHAT
  * and return the matching code: corruption is ERR_FORMAT, a full disk or
  * an unwritable file ERR_IO, anything else ERR_DB.

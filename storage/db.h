@@ -93,4 +93,17 @@ int db_check(struct db *db, struct err *err);
  */
 int db_name_check(const char *kind, const char *name, struct err *err);
 
+/*
+ * Start a write transaction (BEGIN IMMEDIATE, so that two writers queue
+ * on the busy timeout instead of failing on upgrade), commit it, or roll
+ * it back (never fails: used on error paths).  They nest: inside another
+ * transaction they take a savepoint, so every API function may be called
+ * from inside another's transaction (import, fork), and a caller may
+ * group several calls into one transaction (a conversation's first write
+ * of a turn: ui/conv.c).  A failed db_commit has rolled back already.
+ */
+int db_begin(struct db *db, struct err *err);
+int db_commit(struct db *db, struct err *err);
+void db_rollback(struct db *db);
+
 #endif

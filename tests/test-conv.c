@@ -203,6 +203,44 @@ TEST(conv_answer_limit_bounds_endless_answers)
 	params_release(&p);
 }
 
+/*
+ * A turn's first write is one transaction: a failure after the session
+ * was made leaves no session, prompt or answer row behind, and the
+ * conversation as it was; success stores all three.
+ */
+TEST(conv_start_turn_is_one_transaction)
+{
+	struct db *db = conv_test_db("conv-turn.db");
+	struct db_message *msgs = NULL;
+	struct conv c;
+	struct err err;
+	int64_t id = 0, latest = 0;
+	size_t n = 0;
+
+	conv_init(&c, db);
+	/* a parent that does not exist: the prompt fails after the session
+	 * was created inside the transaction */
+	CHECK(conv_start_turn(&c, 424242, "lost", 0, &id, &err) < 0);
+	CHECK(c.session == 0 && c.leaf == 0 && c.stream == NULL);
+	CHECK_INT(conv_latest(db, &latest, &err), ERR_NOTFOUND);
+
+	CHECK_INT(conv_start_turn(&c, -1, "kept", 7, &id, &err), 0);
+	CHECK(c.session > 0 && id > 0 && c.stream != NULL);
+	CHECK(c.seed == 7);
+	CHECK_INT(conv_finish_answer(
+		      &c, GEN_FINISH_STOP, NULL, NULL, NULL, NULL, &err),
+	    0);
+	CHECK_INT(db_messages_branch(db, c.session, 0, &msgs, &n, &err), 0);
+	CHECK_INT((int)n, 2);
+	if (n == 2) {
+		CHECK_STR(msgs[0].content, "kept");
+		CHECK(msgs[1].parent_id == id && msgs[1].seed == 7);
+	}
+	db_messages_free(msgs, n);
+	conv_release(&c);
+	db_close(db);
+}
+
 TEST(conv_latest_session)
 {
 	struct db *db = conv_test_db("conv-latest.db");

@@ -468,16 +468,19 @@ chatview_turns(const struct tui *t, struct chat_turn *turns)
 	return k;
 }
 
-/* Generate an answer to the conversation, which ends with prompt PARENT. */
+/*
+ * Generate an answer to the conversation, which ends with prompt PARENT;
+ * STORED: its partial row is stored already (conv_start_turn).
+ */
 static void
-chatview_generate(struct tui *t, int64_t parent)
+chatview_generate(struct tui *t, int64_t parent, int stored)
 {
 	struct worker_gen_request req;
 	struct chat_turn *turns;
 	struct err err;
 	size_t k;
 
-	if (conv_begin_answer(&t->conv, parent, 0, &err) < 0) {
+	if (!stored && conv_begin_answer(&t->conv, parent, 0, &err) < 0) {
 		tui_notice(t, 1, "cannot store the answer, not generating: %s",
 		    err.msg);
 		return;
@@ -511,18 +514,23 @@ chatview_generate(struct tui *t, int64_t parent)
 	free(turns);
 }
 
-int
-chatview_start_prompt(struct tui *t, const char *text, int64_t *out)
+/*
+ * chatview_start_prompt; with ANSWER the answer's row is stored with the
+ * prompt, in one transaction (conv_start_turn).
+ */
+static int
+chatview_prompt(struct tui *t, const char *text, int answer, int64_t *out)
 {
 	struct err err;
-	int64_t parent, id;
+	int64_t parent, id, had = t->conv.session;
 	size_t entry;
 
 	if (!chatview_can_generate(t)) {
 		prompt_set(t, text);
 		return -1;
 	}
-	if (chatview_ensure_session(t, &err) < 0) {
+	/* with the answer, the session is made in the turn's transaction */
+	if (!answer && chatview_ensure_session(t, &err) < 0) {
 		tui_notice(t, 1, "cannot create the session: %s", err.msg);
 		prompt_set(t, text);
 		return -1;
@@ -530,7 +538,8 @@ chatview_start_prompt(struct tui *t, const char *text, int64_t *out)
 	parent = t->conv.leaf;
 	if (t->editing && t->edit_at < t->n_msgs)
 		parent = t->edit_at > 0 ? t->msgs[t->edit_at - 1].id : 0;
-	if (conv_add_prompt(&t->conv, parent, text, &id, &err) < 0) {
+	if ((answer ? conv_start_turn(&t->conv, parent, text, 0, &id, &err)
+		    : conv_add_prompt(&t->conv, parent, text, &id, &err)) < 0) {
 		tui_notice(
 		    t, 1, "cannot store the prompt, not sent: %s", err.msg);
 		prompt_set(t, text);
@@ -541,11 +550,19 @@ chatview_start_prompt(struct tui *t, const char *text, int64_t *out)
 		chatview_msgs_truncate(t, t->edit_at);
 	}
 	t->editing = 0;
+	if (had == 0)
+		tui_save_last(t);
 	entry =
 	    transcript_add(t->tr, TRANSCRIPT_USER, "you", text, strlen(text));
 	chatview_msgs_push(t, DB_ROLE_USER, text, id, entry);
 	*out = id;
 	return 0;
+}
+
+int
+chatview_start_prompt(struct tui *t, const char *text, int64_t *out)
+{
+	return chatview_prompt(t, text, 0, out);
 }
 
 size_t
@@ -572,8 +589,8 @@ chatview_send(struct tui *t, const char *text)
 		compareview_send(t, text);
 		return;
 	}
-	if (chatview_start_prompt(t, text, &id) == 0)
-		chatview_generate(t, id);
+	if (chatview_prompt(t, text, 1, &id) == 0)
+		chatview_generate(t, id, 1);
 }
 
 static void
@@ -596,7 +613,7 @@ chatview_regen(struct tui *t)
 		chatview_msgs_truncate(t, n - 1);
 	}
 	t->conv.leaf = t->msgs[t->n_msgs - 1].id;
-	chatview_generate(t, t->conv.leaf);
+	chatview_generate(t, t->conv.leaf, 0);
 }
 
 /* The index of the last prompt in the conversation, or -1. */

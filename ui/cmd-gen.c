@@ -700,13 +700,14 @@ cmd_gen_save_begin(struct cmd_gen_save *s, const char *user,
 
 	conv_use_params(&s->conv, s->conv.preset, p, 0);
 	s->prev_prompt = s->prompt;
-	if (user != NULL) {
-		if ((rc = conv_add_prompt(&s->conv, -1, user, &id, err)) < 0)
-			return rc;
-		s->prompt = id;
-	}
 	s->warned = 0;
-	return conv_begin_answer(&s->conv, s->prompt, seed, err);
+	if (user == NULL)
+		return conv_begin_answer(&s->conv, s->prompt, seed, err);
+	/* prompt and answer row in one transaction */
+	if ((rc = conv_start_turn(&s->conv, -1, user, seed, &id, err)) < 0)
+		return rc;
+	s->prompt = id;
+	return 0;
 }
 
 void

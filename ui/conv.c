@@ -172,6 +172,31 @@ conv_begin_answer(
 }
 
 int
+conv_start_turn(struct conv *c, int64_t parent, const char *text, uint64_t seed,
+    int64_t *id, struct err *err)
+{
+	int64_t session = c->session, leaf = c->leaf, prev = c->prev_leaf;
+	int rc;
+
+	if ((rc = db_begin(c->db, err)) < 0)
+		return rc;
+	if ((rc = conv_add_prompt(c, parent, text, id, err)) < 0 ||
+	    (rc = conv_begin_answer(c, -1, seed, err)) < 0)
+		db_rollback(c->db);
+	else
+		rc = db_commit(c->db, err);
+	if (rc < 0) {
+		if (c->stream != NULL)
+			db_stream_free(c->stream);
+		c->stream = NULL;
+		c->session = session;
+		c->leaf = leaf;
+		c->prev_leaf = prev;
+	}
+	return rc;
+}
+
+int
 conv_append(struct conv *c, const char *text, size_t len, struct err *err)
 {
 	if (c->stream == NULL)

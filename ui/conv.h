@@ -87,6 +87,16 @@ int conv_add_prompt(struct conv *c, int64_t parent, const char *text,
     int64_t *id, struct err *err);
 
 /*
+ * A new turn in one transaction: the session when there is none, prompt
+ * TEXT as a child of PARENT (-1: the leaf) and the answer's partial row
+ * (conv_begin_answer with SEED), so a crash never leaves a session or a
+ * prompt without its answer row.  The prompt's id goes to *id (may be
+ * NULL).  On failure nothing is stored and the conversation is as it was.
+ */
+int conv_start_turn(struct conv *c, int64_t parent, const char *text,
+    uint64_t seed, int64_t *id, struct err *err);
+
+/*
  * Start the answer to PARENT (-1: the leaf, which is a prompt) with SEED
  * (0: conv_draw_seed), kept in conv.seed: store an empty partial row with
  * the settings in force, which becomes the leaf; its text is streamed
