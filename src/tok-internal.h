@@ -50,6 +50,7 @@ struct tokenizer {
 	uint32_t n_keys;
 	int32_t *alias_id; /* id of alias keys[n_vocab + i] */
 	char *alias_text;  /* the alias strings */
+	char *key_text;	   /* the token texts, copied out of the GGUF */
 	struct tok_slot *slots;
 	uint32_t slot_mask;
 

@@ -436,6 +436,27 @@ tokenizer_spm_bytes(struct tokenizer *tok, struct err *err)
 	return 0;
 }
 
+/*
+ * Copy the token texts out of the GGUF mapping: nothing of the mapping is
+ * read after load, so a model file truncated or rewritten while vkchat
+ * runs cannot fault a lookup (SIGBUS).
+ */
+static void
+tokenizer_own_keys(struct tokenizer *tok)
+{
+	size_t total = 0, off = 0, i;
+
+	for (i = 0; i < tok->n_vocab; i++)
+		total += (size_t)tok->keys[i].len;
+	tok->key_text = xmalloc(total + 1);
+	for (i = 0; i < tok->n_vocab; i++) {
+		memcpy(tok->key_text + off, tok->keys[i].ptr,
+		    (size_t)tok->keys[i].len);
+		tok->keys[i].ptr = tok->key_text + off;
+		off += (size_t)tok->keys[i].len;
+	}
+}
+
 int
 tokenizer_new(
     const struct tok_vocab *v, struct tokenizer **out, struct err *err)
@@ -485,6 +506,7 @@ tokenizer_new(
 		    tok->n_vocab * sizeof(*tok->scores));
 	tok->keys = xreallocarray(NULL, tok->n_vocab, sizeof(*tok->keys));
 	memcpy(tok->keys, v->tokens, tok->n_vocab * sizeof(*tok->keys));
+	tokenizer_own_keys(tok);
 	tok->n_keys = tok->n_vocab;
 	if (tok->model == TOK_MODEL_SPM)
 		tok->n_keys += tokenizer_add_aliases(tok, &arena);
@@ -525,6 +547,7 @@ tokenizer_free(struct tokenizer *tok)
 	if (tok->model == TOK_MODEL_BPE)
 		tok_bpe_release(tok);
 	free(tok->alias_text);
+	free(tok->key_text);
 	free(tok->trie);
 	free(tok->slots);
 	free(tok->alias_id);

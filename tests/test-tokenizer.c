@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <utf8proc.h>
 
 #include "gguf-write.h"
@@ -1160,4 +1161,50 @@ TEST(tok_load_no_byte_token)
 	CHECK_CONTAINS(err.msg, "byte 0x41");
 	CHECK(tok == NULL);
 	test_tok_vocab_free(tv);
+}
+
+/*
+ * Nothing of the GGUF mapping is read after load: with the file cut to
+ * nothing under the mapping (a model rewritten while vkchat runs), the
+ * tokenizer still encodes and decodes.  Before, a lookup read the token
+ * texts from the mapping and died of SIGBUS.
+ */
+TEST(tokenizer_survives_a_truncated_file)
+{
+	const char *path = test_srcdir_path("tests/data/pocket-pilot-f16.gguf");
+	const char *copy = test_tmpfile("truncated.gguf");
+	struct tokenizer_ids ids;
+	struct tokenizer *tok = NULL;
+	struct gguf *g = NULL;
+	struct sbuf text;
+	struct err err;
+	char *data = NULL;
+	size_t len = 0;
+
+	if (path == NULL)
+		test_skip("tests/data/pocket-pilot-f16.gguf not found");
+	CHECK_INT(util_read_file(path, 0, &data, &len, &err), 0);
+	CHECK_INT(util_write_file(copy, data, len, 0600, &err), 0);
+	free(data);
+	if (gguf_open(copy, &g, &err) < 0 ||
+	    tokenizer_load(g, &tok, &err) < 0) {
+		CHECK_MSG(0, "load: %s", err.msg);
+		gguf_close(g);
+		return;
+	}
+	CHECK(truncate(copy, 0) == 0);
+	tokenizer_ids_init(&ids);
+	sbuf_init(&text);
+	CHECK_INT(tokenizer_encode(
+		      tok, "What does the word house mean?", 30, 0, &ids, &err),
+	    0);
+	CHECK(ids.n > 3);
+	CHECK_INT(tokenizer_decode(tok, ids.ids, ids.n, TOK_DECODE_STRIP_PREFIX,
+		      &text, &err),
+	    0);
+	CHECK_STR(text.buf, "What does the word house mean?");
+	sbuf_release(&text);
+	tokenizer_ids_release(&ids);
+	tokenizer_free(tok);
+	gguf_close(g);
 }

@@ -155,6 +155,13 @@ chatview_engine_start(struct tui *t)
 	 * run their handler nor interrupt a wait on the engine's thread.
 	 */
 	sigfillset(&all);
+	/* but a fault on that thread runs the handler that gives the
+	 * terminal back (a blocked fault would kill without it) */
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGABRT);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	rc = worker_new(&t->worker, &err);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

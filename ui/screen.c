@@ -19,10 +19,12 @@
 #include "screen.h"
 
 #include <curses.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "browser.h"
@@ -89,9 +91,30 @@ screen_colours(struct tui *t)
 	}
 }
 
+/* The terminal as it was before curses, for screen_emergency(). */
+static struct termios screen_saved;
+static volatile sig_atomic_t screen_saved_ok;
+
+void
+screen_emergency(void)
+{
+	static const char reset[] = SCREEN_MODES_OFF "\033[?1049l\033[?25h"
+						     "\033[0m\r\n";
+
+	if (!screen_saved_ok)
+		return;
+	/* async-signal-safe only: no curses here */
+	tcsetattr(STDIN_FILENO, TCSANOW, &screen_saved);
+	if (write(STDOUT_FILENO, reset, sizeof(reset) - 1) < 0) {
+		/* nothing more to do on the way out */
+	}
+}
+
 void
 screen_init(struct tui *t)
 {
+	if (tcgetattr(STDIN_FILENO, &screen_saved) == 0)
+		screen_saved_ok = 1;
 	initscr();
 	cbreak();
 	/* Ctrl-C is a key here: keep what was typed after it (NOFLSH). */

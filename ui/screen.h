@@ -34,6 +34,12 @@ enum screen_colour {
 
 /* Start curses on the terminal (stdin/stdout must be terminals). */
 void screen_init(struct tui *t);
+/*
+ * From a fatal signal's handler: put the terminal back as it was before
+ * screen_init (its settings, the main screen, the cursor, no mouse or
+ * paste modes) using only async-signal-safe calls.
+ */
+void screen_emergency(void);
 /* Give the terminal back as it was. */
 void screen_end(struct tui *t);
 /* Leave curses for a while (suspend, a child program) / come back. */

@@ -67,6 +67,18 @@ tui_on_signal(int sig)
 	errno = saved;
 }
 
+/* The signals that end the program at once: the terminal comes back
+ * first, then the signal does what it would have done. */
+static const int tui_fatal[] = { SIGBUS, SIGSEGV, SIGFPE, SIGILL, SIGABRT };
+
+static void
+tui_on_fatal(int sig)
+{
+	screen_emergency();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static void
 tui_handle(int sig, void (*fn)(int))
 {
@@ -89,6 +101,8 @@ tui_signals_init(struct tui *t, struct err *err)
 	tui_sig_write = t->sig_fd[1];
 	for (i = 0; i < ARRAY_LEN(tui_signals); i++)
 		tui_handle(tui_signals[i], tui_on_signal);
+	for (i = 0; i < ARRAY_LEN(tui_fatal); i++)
+		tui_handle(tui_fatal[i], tui_on_fatal);
 	return 0;
 }
 
@@ -99,6 +113,8 @@ tui_signals_end(struct tui *t)
 
 	for (i = 0; i < ARRAY_LEN(tui_signals); i++)
 		tui_handle(tui_signals[i], SIG_DFL);
+	for (i = 0; i < ARRAY_LEN(tui_fatal); i++)
+		tui_handle(tui_fatal[i], SIG_DFL);
 	tui_sig_write = -1;
 	close(t->sig_fd[0]);
 	close(t->sig_fd[1]);

@@ -16,6 +16,8 @@
 # - A full context drops the oldest turns with a notice; with
 #   --no-ctx-shift the turn fails and leaves the prompt.
 # - Alt-Left and Alt-Right step through the sibling answers.
+# - A fatal signal (SIGBUS, as from a model file cut under the mapping)
+#   gives the terminal back before the program dies.
 . "$TOP_SRCDIR/tests/lib.sh"
 . "$TOP_SRCDIR/tests/tmux.sh"
 tmux_setup "tui history" history
@@ -123,6 +125,21 @@ else
 		"man got: $(cat "$T_TMP/man.args" 2> /dev/null)"
 fi
 quit MAN
+
+# A fatal signal restores the terminal first: its settings as before, the
+# main screen back (the shell's output shows), status 128 + SIGBUS.
+shell "clear; stty -g > '$T_TMP/tty.before'; '$V' -m '$MODEL' --db '$T_TMP/bus.db'"
+check "fatal signal: the chat screen is up" "^> *$"
+pkill -BUS -f -- "--db $T_TMP/bus.db"
+wait_for '^\$ *$' 100
+shell "echo BUS=\$?; stty -g | cmp -s - '$T_TMP/tty.before' && echo TTY-BUS"
+check "fatal signal: vkchat dies of it (status 135)" "BUS=135"
+check "fatal signal: the terminal settings are restored" "TTY-BUS"
+if [ "$(tm display -p -t tui '#{alternate_on}')" = 0 ]; then
+	t_ok "fatal signal: the main screen is back"
+else
+	t_fail "fatal signal: the main screen is back" "still in the alternate screen"
+fi
 
 # A session had in llama2 format with a system prompt, reopened: its
 # format and system prompt stay; /new goes back to the model's format.
