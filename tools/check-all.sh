@@ -4,9 +4,12 @@
 #   2. configure and build in build/ with warnings as errors
 #   3. build the unit tests again with AddressSanitizer + UBSan (build-asan/)
 #   4. make distcheck
-#   5. make check, which also runs the sanitizer build's unit tests and
+#   5. the README's first command's own flow: a build inside a copy of the
+#      source tree (build-intree/), and make check there on what an
+#      in-tree build can break (the house-rule and usage scripts)
+#   6. make check, which also runs the sanitizer build's unit tests and
 #      ends with the one line "N passed, N failed, N skipped"
-# Options: --quick skips steps 3 and 4.
+# Options: --quick skips steps 3 to 5.
 set -eu
 cd "$(dirname "$0")/.."
 quick=no
@@ -32,6 +35,20 @@ if [ "$quick" = no ]; then
 		exit 1
 	fi
 	echo "distcheck: ok"
+	echo "in-tree build: running (log in build/intree.log)"
+	rm -rf build-intree
+	mkdir build-intree
+	git ls-files -z | xargs -0 cp --parents -t build-intree
+	if ! (cd build-intree && autoreconf -fi && ./configure --enable-werror &&
+		make -j"$jobs" && make check TEST_FILTER=params_ \
+		check_script_list="tests/cli/style.sh tests/cli/usage.sh") \
+		> build/intree.log 2>&1; then
+		tail -n 40 build/intree.log
+		echo "in-tree build failed"
+		exit 1
+	fi
+	rm -rf build-intree
+	echo "in-tree build: ok"
 fi
 cd build
 ASAN_UNIT="$asan_unit" make -s check
