@@ -113,7 +113,11 @@ json_quote(struct sbuf *sb, const char *s, size_t len)
 				i++;
 				continue;
 			}
-			sbuf_add(sb, s + i, (size_t)n);
+			/* never raw: a terminal may act on them */
+			if (utf8_hidden(cp))
+				sbuf_addf(sb, "\\u%04x", (unsigned)cp);
+			else
+				sbuf_add(sb, s + i, (size_t)n);
 			i += (size_t)n;
 			continue;
 		}

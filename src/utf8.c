@@ -5,6 +5,14 @@
 #include "utf8.h"
 
 int
+utf8_hidden(uint32_t cp)
+{
+	return (cp >= 0x80 && cp < 0xa0) || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029 ||
+	    cp == 0x200e || cp == 0x200f || cp == 0x61c;
+}
+
+int
 utf8_decode(const char *s, size_t len, uint32_t *cp)
 {
 	const unsigned char *u = (const unsigned char *)s;

@@ -15,6 +15,16 @@
  */
 int utf8_decode(const char *s, size_t len, uint32_t *cp);
 
+/*
+ * Whether a non-ASCII code point must never reach a terminal as it is:
+ * C1 controls (U+0080-U+009F, which terminals may act on), the bidi
+ * embeddings, overrides, isolates and marks that reorder what is shown
+ * (the "Trojan Source" characters: U+202A-U+202E, U+2066-U+2069,
+ * U+200E, U+200F, U+061C), and the line and paragraph separators
+ * (U+2028, U+2029).  Every text filter for a terminal, and JSON, use it.
+ */
+int utf8_hidden(uint32_t cp);
+
 /* Encode CP into OUT (4 bytes of room); returns the byte count (1-4). */
 int utf8_encode(uint32_t cp, char *out);
 

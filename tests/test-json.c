@@ -47,6 +47,23 @@ TEST(json_writer_bad_utf8_escaped)
 	sbuf_release(&sb);
 }
 
+/* C1 controls and the bidi controls are escaped even though JSON would
+ * allow them raw: JSON output often lands on a terminal. */
+TEST(json_writer_escapes_hidden_controls)
+{
+	struct sbuf sb;
+
+	sbuf_init(&sb);
+	json_quote(&sb,
+	    "a\xc2\x85"
+	    "b\xe2\x80\xae"
+	    "c\xe2\x81\xa6"
+	    "d\xc3\xa9",
+	    14);
+	CHECK_STR(sb.buf, "\"a\\u0085b\\u202ec\\u2066d\xc3\xa9\"");
+	sbuf_release(&sb);
+}
+
 TEST(json_writer_pretty)
 {
 	struct sbuf sb;

@@ -573,7 +573,7 @@ cmd_gen_out_write(struct cmd_gen_out *o, const char *text, size_t len)
 	while (i < len) {
 		n = utf8_decode(text + i, len - i, &cp);
 		if (n <= 0 || (cp < 0x20 && cp != '\n' && cp != '\t') ||
-		    (cp >= 0x7f && cp < 0xa0))
+		    cp == 0x7f || utf8_hidden(cp))
 			sbuf_adds(&o->buf, "\xef\xbf\xbd");
 		else
 			sbuf_add(&o->buf, text + i, (size_t)n);

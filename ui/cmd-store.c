@@ -249,9 +249,14 @@ cmd_store_safe(struct sbuf *out, const char *s, int multiline)
 			continue;
 		}
 		n = utf8_decode(s + i, len - i, &cp);
-		/* Keep printable characters; escape C1 controls too. */
-		if (n > 1 && cp >= 0xa0) {
+		/* Keep printable characters; escape C1 and bidi controls. */
+		if (n > 1 && !utf8_hidden(cp)) {
 			sbuf_add(out, s + i, (size_t)n);
+			i += (size_t)n;
+			continue;
+		}
+		if (n > 1) {
+			sbuf_addf(out, "\\u%04x", (unsigned)cp);
 			i += (size_t)n;
 			continue;
 		}
@@ -433,15 +438,25 @@ int
 cmd_store_output(const char *file, const char *data, size_t len)
 {
 	struct err e;
+	struct sbuf safe;
+	int rc = 0;
 
 	if (file == NULL || strcmp(file, "-") == 0) {
+		/* a terminal gets the filtered text, a pipe the bytes */
+		sbuf_init(&safe);
+		if (isatty(STDOUT_FILENO) && memchr(data, '\0', len) == NULL) {
+			cmd_store_safe(&safe, data, 1);
+			data = safe.buf;
+			len = safe.len;
+		}
 		if (fwrite(data, 1, len, stdout) != len ||
 		    fflush(stdout) != 0) {
 			cmd_error(
 			    "cannot write the output: %s", strerror(errno));
-			return -1;
+			rc = -1;
 		}
-		return 0;
+		sbuf_release(&safe);
+		return rc;
 	}
 	if (util_write_file(file, data, len, 0600, &e) != 0) {
 		cmd_store_fail(&e);

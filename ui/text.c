@@ -107,15 +107,6 @@ text_san_newline(struct text_san *st, struct sbuf *out)
 	st->col = 0;
 }
 
-/* Whether CP must never reach the terminal as it is. */
-static int
-text_san_hidden(uint32_t cp)
-{
-	return (cp >= 0x80 && cp < 0xa0) || (cp >= 0x202a && cp <= 0x202e) ||
-	    (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029 ||
-	    cp == 0x200e || cp == 0x200f || cp == 0x61c;
-}
-
 /* One decoded code point (CR handling is the caller's). */
 static void
 text_san_cp(struct text_san *st, struct sbuf *out, uint32_t cp)
@@ -133,7 +124,7 @@ text_san_cp(struct text_san *st, struct sbuf *out, uint32_t cp)
 		text_san_put(st, out, 0x2400 + cp);
 	} else if (cp == 0x7f) {
 		text_san_put(st, out, 0x2421);
-	} else if (text_san_hidden(cp)) {
+	} else if (utf8_hidden(cp)) {
 		n = snprintf(buf, sizeof(buf), "<U+%04X>", (unsigned)cp);
 		sbuf_add(out, buf, (size_t)n);
 		st->col += n;

@@ -275,6 +275,23 @@ else
 	t_skip "another program's database is refused" "sqlite3 not installed"
 	t_skip "integrity after all of the above" "sqlite3 not installed"
 fi
+# Bidi overrides and C1 controls never reach the output raw: escaped by
+# show and in JSON; an export to a pipe or file is the bytes as stored.
+printf '{"format": "vkchat-session", "version": 1, "session": {"title": "bidi"},
+ "messages": [{"id": 1, "role": "user", "content": "x\342\200\256y\302\205z"}]}' \
+	> "$T_TMP/bidi.json"
+bid=$("$V" sessions import "$T_TMP/bidi.json" --json 2> /dev/null |
+	sed -n 's/.*"id": *\([0-9]*\).*/\1/p')
+t_expect "sessions show escapes bidi and C1 controls" 0 'x\\u202ey\\u0085z' \
+	"$V" sessions show "$bid"
+t_expect "sessions export --format json escapes them" 0 'x\\u202ey\\u0085z' \
+	"$V" sessions export "$bid" --format json
+if "$V" sessions export "$bid" --format md 2> /dev/null |
+	grep -q "$(printf 'x\342\200\256y')"; then
+	t_ok "sessions export to a pipe keeps the bytes"
+else
+	t_fail "sessions export to a pipe keeps the bytes" "bytes changed"
+fi
 # A FIFO as the database is refused at once, not waited on.
 mkfifo "$T_TMP/fifo.db"
 t_expect "a FIFO as the database is refused without blocking" 1 \

@@ -126,6 +126,16 @@ else
 fi
 quit MAN
 
+# A terminal gets model text filtered: an export to it shows a bidi
+# override escaped, not acting on the line.
+printf '{"format": "vkchat-session", "version": 1, "session": {"title": "bidi"},
+ "messages": [{"id": 1, "role": "user", "content": "x\342\200\256y"}]}' \
+	> "$T_TMP/bidi.json"
+bid=$("$V" sessions import --db "$T_DB" "$T_TMP/bidi.json" --json 2> /dev/null |
+	sed -n 's/.*"id": *\([0-9]*\).*/\1/p')
+shell "clear; '$V' sessions export --db '$T_DB' '$bid' --format md"
+check "export to a terminal escapes a bidi override" 'x\\u202ey'
+
 # A fatal signal restores the terminal first: its settings as before, the
 # main screen back (the shell's output shows), status 128 + SIGBUS.
 shell "clear; stty -g > '$T_TMP/tty.before'; '$V' -m '$MODEL' --db '$T_TMP/bus.db'"
