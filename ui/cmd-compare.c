@@ -299,8 +299,11 @@ cmd_compare_tokens(struct cmd_compare *r, struct tokenizer_ids *ids)
 			if (r->cols[c].p.max_tokens < 0 ||
 			    r->cols[c].p.max_tokens > max)
 				max = r->cols[c].p.max_tokens;
-		return cmd_gen_render(l, r->cols[0].p.system_prompt, r->text,
-		    max, r->opt.verbose, ids);
+		struct gen_params q = r->cols[0].p; /* shallow: max only */
+
+		q.max_tokens = max;
+		return cmd_gen_render(l, r->cols[0].p.system_prompt, NULL, 0,
+		    r->text, &q, r->opt.verbose, ids);
 	}
 	if (tokenizer_encode(l->tok, r->text, r->len,
 		tokenizer_add_bos(l->tok) && tokenizer_bos(l->tok) >= 0

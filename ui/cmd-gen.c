@@ -55,6 +55,7 @@ enum cmd_gen_kind {
 #define CMD_GEN_C (1u << CMD_GEN_COMPARE)
 #define CMD_GEN_H (1u << CMD_GEN_CHAT)
 #define CMD_GEN_RC (CMD_GEN_R | CMD_GEN_C)
+#define CMD_GEN_RH (CMD_GEN_R | CMD_GEN_H)
 #define CMD_GEN_ALL (CMD_GEN_R | CMD_GEN_C | CMD_GEN_H)
 #define CMD_GEN_AT(f) offsetof(struct cmd_gen_args, f)
 
@@ -91,8 +92,8 @@ static const struct cmd_gen_option cmd_gen_options[] = {
 	{ "json", CMD_GEN_FLAG, CMD_GEN_C, 0, CMD_GEN_AT(json), 1, 0 },
 	{ "save", CMD_GEN_FLAG, CMD_GEN_RC, 0, CMD_GEN_AT(save), 1, 0 },
 	{ "no-save", CMD_GEN_FLAG, CMD_GEN_H, 0, CMD_GEN_AT(no_save), 1, 0 },
-	{ "session", CMD_GEN_SESSION, CMD_GEN_H, 0, 0, 0, 0 },
-	{ "continue", CMD_GEN_FLAG, CMD_GEN_H, 'c', CMD_GEN_AT(cont), 1, 0 },
+	{ "session", CMD_GEN_SESSION, CMD_GEN_RH, 0, 0, 0, 1 },
+	{ "continue", CMD_GEN_FLAG, CMD_GEN_RH, 'c', CMD_GEN_AT(cont), 1, 1 },
 	{ "ctx", CMD_GEN_CTX, CMD_GEN_ALL, 0, 0, 0, 0 },
 	{ "ctx-shift", CMD_GEN_PFLAG, CMD_GEN_H, 0, 0, 1, 0 },
 	{ "no-ctx-shift", CMD_GEN_PFLAG, CMD_GEN_H, 0, 0, 0, 0 },
@@ -294,16 +295,29 @@ cmd_gen_take(struct cmd_gen_args *a, enum cmd_gen_cmd cmd,
 }
 
 int
-cmd_gen_render(struct llm *l, const char *system, const char *text,
-    int32_t max_tokens, int verbose, struct tokenizer_ids *ids)
+cmd_gen_render(struct llm *l, const char *system,
+    const struct chat_turn *history, size_t n_history, const char *text,
+    const struct gen_params *p, int verbose, struct tokenizer_ids *ids)
 {
-	struct chat_turn turn = { CHAT_USER, text };
-	size_t missing = 0;
+	struct chat_turn *turns = xcalloc(n_history + 1, sizeof(*turns));
+	size_t missing = 0, dropped = 0;
 	struct err err;
+	int rc;
 
-	if (llm_render(l, system, &turn, 1, llm_reserve(l, max_tokens), 0, ids,
-		NULL, &missing, &err) < 0)
+	if (n_history > 0)
+		memcpy(turns, history, n_history * sizeof(*turns));
+	turns[n_history].role = CHAT_USER;
+	turns[n_history].text = text;
+	rc = llm_render(l, system, turns, n_history + 1,
+	    llm_reserve(l, p->max_tokens), p->ctx_shift != 0, ids, &dropped,
+	    &missing, &err);
+	free(turns);
+	if (rc < 0)
 		return cmd_fail(&err);
+	if (dropped > 0)
+		cmd_error("the first %zu turns no longer fit the context: left "
+			  "out of the prompt (the session keeps them)",
+		    dropped);
 	if (verbose)
 		fprintf(stderr, "vkchat: chat format: %s (%s)\n",
 		    chat_format_name(l->fmt), l->fmt_why);
@@ -418,6 +432,9 @@ cmd_gen_check(struct cmd_gen_args *a, const char *name, int argc, char **argv)
 		    name, a->cont ? "--continue" : "--session");
 		return EXIT_USAGE;
 	}
+	/* run continues a session only to save the exchange in it */
+	if (a->session != 0 || a->cont)
+		a->save = 1;
 	if (a->session != 0 && a->cont) {
 		cmd_error(
 		    "%s: --session and --continue exclude each other", name);

@@ -113,14 +113,16 @@ int cmd_gen_args_prompt(
     const struct cmd_gen_args *a, const char *prefix, char **text, size_t *len);
 
 /*
- * The one user turn TEXT (with system prompt SYSTEM, room kept for
- * MAX_TOKENS of answer, -1: unlimited) rendered with L's chat format into
- * IDS; with VERBOSE the format and why it was chosen on stderr, and a
- * warning when the vocabulary lacks some of its special tokens.  Returns
- * 0 or the exit status.
+ * The turns HISTORY[0..n_history) then the user turn TEXT (with system
+ * prompt SYSTEM, room kept for P's max_tokens of answer, -1: unlimited;
+ * the oldest turns left out with a notice when P's ctx_shift says so)
+ * rendered with L's chat format into IDS; with VERBOSE the format and why
+ * it was chosen on stderr, and a warning when the vocabulary lacks some
+ * of its special tokens.  Returns 0 or the exit status.
  */
-int cmd_gen_render(struct llm *l, const char *system, const char *text,
-    int32_t max_tokens, int verbose, struct tokenizer_ids *ids);
+int cmd_gen_render(struct llm *l, const char *system,
+    const struct chat_turn *history, size_t n_history, const char *text,
+    const struct gen_params *p, int verbose, struct tokenizer_ids *ids);
 
 /* Apply O's settings to *p in order (not the preset); errors name them. */
 int cmd_gen_apply(

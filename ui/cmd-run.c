@@ -60,6 +60,11 @@ static const char cmd_run_usage[] =
     "      --special          special-token text in the prompt becomes "
     "the token\n"
     "                         (raw)\n"
+    "      --session ID       add this exchange to saved session ID: its "
+    "turns go\n"
+    "                         first (implies --chat and --save)\n"
+    "  -c, --continue         the same with the most recently used "
+    "session\n"
     "  -v, --verbose          timing and settings on stderr\n";
 
 struct cmd_run {
@@ -70,6 +75,8 @@ struct cmd_run {
 	struct cmd_gen_save save_db;
 	char *text;
 	size_t len;
+	struct chat_turn *history; /* --session, -c: the session's turns */
+	size_t n_history;
 };
 
 static atomic_int cmd_run_cancel;
@@ -102,8 +109,8 @@ cmd_run_tokens(struct cmd_run *r, struct tokenizer_ids *ids)
 	struct err err;
 
 	if (r->opt.chat)
-		return cmd_gen_render(l, r->p.system_prompt, r->text,
-		    r->p.max_tokens, r->opt.verbose, ids);
+		return cmd_gen_render(l, r->p.system_prompt, r->history,
+		    r->n_history, r->text, &r->p, r->opt.verbose, ids);
 	if (r->opt.bos < 0)
 		r->opt.bos = tokenizer_add_bos(l->tok);
 	if (r->opt.bos && tokenizer_bos(l->tok) >= 0)
@@ -194,6 +201,7 @@ cmd_run(int argc, char **argv)
 	struct llm_opts o;
 	struct tokenizer_ids ids;
 	char b[32];
+	size_t i;
 	int status;
 
 	memset(&r, 0, sizeof r);
@@ -227,13 +235,20 @@ cmd_run(int argc, char **argv)
 		    r.l->m->path, r.l->t_load,
 		    util_bytes(r.l->m->weight_bytes, b, sizeof b),
 		    r.l->dev->info.name, engine_config(r.l->e)->n_ctx);
-	if ((status = cmd_run_tokens(&r, &ids)) != 0)
-		goto out;
 	if (r.opt.save &&
 	    (status = cmd_gen_save_open(&r.save_db, r.opt.gen.db, r.opt.model,
 		 r.l->file_size, r.l->identity,
 		 r.opt.chat ? chat_format_name(r.l->fmt) : NULL,
 		 r.opt.gen.preset)) != 0)
+		goto out;
+	/* --session, -c: the session's turns come first, its settings
+	 * with the command line's on top */
+	if ((r.opt.session != 0 || r.opt.cont) &&
+	    ((status = cmd_gen_save_continue(&r.save_db, r.opt.session,
+		  r.opt.cont, &r.p, &r.history, &r.n_history)) != 0 ||
+		(status = cmd_gen_apply(&r.opt.gen, &r.p, NULL)) != 0))
+		goto out;
+	if ((status = cmd_run_tokens(&r, &ids)) != 0)
 		goto out;
 	status = cmd_run_generate(&r, &ids);
 out:
@@ -244,6 +259,9 @@ out:
 	tokenizer_ids_release(&ids);
 	params_release(&r.p);
 	cmd_gen_args_release(&r.opt);
+	for (i = 0; i < r.n_history; i++)
+		free((char *)r.history[i].text);
+	free(r.history);
 	free(r.text);
 	return status;
 }

@@ -212,6 +212,14 @@ t_expect "chat --session: the exchanges are added to the session" 0 "^3$" \
 t_expect "chat -c: each answer draws its own seed" 0 "^3$" \
 	sh -c "'$VKCHAT' sessions show --db '$D' 1 | \
 	 sed -n 's/^\[.*seed \([0-9]*\).*/\1/p' | sort -u | wc -l"
+# run adds one exchange to a session the same way
+t_expect "run -c: the session's turns are in the prompt" 0 \
+	"prompt: (2[0-9]|[3-9][0-9]) tokens" sh -c \
+	"'$VKCHAT' run -m '$model' --db '$D' -n 4 -c -p 'Then' -v 2>&1 >/dev/null"
+t_expect "run --session: the exchange is added" 0 "^5$" sh -c \
+	"'$VKCHAT' run -m '$model' --db '$D' -n 4 --session 1 -p 'More' \
+	 >/dev/null 2>&1; '$VKCHAT' sessions show --db '$D' 1 | \
+	 grep -c '^--- user'"
 t_expect "chat --session: an unknown id" 1 "session 99" \
 	"$VKCHAT" chat -m "$model" --db "$D" --session 99 < /dev/null
 t_expect "chat --session: not with --no-save" 1 "not with --no-save" \

@@ -178,6 +178,8 @@ def main():
     ap.add_argument("--resume", action="store_true",
                     help="continue from WORK/checkpoint.pt")
     ap.add_argument("--shape", help="model shape (config.SHAPES)")
+    ap.add_argument("--precision", choices=["fp32", "bf16"],
+                    help="CPU matrix products (default: the config's)")
     ap.add_argument("--png", required=True, help="loss-curve image")
     ap.add_argument("--report", required=True, help="markdown report")
     args = ap.parse_args()
@@ -189,6 +191,8 @@ def main():
         cfg["steps"] = args.steps
     if args.batch:
         cfg["batch"] = args.batch
+    if args.precision:
+        cfg["precision"] = args.precision
     for kv in args.set:
         key, _, value = kv.partition("=")
         if key not in cfg or isinstance(cfg[key], (str, bool)):
