@@ -252,7 +252,8 @@ util_write_file(const char *path, const void *data, size_t len, unsigned mode,
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, (mode_t)mode);
 	if (fd < 0) {
-		rc = err_set(err, ERR_IO, "cannot create '%s': %s", tmp,
+		/* named by the file asked for, not its temporary name */
+		rc = err_set(err, ERR_IO, "cannot write '%s': %s", path,
 		    strerror(errno));
 		goto out;
 	}
@@ -262,7 +263,7 @@ util_write_file(const char *path, const void *data, size_t len, unsigned mode,
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0) {
-			rc = err_set(err, ERR_IO, "cannot write '%s': %s", tmp,
+			rc = err_set(err, ERR_IO, "cannot write '%s': %s", path,
 			    strerror(errno));
 			close(fd);
 			unlink(tmp);
@@ -272,14 +273,14 @@ util_write_file(const char *path, const void *data, size_t len, unsigned mode,
 		len -= (size_t)w;
 	}
 	if (fsync(fd) != 0 || close(fd) != 0) {
-		rc = err_set(
-		    err, ERR_IO, "cannot write '%s': %s", tmp, strerror(errno));
+		rc = err_set(err, ERR_IO, "cannot write '%s': %s", path,
+		    strerror(errno));
 		unlink(tmp);
 		goto out;
 	}
 	if (rename(tmp, path) != 0) {
-		rc = err_set(err, ERR_IO, "cannot rename '%s' to '%s': %s", tmp,
-		    path, strerror(errno));
+		rc = err_set(err, ERR_IO, "cannot write '%s': %s", path,
+		    strerror(errno));
 		unlink(tmp);
 	}
 out:

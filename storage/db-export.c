@@ -816,6 +816,18 @@ db_export_import(struct db *db, const char *text, size_t len,
 	int rc;
 
 	db_sessions_init(&s);
+	/* a byte-order mark, as some editors write, is not an error */
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+		text += 3;
+		len -= 3;
+	}
+	i = strspn(text, " \t\r\n");
+	if (i >= len || text[i] != '{')
+		return err_set(err, ERR_FORMAT,
+		    "'%s' is not a vkchat session export: expected JSON as "
+		    "'vkchat sessions export --format json' writes (an object "
+		    "starting with '{'), found %s",
+		    source, i >= len ? "nothing" : "other text (Markdown?)");
 	if ((rc = json_parse(text, len, &doc, err)) != 0) {
 		err_prefix(err, "'%s'", source);
 		return rc;

@@ -536,12 +536,21 @@ browser_key(struct tui *t, const struct keys_event *ev)
 		return;
 	}
 	if (b->searching) {
-		if (ev->code == KEYS_ESC || ev->code == KEYS_TAB) {
+		if (ev->code == KEYS_ALT && ev->cp >= 0x20) {
+			/*
+			 * Esc and the next key typed quickly arrive as one
+			 * Alt-key: leave the search and take the key, so it
+			 * is not lost.
+			 */
 			b->searching = 0;
-		} else if (field_key(&b->search, ev)) {
-			browser_load(t);
+			c = ev->cp;
+		} else {
+			if (ev->code == KEYS_ESC || ev->code == KEYS_TAB)
+				b->searching = 0;
+			else if (field_key(&b->search, ev))
+				browser_load(t);
+			return;
 		}
-		return;
 	}
 	if (ev->code == KEYS_ESC || c == 'q' ||
 	    (ev->code == KEYS_CTRL && ev->cp == 'o')) {

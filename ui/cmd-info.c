@@ -776,8 +776,9 @@ cmd_info(int argc, char **argv)
 	rc = gguf_open(argv[optind], &g, &err);
 	if (rc < 0) {
 		cmd_fail(&err);
-		/* A file we do not read is a model-file problem too. */
-		return rc == ERR_UNSUPPORTED ? EXIT_MODEL : cmd_status(rc);
+		/* any file that does not open as a model is a model-file
+		 * problem: status 2, as in run and chat */
+		return EXIT_MODEL;
 	}
 	cmd_info_gather(g, &in);
 	if (json) {

@@ -407,6 +407,15 @@ cmd_presets_import(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	source = strcmp(pos[0], "-") == 0 ? "standard input" : pos[0];
+	/* an empty file (or /dev/null) is no preset at all */
+	if (text[strspn(text, " \t\r\n")] == '\0') {
+		cmd_error("presets import: '%s' is empty: no settings to "
+			  "import (vkchat-presets(5) has the format)",
+		    source);
+		free(text);
+		free(pos);
+		return EXIT_USAGE;
+	}
 	name = npos == 2 ? xstrdup(pos[1]) : cmd_presets_name_of(pos[0]);
 	desc = desc_opt != NULL ? xstrdup(desc_opt) : cmd_presets_desc_of(text);
 	free(pos);

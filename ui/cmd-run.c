@@ -219,6 +219,13 @@ cmd_run(int argc, char **argv)
 		goto out;
 	if ((status = cmd_gen_args_prompt(&r.opt, "", &r.text, &r.len)) != 0)
 		goto out;
+	/* --system implies --chat; a system prompt from --set or a preset
+	 * does not, and a raw completion has no place for one */
+	if (!r.opt.chat && r.opt.session == 0 && !r.opt.cont &&
+	    r.p.system_prompt != NULL)
+		cmd_error("warning: a raw completion has no system prompt: "
+			  "'%.40s' is not used (add --chat)",
+		    r.p.system_prompt);
 	llm_opts_init(&o);
 	o.path = r.opt.model;
 	o.device = r.opt.device;

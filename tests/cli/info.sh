@@ -1,6 +1,6 @@
 # vkchat info: the values it prints for the shared models and vocab-only
 # tokenizer files, its JSON, and its errors (bad file: status 2 with the
-# offset; missing file: status 1).
+# offset; missing file: status 2 too, as in run).
 . "$TOP_SRCDIR/tests/lib.sh"
 
 # json_check NAME FILE PYTHON-EXPR: ok when "vkchat info --json FILE" parses
@@ -98,7 +98,7 @@ for spec in "llama3 128256 gpt2 llama-bpe True" "qwen3 151669 gpt2 qwen2 False" 
 done
 [ "$found" = 1 ] || t_skip "tokenizer files" "shared tokenizers/*.gguf not found"
 
-t_expect "missing file: status 1" 1 "cannot open '$T_TMP/none.gguf': No such file" \
+t_expect "missing file: status 2, as in run" 2 "cannot open '$T_TMP/none.gguf': No such file" \
 	"$VKCHAT" info "$T_TMP/none.gguf"
 printf 'not a model at all' > "$T_TMP/text.gguf"
 t_expect "not a GGUF file: status 2" 2 "offset 0: not a GGUF file" \
@@ -131,7 +131,7 @@ t_expect "--devices takes no file" 1 "no model file" "$VKCHAT" info --devices x.
 # A FIFO as the model is refused at once, not waited on (timeout: a hang
 # is status 124).
 mkfifo "$T_TMP/fifo.gguf"
-t_expect "a FIFO as the model is refused without blocking" 1 \
+t_expect "a FIFO as the model is refused without blocking" 2 \
 	"'.*fifo\.gguf': not a regular file" \
 	timeout 20 "$VKCHAT" info "$T_TMP/fifo.gguf"
 t_expect "run: a FIFO as the model, refused" 2 "not a regular file" \

@@ -18,6 +18,10 @@ t_expect "run: -f /dev/zero stops at the limit" 1 \
 t_expect "run: standard input is capped too" 1 \
 	"'standard input' is longer than 64 MiB" \
 	sh -c "timeout 60 '$VKCHAT' run -m x.gguf < /dev/zero"
+# A system prompt that a raw run cannot use is named, not dropped silently.
+t_expect "run: --set system=... in a raw run says it is not used" 2 \
+	"warning: a raw completion has no system prompt: 'Brief\.' is not used" \
+	"$VKCHAT" run -m "$T_TMP/nonexistent.gguf" -p hi --set system=Brief.
 # A NUL in a prompt is refused (it would cut the stored text short of
 # what the model saw), the same in run and chat.
 printf 'a\0b' > "$T_TMP/nul.txt"

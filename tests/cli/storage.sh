@@ -199,6 +199,14 @@ t_expect "export file is private" 0 "^600$" stat -c %a "$T_TMP/out.json"
 t_expect "export has every message" 0 '"content": "Standing up."' cat "$T_TMP/out.json"
 t_expect "export bad format" 1 "--format is md or json" \
 	"$V" sessions export 1 --format html
+t_expect "export to a missing directory names the file asked for" 1 \
+	"cannot write '$T_TMP/missing/x\.md': No such file" \
+	"$V" sessions export 1 -o "$T_TMP/missing/x.md"
+if grep -q '\.tmp\.' "$T_OUT"; then
+	t_fail "the error does not name the temporary file" "$(cat "$T_OUT")"
+else
+	t_ok "the error does not name the temporary file"
+fi
 t_expect "exported json imports again" 0 "imported session 3" \
 	"$V" sessions import "$T_TMP/out.json"
 t_expect "sessions import bad file" 1 "messages\[0\]: role 'bot'" sh -c \
@@ -275,6 +283,21 @@ else
 	t_skip "another program's database is refused" "sqlite3 not installed"
 	t_skip "integrity after all of the above" "sqlite3 not installed"
 fi
+# Imports: Markdown is not JSON (say so); a byte-order mark is fine; an
+# empty preset file is no preset.
+t_expect "presets import of an empty file is refused" 1 \
+	"'/dev/null' is empty: no settings to import" \
+	"$V" presets import /dev/null
+t_expect "and makes no preset" 1 "no preset 'null'" "$V" presets show null
+"$V" sessions export 1 --format md > "$T_TMP/out.md" 2> /dev/null
+t_expect "import of Markdown says JSON was expected" 1 \
+	"is not a vkchat session export: expected JSON .*found other text" \
+	"$V" sessions import "$T_TMP/out.md"
+printf '\357\273\277' > "$T_TMP/bom.json"
+"$V" sessions export 1 --format json >> "$T_TMP/bom.json" 2> /dev/null
+t_expect "import of a file with a byte-order mark" 0 "imported session" \
+	"$V" sessions import "$T_TMP/bom.json"
+
 # Bidi overrides and C1 controls never reach the output raw: escaped by
 # show and in JSON; an export to a pipe or file is the bytes as stored.
 printf '{"format": "vkchat-session", "version": 1, "session": {"title": "bidi"},

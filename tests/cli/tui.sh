@@ -153,8 +153,12 @@ if [ "$have_import" = 1 ]; then
 	keys / 'pengu'
 	check "search narrows as you type" "Sessions \(1\)"
 	check "search finds by content" "Penguin questions"
-	keys Escape
-	sleep 0.2
+	keys BSpace BSpace BSpace BSpace BSpace stand
+	check "a search matching both" "Sessions \(2\)"
+	# Esc and j typed at once arrive as one Alt-j: the search is left
+	# and the j moves the selection, it is not lost
+	keys Escape j
+	check "after a search the next key is not lost" "How do penguins sleep"
 	keys Enter
 	check "Enter resumes the session" "session 1: Penguin questions"
 	check "resumed answer with its statistics" "4 tokens · 41.5 tok/s"
