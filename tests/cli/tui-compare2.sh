@@ -95,7 +95,12 @@ m1=$(meta)
 sleep 0.5
 m2=$(meta)
 b=$(echo "$m1" | awk -F'│' '{print $2}')
-if [ -n "$m1" ] && [ -n "$m2" ] && [ "$m1" != "$m2" ] &&
+if [ -n "$m1" ] && [ -z "$m2" ]; then
+	# columns 1 and 3 ended within the half second (a fast machine or
+	# a slow one's scheduling): nothing to compare, as below
+	t_skip "columns 1 and 3 stream on, column 2 does not" \
+		"the run ended too soon to tell"
+elif [ -n "$m1" ] && [ -n "$m2" ] && [ "$m1" != "$m2" ] &&
 	[ "$b" = "$(echo "$m2" | awk -F'│' '{print $2}')" ]; then
 	t_ok "columns 1 and 3 stream on, column 2 does not"
 else
