@@ -18,19 +18,8 @@ import torch
 
 import config
 import model as model_mod
+from train import train_step
 
-
-def step_fn(m, opt, batch, autocast):
-    with autocast():
-        logits = m(batch[:, :-1])
-    loss = torch.nn.functional.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]).float(),
-        batch[:, 1:].reshape(-1))
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
-    opt.step()
-    return loss.item()
 
 
 def measure(shape, dtype, seq, threads, tokens, steps):
@@ -48,10 +37,10 @@ def measure(shape, dtype, seq, threads, tokens, steps):
         autocast = contextlib.nullcontext
     data = torch.randint(0, cfg["vocab_size"], (steps + 2, bsz, seq + 1))
     for i in range(2):
-        step_fn(m, opt, data[i], autocast)
+        train_step(m, m, opt, data[i], autocast)
     t0 = time.time()
     for i in range(steps):
-        step_fn(m, opt, data[2 + i], autocast)
+        train_step(m, m, opt, data[2 + i], autocast)
     dt = (time.time() - t0) / steps
     return m.n_params(), bsz * seq / dt, dt
 

@@ -84,6 +84,22 @@ def lr_at(step, progress, cfg):
         (1 + math.cos(math.pi * progress))
 
 
+def train_step(fwd, m, opt, batch, autocast):
+    """One optimizer step on BATCH (rows of ctx + 1 tokens): next-token
+    loss on every position, gradients clipped to 1; returns the loss.
+    FWD is the model or its compiled form; bench.py times this."""
+    with autocast():
+        logits = fwd(batch[:, :-1])
+    loss = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]).float(),
+        batch[:, 1:].reshape(-1))
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+    opt.step()
+    return loss.item()
+
+
 def evaluate(m, data, mask, cfg, device, autocast, max_windows=0):
     """(mean loss over all tokens, over assistant tokens) of DATA cut in
     consecutive windows of ctx + 1."""
@@ -328,23 +344,15 @@ def main():
                 0, len(data) - t - 1, size=bsz))
             idx = off[:, None] + torch.arange(t + 1)[None, :]
             batch = data[idx].to(device, non_blocking=True)
-            with autocast():
-                logits = fwd(batch[:, :-1])
-            loss = torch.nn.functional.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]).float(),
-                batch[:, 1:].reshape(-1))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
-            opt.step()
+            loss = train_step(fwd, m, opt, batch, autocast)
             if step % 10 == 0:
                 log({"step": step, "lr": "%.6g" % lr,
-                     "train_loss": round(loss.item(), 5), "valid_loss": "",
+                     "train_loss": round(loss, 5), "valid_loss": "",
                      "valid_loss_assistant": "", "tokens": step * bsz * t,
                      "seconds": round(spent, 1)})
             if step % 100 == 0:
                 print("train: step %d loss %.4f lr %.2e (%.0f s)" %
-                      (step, loss.item(), lr, spent), file=sys.stderr)
+                      (step, loss, lr, spent), file=sys.stderr)
             step += 1
     cfg["steps"] = step
     t_train = spent
