@@ -183,14 +183,17 @@ if [ "$have_import" = 1 ]; then
 		t_fail "fork and delete reached the database" "$n sessions listed"
 	fi
 
-	# A title too long for its row ends in an ellipsis.
+	# A title too long for its row ends in an ellipsis.  (Wait for the
+	# browser to close first: an Esc followed at once by Ctrl-O is one
+	# Alt key.)
+	check_gone "Esc closes the browser" "^ Sessions \(" 50
 	"$V" sessions rename --db "$T_DB" 2 \
 		"Walrus facts and many more things about animals of the ice" \
 		> /dev/null 2>&1
 	keys C-o
 	check "a long title is cut with an ellipsis" "Walrus facts and many…  "
 	keys Escape
-	sleep 0.2
+	check_gone "Esc closes the browser again" "^ Sessions \(" 50
 
 	# Resize: the conversation reflows.
 	check "wide: the answer fits one line" "naps, several times a day\. 日本語のテキスト"
