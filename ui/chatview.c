@@ -331,10 +331,7 @@ chatview_event(struct tui *t, const struct worker_event *ev)
 		t->n_used = ev->n_ctx_used;
 		if (ev->n_dropped > t->n_dropped) {
 			t->n_dropped = ev->n_dropped;
-			tui_notice(t, 0,
-			    "the first %zu turns no longer fit the context: "
-			    "left out of the prompt (the session keeps them)",
-			    ev->n_dropped);
+			tui_notice(t, 0, CONV_DROPPED_FMT, ev->n_dropped);
 		}
 		break;
 	case WORKER_EV_DONE:

@@ -45,7 +45,6 @@
 #include "cmd-gen.h"
 #include "cmd-load.h"
 #include "cmd.h"
-#include "rng.h"
 #include "tui.h"
 #include "util.h"
 #include "worker.h"
@@ -234,7 +233,7 @@ cmd_chat_answer(struct cmd_chat *c, const char *new_user)
 	struct err err;
 	size_t i, dropped = 0;
 	int done = 0, used = 0, failed = 0, added = 1;
-	uint64_t seed = c->p.seed != 0 ? c->p.seed : rng_random_seed();
+	uint64_t seed = conv_draw_seed(&c->p);
 
 	memset(&req, 0, sizeof req);
 	memset(&st, 0, sizeof st);
@@ -311,9 +310,7 @@ cmd_chat_answer(struct cmd_chat *c, const char *new_user)
 	} else
 		cmd_chat_push(c, CHAT_ASSISTANT, text.buf);
 	if (dropped > 0)
-		cmd_error("the first %zu turns no longer fit the context: left "
-			  "out of the prompt (the session keeps them)",
-		    dropped);
+		cmd_error(CONV_DROPPED_FMT, dropped);
 	if (!failed && c->opt.verbose)
 		cmd_chat_report(c, &st, used, dropped);
 	if (st.finish == GEN_FINISH_CANCELLED)
@@ -445,6 +442,7 @@ cmd_chat_loop(struct cmd_chat *c)
 {
 	struct sbuf turn;
 	char *line = NULL;
+	const char *nul;
 	size_t cap = 0;
 	ssize_t len;
 	int quit = 0;
@@ -462,14 +460,13 @@ cmd_chat_loop(struct cmd_chat *c)
 			len = 0;
 			quit = 1;
 		} else {
-			if (memchr(line, '\0', (size_t)len) != NULL) {
+			nul = memchr(line, '\0', (size_t)len);
+			if (nul != NULL) {
 				/* the same rule as run's prompts */
 				cmd_error(
 				    "a line with a NUL byte (at byte %zu) "
 				    "is not text: the turn is dropped",
-				    (size_t)((char *)memchr(
-						 line, '\0', (size_t)len) -
-					line));
+				    (size_t)(nul - line));
 				sbuf_reset(&turn);
 				c->failed = 1;
 				continue;

@@ -53,7 +53,6 @@
 #include "json.h"
 #include "llm.h"
 #include "params.h"
-#include "rng.h"
 #include "sampler.h"
 #include "storage/db-compare.h"
 #include "storage/db-sessions.h"
@@ -253,13 +252,13 @@ cmd_compare_seeds(struct cmd_compare *r)
 		cmd_error("compare: %s", err.msg);
 		return EXIT_USAGE;
 	}
-	seed = shared.seed != 0 ? shared.seed : rng_random_seed();
+	seed = conv_draw_seed(&shared);
 	params_release(&shared);
 	for (c = 0; c < r->n_cols; c++) {
 		if (r->opt.same_seed)
 			r->cols[c].p.seed = seed;
-		else if (r->cols[c].p.seed == 0)
-			r->cols[c].p.seed = rng_random_seed();
+		else
+			r->cols[c].p.seed = conv_draw_seed(&r->cols[c].p);
 	}
 	return 0;
 }

@@ -315,9 +315,7 @@ cmd_gen_render(struct llm *l, const char *system,
 	if (rc < 0)
 		return cmd_fail(&err);
 	if (dropped > 0)
-		cmd_error("the first %zu turns no longer fit the context: left "
-			  "out of the prompt (the session keeps them)",
-		    dropped);
+		cmd_error(CONV_DROPPED_FMT, dropped);
 	if (verbose)
 		fprintf(stderr, "vkchat: chat format: %s (%s)\n",
 		    chat_format_name(l->fmt), l->fmt_why);
@@ -334,6 +332,7 @@ cmd_gen_args_prompt(
     const struct cmd_gen_args *a, const char *prefix, char **text, size_t *len)
 {
 	struct err err;
+	const char *nul;
 
 	if (a->prompt != NULL) {
 		*text = xstrdup(a->prompt);
@@ -346,11 +345,11 @@ cmd_gen_args_prompt(
 		return EXIT_USAGE;
 	}
 	/* A NUL would cut the stored text short of what the model saw. */
-	if (memchr(*text, '\0', *len) != NULL) {
+	if ((nul = memchr(*text, '\0', *len)) != NULL) {
 		cmd_error("%sthe prompt in '%s' has a NUL byte at byte %zu: "
 			  "vkchat takes text",
 		    prefix, a->file != NULL ? a->file : "standard input",
-		    (size_t)((char *)memchr(*text, '\0', *len) - *text));
+		    (size_t)(nul - *text));
 		free(*text);
 		*text = NULL;
 		return EXIT_USAGE;

@@ -35,7 +35,6 @@
 #include "gen.h"
 #include "llm.h"
 #include "params.h"
-#include "rng.h"
 #include "util.h"
 
 static const char cmd_run_usage[] =
@@ -145,7 +144,7 @@ cmd_run_generate(struct cmd_run *r, const struct tokenizer_ids *ids)
 	/* the settings with the seed this run uses (a shallow copy: the
 	 * settings as given, seed 0 unless set, are what --save stores) */
 	gp = r->p;
-	gp.seed = r->p.seed != 0 ? r->p.seed : rng_random_seed();
+	gp.seed = conv_draw_seed(&r->p);
 	req.params = &gp;
 	/* Without prompt text the first piece's space prefix is dropped,
 	 * and a chat answer starts without one. */

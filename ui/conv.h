@@ -75,6 +75,14 @@ uint64_t conv_draw_seed(const struct gen_params *p);
 #define CONV_ANSWER_MAX 1024
 int32_t conv_answer_limit(const struct gen_params *p);
 
+/*
+ * The one-line notice when context shifting left the first N turns out
+ * of the prompt (a printf format taking N as size_t).
+ */
+#define CONV_DROPPED_FMT \
+	"the first %zu turns no longer fit the context: left out of the " \
+	"prompt (the session keeps them)"
+
 /* Create the session (with the settings in force) unless there is one. */
 int conv_ensure_session(struct conv *c, struct err *err);
 
