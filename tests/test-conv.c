@@ -258,3 +258,34 @@ TEST(conv_latest_session)
 	conv_release(&c);
 	db_close(db);
 }
+
+TEST(conv_turns_alternate)
+{
+	/* system, prompt left without an answer, system notice between a
+	 * prompt and its answer, a trailing prompt */
+	static const struct conv_msg m[] = {
+		{ DB_ROLE_SYSTEM, "be brief" },
+		{ DB_ROLE_USER, "lost" },
+		{ DB_ROLE_USER, "one" },
+		{ DB_ROLE_ASSISTANT, "1" },
+		{ DB_ROLE_USER, "compare, no winner" },
+		{ DB_ROLE_SYSTEM, "note" },
+		{ DB_ROLE_USER, "two" },
+		{ DB_ROLE_SYSTEM, "note" },
+		{ DB_ROLE_ASSISTANT, "2" },
+		{ DB_ROLE_USER, "three" },
+	};
+	struct chat_turn turns[ARRAY_LEN(m)];
+	size_t k = conv_turns(m, ARRAY_LEN(m), turns);
+
+	CHECK_INT(k, 5);
+	CHECK_STR(turns[0].text, "one");
+	CHECK_INT(turns[0].role, CHAT_USER);
+	CHECK_STR(turns[1].text, "1");
+	CHECK_INT(turns[1].role, CHAT_ASSISTANT);
+	CHECK_STR(turns[2].text, "two");
+	CHECK_STR(turns[3].text, "2");
+	CHECK_STR(turns[4].text, "three");
+	CHECK_INT(turns[4].role, CHAT_USER);
+	CHECK_INT(conv_turns(m, 0, turns), 0);
+}

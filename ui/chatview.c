@@ -448,27 +448,15 @@ chatview_ensure_session(struct tui *t, struct err *err)
 size_t
 chatview_turns(const struct tui *t, struct chat_turn *turns)
 {
-	size_t i, j, k = 0;
+	struct conv_msg *m = xcalloc(t->n_msgs + 1, sizeof(*m));
+	size_t i, k;
 
 	for (i = 0; i < t->n_msgs; i++) {
-		/* Stored system messages are shown, the prompt is req.system. */
-		if (t->msgs[i].role == DB_ROLE_SYSTEM)
-			continue;
-		if (t->msgs[i].role == DB_ROLE_USER) {
-			/* A prompt with no answer (a compare run left without
-			 * a winner) is not shown to the model: turns alternate. */
-			for (j = i + 1;
-			     j < t->n_msgs && t->msgs[j].role == DB_ROLE_SYSTEM;
-			     j++)
-				;
-			if (j < t->n_msgs && t->msgs[j].role == DB_ROLE_USER)
-				continue;
-		}
-		turns[k].role = t->msgs[i].role == DB_ROLE_USER
-		    ? CHAT_USER
-		    : CHAT_ASSISTANT;
-		turns[k++].text = t->msgs[i].text;
+		m[i].role = t->msgs[i].role;
+		m[i].text = t->msgs[i].text;
 	}
+	k = conv_turns(m, t->n_msgs, turns);
+	free(m);
 	return k;
 }
 

@@ -660,8 +660,9 @@ cmd_gen_save_continue(struct cmd_gen_save *s, int64_t id, int latest,
     struct gen_params *p, struct chat_turn **turns, size_t *n_turns)
 {
 	struct db_message *msgs = NULL;
+	struct conv_msg *m;
 	struct err err;
-	size_t n = 0, i, k = 0;
+	size_t n = 0, i;
 	char *format = NULL;
 
 	*turns = NULL;
@@ -678,18 +679,15 @@ cmd_gen_save_continue(struct cmd_gen_save *s, int64_t id, int latest,
 		    (long long)id, format, s->conv.chat_format, format);
 	free(format);
 	*turns = xcalloc(n + 1, sizeof(**turns));
+	m = xcalloc(n + 1, sizeof(*m));
 	for (i = 0; i < n; i++) {
-		if (msgs[i].role == DB_ROLE_SYSTEM)
-			continue;
-		/* a prompt left without an answer is not shown to the model */
-		if (msgs[i].role == DB_ROLE_USER && i + 1 < n &&
-		    msgs[i + 1].role == DB_ROLE_USER)
-			continue;
-		(*turns)[k].role =
-		    msgs[i].role == DB_ROLE_USER ? CHAT_USER : CHAT_ASSISTANT;
-		(*turns)[k++].text = xstrdup(msgs[i].content);
+		m[i].role = msgs[i].role;
+		m[i].text = msgs[i].content;
 	}
-	*n_turns = k;
+	*n_turns = conv_turns(m, n, *turns);
+	for (i = 0; i < *n_turns; i++)
+		(*turns)[i].text = xstrdup((*turns)[i].text);
+	free(m);
 	s->prompt = 0;
 	for (i = n; i > 0 && s->prompt == 0; i--)
 		if (msgs[i - 1].role == DB_ROLE_USER)

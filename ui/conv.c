@@ -336,3 +336,25 @@ conv_latest(struct db *db, int64_t *id, struct err *err)
 	db_sessions_free(list, n);
 	return rc;
 }
+
+size_t
+conv_turns(const struct conv_msg *msgs, size_t n, struct chat_turn *turns)
+{
+	size_t i, j, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (msgs[i].role == DB_ROLE_SYSTEM)
+			continue;
+		if (msgs[i].role == DB_ROLE_USER) {
+			for (j = i + 1; j < n && msgs[j].role == DB_ROLE_SYSTEM;
+			     j++)
+				;
+			if (j < n && msgs[j].role == DB_ROLE_USER)
+				continue;
+		}
+		turns[k].role =
+		    msgs[i].role == DB_ROLE_USER ? CHAT_USER : CHAT_ASSISTANT;
+		turns[k++].text = msgs[i].text;
+	}
+	return k;
+}

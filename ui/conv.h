@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chat.h"
 #include "gen.h"
 #include "params.h"
 #include "storage/db-messages.h"
@@ -147,6 +148,22 @@ void conv_forget(struct conv *c);
  */
 int conv_load(struct conv *c, int64_t id, struct db_message **msgs, size_t *n,
     char **stored_format, struct err *err);
+
+/* One message of a branch as the turn rule sees it (texts borrowed). */
+struct conv_msg {
+	enum db_role role;
+	const char *text;
+};
+
+/*
+ * The turns the model is shown of branch MSGS[N] (root first) into
+ * TURNS (room for N); returns how many.  Stored system messages are left
+ * out (the system prompt travels apart), and so is a prompt that has no
+ * answer before the next prompt (a failed answer, or a compare run left
+ * without a winner), so turns alternate.  The texts are borrowed.
+ */
+size_t conv_turns(
+    const struct conv_msg *msgs, size_t n, struct chat_turn *turns);
 
 /* The most recently updated session's id into *id (ERR_NOTFOUND: none). */
 int conv_latest(struct db *db, int64_t *id, struct err *err);
