@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "browser.h"
+#include "chatlog.h"
 #include "cmd-gen.h"
 #include "cmd.h"
 #include "cmpmodel.h"
@@ -61,69 +62,14 @@ chatview_init(struct tui *t, const char *preset, struct err *err)
 	return 0;
 }
 
-static void
-chatview_msgs_clear(struct tui *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->n_msgs; i++)
-		free(t->msgs[i].text);
-	t->n_msgs = 0;
-}
-
-static void
-chatview_msgs_truncate(struct tui *t, size_t n)
-{
-	while (t->n_msgs > n)
-		free(t->msgs[--t->n_msgs].text);
-}
-
-static void
-chatview_msgs_push(struct tui *t, enum db_role role, const char *text,
-    int64_t id, size_t entry)
-{
-	struct tui_msg *m;
-
-	if (t->n_msgs == t->cap_msgs) {
-		t->cap_msgs = t->cap_msgs ? t->cap_msgs * 2 : 16;
-		t->msgs = xreallocarray(t->msgs, t->cap_msgs, sizeof(*m));
-	}
-	m = &t->msgs[t->n_msgs++];
-	m->role = role;
-	m->text = xstrdup(text);
-	m->id = id;
-	m->entry = entry;
-}
-
 void
 chatview_release(struct tui *t)
 {
 	compareview_close(t);
-	chatview_msgs_clear(t);
-	free(t->msgs);
-	t->msgs = NULL;
+	chatlog_release(t);
 	conv_release(&t->conv);
 	free(t->pending_line);
 	t->pending_line = NULL;
-}
-
-static const char *
-chatview_base(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s != NULL ? s + 1 : path;
-}
-
-/*
- * The label of an answer of the model at PATH (NULL: unknown): its file
- * name, which the database keeps, so that a resumed session labels its
- * answers as they were labelled when they streamed.
- */
-static const char *
-chatview_answer_label(const char *path)
-{
-	return path != NULL ? chatview_base(path) : "assistant";
 }
 
 void
@@ -145,7 +91,7 @@ chatview_engine_start(struct tui *t)
 		return;
 	}
 	free(t->model_name);
-	t->model_name = xstrdup(chatview_base(t->model_path));
+	t->model_name = xstrdup(chatlog_base(t->model_path));
 	conv_set_model(&t->conv, t->model_path,
 	    stat(t->model_path, &st) == 0 ? (int64_t)st.st_size : 0, NULL);
 	err_clear(&err);
@@ -191,44 +137,6 @@ chatview_engine_fd(const struct tui *t)
 	return t->worker != NULL ? worker_fd(t->worker) : -1;
 }
 
-/* The line under an answer: how it ended and how fast it was. */
-static void
-chatview_meta(struct sbuf *sb, const struct db_gen_stats *st, int partial,
-    const char *error, int64_t pos, int64_t n)
-{
-	const char *sep = "";
-
-	if (partial) {
-		sbuf_adds(sb, "incomplete (vkchat stopped while generating)");
-		sep = " · ";
-	} else if (st->finish == DB_FINISH_CANCELLED) {
-		sbuf_adds(sb, "[stopped]");
-		sep = " · ";
-	} else if (st->finish == DB_FINISH_LENGTH) {
-		sbuf_adds(sb, "[length limit]");
-		sep = " · ";
-	} else if (st->finish == DB_FINISH_ERROR) {
-		sbuf_addf(sb, "[error: %s]", error ? error : "unknown");
-		sep = " · ";
-	}
-	if (st->completion_tokens >= 0) {
-		sbuf_addf(
-		    sb, "%s%lld tokens", sep, (long long)st->completion_tokens);
-		sep = " · ";
-	}
-	if (st->tokens_per_s > 0) {
-		sbuf_addf(sb, "%s%.1f tok/s", sep, st->tokens_per_s);
-		sep = " · ";
-	}
-	if (st->ttft_ms >= 0) {
-		sbuf_addf(sb, "%s%.0f ms to first token", sep, st->ttft_ms);
-		sep = " · ";
-	}
-	if (n > 1)
-		sbuf_addf(sb, "%sanswer %lld of %lld", sep, (long long)pos,
-		    (long long)n);
-}
-
 /*
  * The answer being generated ended with FINISH and statistics GS (NULL:
  * none, the engine failed or did not answer); ERROR says what failed.
@@ -253,7 +161,7 @@ chatview_finish(struct tui *t, enum gen_finish finish,
 				pos = i + 1;
 	free(sib);
 	sbuf_init(&meta);
-	chatview_meta(&meta, &st, 0, error, (int64_t)pos, (int64_t)n_sib);
+	chatlog_meta(&meta, &st, 0, error, (int64_t)pos, (int64_t)n_sib);
 	transcript_set_meta(t->tr, t->gen_entry, meta.len ? meta.buf : NULL);
 	sbuf_release(&meta);
 	if (finish == GEN_FINISH_ERROR &&
@@ -262,10 +170,10 @@ chatview_finish(struct tui *t, enum gen_finish finish,
 		 * stays on screen and in the session, a branch of its own. */
 		if (t->n_msgs > 0 &&
 		    t->msgs[t->n_msgs - 1].role == DB_ROLE_USER)
-			chatview_msgs_truncate(t, t->n_msgs - 1);
+			chatlog_truncate(t, t->n_msgs - 1);
 		t->conv.leaf = t->n_msgs > 0 ? t->msgs[t->n_msgs - 1].id : 0;
 	} else {
-		chatview_msgs_push(t, DB_ROLE_ASSISTANT,
+		chatlog_push(t, DB_ROLE_ASSISTANT,
 		    transcript_text(t->tr, t->gen_entry), id, t->gen_entry);
 		if (id > 0)
 			t->conv.leaf = id;
@@ -445,21 +353,6 @@ chatview_ensure_session(struct tui *t, struct err *err)
 	return 0;
 }
 
-size_t
-chatview_turns(const struct tui *t, struct chat_turn *turns)
-{
-	struct conv_msg *m = xcalloc(t->n_msgs + 1, sizeof(*m));
-	size_t i, k;
-
-	for (i = 0; i < t->n_msgs; i++) {
-		m[i].role = t->msgs[i].role;
-		m[i].text = t->msgs[i].text;
-	}
-	k = conv_turns(m, t->n_msgs, turns);
-	free(m);
-	return k;
-}
-
 /*
  * Generate an answer to the conversation, which ends with prompt PARENT;
  * STORED: its partial row is stored already (conv_start_turn).
@@ -480,9 +373,9 @@ chatview_generate(struct tui *t, int64_t parent, int stored)
 	t->stream_failed = 0;
 	t->n_dropped = 0;
 	t->gen_entry = transcript_add(t->tr, TRANSCRIPT_ASSISTANT,
-	    chatview_answer_label(t->conv.model.path), "", 0);
+	    chatlog_label(t->conv.model.path), "", 0);
 	turns = xcalloc(t->n_msgs + 1, sizeof(*turns));
-	k = chatview_turns(t, turns);
+	k = chatlog_turns(t, turns);
 	memset(&req, 0, sizeof(req));
 	if (t->conv.params.system_prompt != NULL &&
 	    t->conv.params.system_prompt[0] != '\0')
@@ -507,15 +400,16 @@ chatview_generate(struct tui *t, int64_t parent, int stored)
 }
 
 /*
- * chatview_start_prompt; with ANSWER the answer's row is stored with the
- * prompt, in one transaction (conv_start_turn).
+ * Check that a prompt can be sent, store TEXT as the user's next message
+ * and show it; its id to *OUT.  -1 (a notice says why, the text goes back
+ * to the prompt line) when it cannot.  With ANSWER the answer's row is
+ * stored with the prompt, in one transaction (conv_start_turn).
  */
 static int
 chatview_prompt(struct tui *t, const char *text, int answer, int64_t *out)
 {
 	struct err err;
 	int64_t parent, id, had = t->conv.session;
-	size_t entry;
 
 	if (!chatview_can_generate(t)) {
 		prompt_set(t, text);
@@ -539,46 +433,27 @@ chatview_prompt(struct tui *t, const char *text, int answer, int64_t *out)
 	}
 	if (t->editing && t->edit_at < t->n_msgs) {
 		transcript_truncate(t->tr, t->msgs[t->edit_at].entry);
-		chatview_msgs_truncate(t, t->edit_at);
+		chatlog_truncate(t, t->edit_at);
 	}
 	t->editing = 0;
 	if (had == 0)
 		tui_save_last(t);
-	entry =
-	    transcript_add(t->tr, TRANSCRIPT_USER, "you", text, strlen(text));
-	chatview_msgs_push(t, DB_ROLE_USER, text, id, entry);
+	chatlog_add_prompt(t, text, id);
 	*out = id;
 	return 0;
-}
-
-int
-chatview_start_prompt(struct tui *t, const char *text, int64_t *out)
-{
-	return chatview_prompt(t, text, 0, out);
-}
-
-size_t
-chatview_add_reply(struct tui *t, const char *text, size_t len, int64_t id)
-{
-	size_t entry;
-
-	entry = transcript_add(t->tr, TRANSCRIPT_ASSISTANT,
-	    chatview_answer_label(t->conv.model.path), text, len);
-	transcript_finish(t->tr, entry);
-	chatview_msgs_push(
-	    t, DB_ROLE_ASSISTANT, transcript_text(t->tr, entry), id, entry);
-	if (id > 0)
-		t->conv.leaf = id;
-	return entry;
 }
 
 void
 chatview_send(struct tui *t, const char *text)
 {
 	int64_t id;
+	int cmp = compareview_accept(t, text);
 
-	if (t->cmp != NULL) {
-		compareview_send(t, text);
+	if (cmp < 0)
+		return;
+	if (cmp > 0) {
+		if (chatview_prompt(t, text, 0, &id) == 0)
+			compareview_send(t, text, id);
 		return;
 	}
 	if (chatview_prompt(t, text, 1, &id) == 0)
@@ -602,7 +477,7 @@ chatview_regen(struct tui *t)
 			return;
 		}
 		transcript_truncate(t->tr, t->msgs[n - 1].entry);
-		chatview_msgs_truncate(t, n - 1);
+		chatlog_truncate(t, n - 1);
 	}
 	t->conv.leaf = t->msgs[t->n_msgs - 1].id;
 	chatview_generate(t, t->conv.leaf, 0);
@@ -703,7 +578,7 @@ chatview_new_session(struct tui *t)
 {
 	compareview_close(t);
 	transcript_clear(t->tr);
-	chatview_msgs_clear(t);
+	chatlog_clear(t);
 	conv_restart(&t->conv);
 	if (t->model_format != NULL)
 		conv_set_format(&t->conv, t->model_format);
@@ -733,46 +608,6 @@ chatview_runs_notice(struct tui *t)
 	db_compare_free(runs, n);
 }
 
-/* Show branch MSGS[0..n) (root first) as the conversation. */
-static void
-chatview_show_branch(struct tui *t, const struct db_message *msgs, size_t n)
-{
-	struct sbuf meta;
-	size_t i, entry;
-
-	for (i = 0; i < n; i++) {
-		const struct db_message *m = &msgs[i];
-		switch (m->role) {
-		case DB_ROLE_SYSTEM:
-			entry = transcript_add(t->tr, TRANSCRIPT_SYSTEM,
-			    "system", m->content, strlen(m->content));
-			chatview_msgs_push(
-			    t, DB_ROLE_SYSTEM, m->content, m->id, entry);
-			break;
-		case DB_ROLE_USER:
-			entry = transcript_add(t->tr, TRANSCRIPT_USER, "you",
-			    m->content, strlen(m->content));
-			chatview_msgs_push(
-			    t, DB_ROLE_USER, m->content, m->id, entry);
-			break;
-		case DB_ROLE_ASSISTANT:
-			entry = transcript_add(t->tr, TRANSCRIPT_ASSISTANT,
-			    chatview_answer_label(m->model.path), m->content,
-			    strlen(m->content));
-			transcript_finish(t->tr, entry);
-			sbuf_init(&meta);
-			chatview_meta(&meta, &m->stats, m->partial, m->error,
-			    m->sibling_pos, m->n_siblings);
-			if (meta.len > 0)
-				transcript_set_meta(t->tr, entry, meta.buf);
-			sbuf_release(&meta);
-			chatview_msgs_push(
-			    t, DB_ROLE_ASSISTANT, m->content, m->id, entry);
-			break;
-		}
-	}
-}
-
 int
 chatview_load_session(struct tui *t, int64_t id, struct err *err)
 {
@@ -798,14 +633,13 @@ chatview_load_session(struct tui *t, int64_t id, struct err *err)
 		conv_set_format(&t->conv, format);
 	free(format);
 	tui_notice(t, 0, "session %lld: %s", (long long)id, s.title);
-	chatview_show_branch(t, msgs, n);
+	chatlog_show(t, msgs, n);
 	if (s.model.hash[0] != '\0' && t->conv.model.hash[0] != '\0' &&
 	    strcmp(s.model.hash, t->conv.model.hash) != 0)
 		tui_notice(t, 0,
 		    "this session was started with '%s'; answers now come "
 		    "from '%s'",
-		    s.model.path ? chatview_base(s.model.path)
-				 : "another model",
+		    s.model.path ? chatlog_base(s.model.path) : "another model",
 		    t->model_name ? t->model_name : "the current model");
 	chatview_runs_notice(t);
 	db_messages_free(msgs, n);
@@ -857,9 +691,9 @@ chatview_sibling(struct tui *t, int dir)
 		return;
 	}
 	transcript_clear(t->tr);
-	chatview_msgs_clear(t);
+	chatlog_clear(t);
 	t->editing = 0;
-	chatview_show_branch(t, msgs, n);
+	chatlog_show(t, msgs, n);
 	t->conv.leaf = id;
 	transcript_bottom(t->tr);
 	tui_hint(t, "answer %zu of %zu (Alt-Left, Alt-Right step through them)",

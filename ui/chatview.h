@@ -36,22 +36,6 @@ void chatview_events(struct tui *t);
 void chatview_submit(struct tui *t, const char *line);
 /* Send TEXT as the user's next message. */
 void chatview_send(struct tui *t, const char *text);
-/*
- * Check that a prompt can be sent, store TEXT as the user's next
- * message and show it; its id to *OUT.  -1 (a notice says why, the text
- * goes back to the prompt line) when it cannot.
- */
-int chatview_start_prompt(struct tui *t, const char *text, int64_t *out);
-/*
- * The conversation as the engine's turns into TURNS (room for n_msgs):
- * no system messages (the system prompt travels apart), and no prompt
- * left without an answer, so that turns alternate.  Returns how many;
- * the texts are borrowed from T.
- */
-size_t chatview_turns(const struct tui *t, struct chat_turn *turns);
-/* Show stored reply TEXT (message ID) as the conversation's next answer. */
-size_t chatview_add_reply(
-    struct tui *t, const char *text, size_t len, int64_t id);
 /* Stop the running answer (it is kept). */
 void chatview_cancel(struct tui *t);
 /* Leave /edit without sending. */

@@ -39,7 +39,7 @@
 #include "storage/db-compare.h"
 #include "storage/db-messages.h"
 #include "storage/db-presets.h"
-#include "chatview.h"
+#include "chatlog.h"
 #include "cmd-gen.h"
 #include "cmpmodel.h"
 #include "prompt.h"
@@ -328,8 +328,38 @@ compareview_set(struct tui *t, const char *list, struct err *err)
 	return (int)c->n;
 }
 
+int
+compareview_accept(struct tui *t, const char *text)
+{
+	struct compareview *c = t->cmp;
+
+	if (c == NULL)
+		return 0;
+	if (c->stored) {
+		/* A stored run is only looked at: the prompt goes to the chat. */
+		tui_notice(t, 0, "closed stored compare run %lld",
+		    (long long)c->run_id);
+		compareview_close(t);
+		return 0;
+	}
+	if (c->running) {
+		tui_notice(t, 1, "a compare run is streaming: Ctrl-C stops it");
+		prompt_set(t, text);
+		return -1;
+	}
+	if (c->finished) {
+		tui_notice(t, 1,
+		    "pick the winner first (1-%zu), or Esc to leave compare "
+		    "mode",
+		    c->n);
+		prompt_set(t, text);
+		return -1;
+	}
+	return 1;
+}
+
 void
-compareview_send(struct tui *t, const char *text)
+compareview_send(struct tui *t, const char *text, int64_t prompt_id)
 {
 	struct compareview *c = t->cmp;
 	struct worker_gen_request req;
@@ -338,29 +368,7 @@ compareview_send(struct tui *t, const char *text)
 	size_t i, k;
 	uint64_t seed0;
 
-	if (c->stored) {
-		/* A stored run is only looked at: the prompt goes to the chat. */
-		tui_notice(t, 0, "closed stored compare run %lld",
-		    (long long)c->run_id);
-		compareview_close(t);
-		chatview_send(t, text);
-		return;
-	}
-	if (c->running) {
-		tui_notice(t, 1, "a compare run is streaming: Ctrl-C stops it");
-		prompt_set(t, text);
-		return;
-	}
-	if (c->finished) {
-		tui_notice(t, 1,
-		    "pick the winner first (1-%zu), or Esc to leave compare "
-		    "mode",
-		    c->n);
-		prompt_set(t, text);
-		return;
-	}
-	if (chatview_start_prompt(t, text, &c->prompt_id) < 0)
-		return;
+	c->prompt_id = prompt_id;
 	seed0 = conv_draw_seed(&c->col[0].params);
 	for (i = 0; i < c->n; i++)
 		c->col[i].seed =
@@ -378,7 +386,7 @@ compareview_send(struct tui *t, const char *text)
 	}
 	memset(&req, 0, sizeof(req));
 	turns = xcalloc(t->n_msgs + 1, sizeof(*turns));
-	k = chatview_turns(t, turns);
+	k = chatlog_turns(t, turns);
 	if (t->conv.params.system_prompt != NULL &&
 	    t->conv.params.system_prompt[0] != '\0')
 		req.system = t->conv.params.system_prompt;
@@ -549,8 +557,8 @@ compareview_answers(struct tui *t, size_t w, const struct db_model *model)
 			id = 0;
 		}
 	}
-	entry = chatview_add_reply(t,
-	    c->col[w].out.buf ? c->col[w].out.buf : "", c->col[w].out.len, id);
+	entry = chatlog_add_reply(t, c->col[w].out.buf ? c->col[w].out.buf : "",
+	    c->col[w].out.len, id);
 	transcript_set_label(t->tr, entry, c->col[w].name);
 }
 

@@ -33,7 +33,15 @@ int compareview_open(
 /* Leave compare mode (only when no run is streaming). */
 void compareview_close(struct tui *t);
 /* Send TEXT as the prompt of a compare run (compare mode is armed). */
-void compareview_send(struct tui *t, const char *text);
+/*
+ * Whether compare mode takes prompt TEXT: 1 yes (store it, then
+ * compareview_send), 0 no (it is not armed, or a stored run was shown and
+ * is closed now: the chat sends it), -1 not now (a notice says why, the
+ * text is back on the prompt line).
+ */
+int compareview_accept(struct tui *t, const char *text);
+/* Answer stored prompt TEXT (message PROMPT_ID) in every column. */
+void compareview_send(struct tui *t, const char *text, int64_t prompt_id);
 /*
  * /set LIST while compare mode is open (not a stored run): applied to
  * every column too, for the next run; nothing changes on an error.
