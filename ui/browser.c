@@ -8,7 +8,7 @@
  * sanitising as the chat pane) of the selected session's shown branch,
  * rebuilt when the selection moves, with a line per compare run of the
  * session (columns, winner, prompt).  'c' resumes the session and
- * reopens its newest compare run read-only (compareview_reopen).  Wide
+ * reopens its newest compare run read-only (a VIEW_OPEN_RUN request).  Wide
  * terminals show the preview beside the list, narrow ones below it.
  */
 #include "browser.h"
@@ -18,10 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chatview.h"
 #include "cmd-store.h"
 #include "cmpmodel.h"
-#include "compareview.h"
 #include "storage/db-compare.h"
 #include "storage/db-export.h"
 #include "storage/db-messages.h"
@@ -38,6 +36,7 @@ enum browser_ask {
 };
 
 struct browser {
+	struct view v; /* first: the browser is a view */
 	struct field search;
 	int searching; /* keys go to the search box */
 	struct db_session *list;
@@ -49,6 +48,13 @@ struct browser {
 	int msg_error;
 	int list_rows; /* rows of the list at the last draw */
 };
+
+/* The browser: called only while it is the top view. */
+static struct browser *
+browser_top(struct tui *t)
+{
+	return (struct browser *)t->top;
+}
 
 static void browser_msg(struct browser *b, int error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -69,7 +75,7 @@ browser_msg(struct browser *b, int error, const char *fmt, ...)
 static void
 browser_load(struct tui *t)
 {
-	struct browser *b = t->browser;
+	struct browser *b = browser_top(t);
 	struct db_session_filter f;
 	struct sbuf q;
 	struct err err;
@@ -106,16 +112,40 @@ browser_load(struct tui *t)
 	b->preview_id = -1;
 }
 
+static void browser_draw(struct tui *t, struct view *v);
+static void browser_key(
+    struct tui *t, struct view *v, const struct keys_event *ev);
+
+static void
+browser_free(struct tui *t, struct view *v)
+{
+	struct browser *b = (struct browser *)v;
+
+	(void)t;
+	field_release(&b->search);
+	db_sessions_free(b->list, b->n);
+	transcript_free(b->preview);
+	free(b->msg);
+	free(b);
+}
+
+static const struct view_ops browser_ops = {
+	.name = "sessions",
+	.draw = browser_draw,
+	.key = browser_key,
+	.free = browser_free,
+};
+
 void
 browser_open(struct tui *t)
 {
 	struct browser *b = xcalloc(1, sizeof(*b));
 
+	b->v.ops = &browser_ops;
 	field_init(&b->search);
 	b->preview = transcript_new();
 	b->preview_id = -1;
-	t->browser = b;
-	t->mode = TUI_BROWSER;
+	tui_push(t, &b->v);
 	browser_load(t);
 	/* Start on the session being shown, if it is listed. */
 	for (b->sel = 0; b->sel < b->n; b->sel++)
@@ -123,22 +153,6 @@ browser_open(struct tui *t)
 			break;
 	if (b->sel == b->n)
 		b->sel = 0;
-}
-
-void
-browser_close(struct tui *t)
-{
-	struct browser *b = t->browser;
-
-	if (b == NULL)
-		return;
-	field_release(&b->search);
-	db_sessions_free(b->list, b->n);
-	transcript_free(b->preview);
-	free(b->msg);
-	free(b);
-	t->browser = NULL;
-	t->mode = TUI_CHAT;
 }
 
 static const char *
@@ -177,7 +191,7 @@ browser_runs(struct tui *t, int64_t id, struct sbuf *sb)
 static void
 browser_preview(struct tui *t)
 {
-	struct browser *b = t->browser;
+	struct browser *b = browser_top(t);
 	struct db_message *m = NULL;
 	size_t n = 0, i;
 	int64_t id = b->n > 0 ? b->list[b->sel].id : 0;
@@ -262,7 +276,7 @@ browser_row(struct tui *t, const struct db_session *s, int y, int w, int sel)
 static void
 browser_bottom(struct tui *t)
 {
-	struct browser *b = t->browser;
+	struct browser *b = browser_top(t);
 	int y = t->rows - 1, attr = screen_attr(SCREEN_STATUS);
 	struct sbuf sb;
 
@@ -299,10 +313,10 @@ browser_bottom(struct tui *t)
 	sbuf_release(&sb);
 }
 
-void
-browser_draw(struct tui *t)
+static void
+browser_draw(struct tui *t, struct view *v)
 {
-	struct browser *b = t->browser;
+	struct browser *b = (struct browser *)v;
 	struct sbuf head;
 	size_t first;
 	int list_w, list_h, pv_y, pv_x, pv_w, pv_h, i, x, col;
@@ -373,7 +387,7 @@ browser_draw(struct tui *t)
 static void
 browser_export(struct tui *t, int md)
 {
-	struct browser *b = t->browser;
+	struct browser *b = browser_top(t);
 	int64_t id = b->list[b->sel].id;
 	struct sbuf out;
 	struct err err;
@@ -398,7 +412,7 @@ browser_export(struct tui *t, int md)
 static void
 browser_delete(struct tui *t)
 {
-	struct browser *b = t->browser;
+	struct browser *b = browser_top(t);
 	int64_t id = b->list[b->sel].id;
 	struct err err;
 
@@ -410,8 +424,11 @@ browser_delete(struct tui *t)
 		browser_msg(b, 1, "%s", err.msg);
 		return;
 	}
-	if (id == t->conv.session)
-		chatview_new_session(t);
+	if (id == t->conv.session) {
+		struct view_req r = { .act = VIEW_SESSION_GONE, .id = id };
+
+		tui_request(t, &r, NULL);
+	}
 	browser_load(t);
 	if (b->sel >= b->n && b->n > 0)
 		b->sel = b->n - 1;
@@ -421,7 +438,7 @@ browser_delete(struct tui *t)
 static void
 browser_fork(struct tui *t)
 {
-	struct browser *b = t->browser;
+	struct browser *b = browser_top(t);
 	int64_t id = b->list[b->sel].id, nid;
 	struct err err;
 	size_t i;
@@ -443,27 +460,28 @@ browser_fork(struct tui *t)
 static void
 browser_resume(struct tui *t)
 {
-	struct browser *b = t->browser;
+	struct browser *b = browser_top(t);
+	struct view_req r = { .act = VIEW_OPEN_SESSION };
 	struct err err;
-	int64_t id;
 
 	if (b->n == 0)
 		return;
-	id = b->list[b->sel].id;
-	if (chatview_load_session(t, id, &err) < 0) {
+	r.id = b->list[b->sel].id;
+	if (tui_request(t, &r, &err) < 0) {
 		browser_msg(b, 1, "%s", err.msg);
 		return;
 	}
-	browser_close(t);
+	tui_pop(t);
 }
 
 /* Resume the selected session and reopen its newest compare run. */
 static void
 browser_compare(struct tui *t)
 {
-	struct browser *b = t->browser;
+	struct browser *b = browser_top(t);
 	struct err err;
 	int64_t id = b->list[b->sel].id;
+	struct view_req r = { .act = VIEW_OPEN_RUN, .id = id };
 
 	if (b->list[b->sel].n_compare == 0) {
 		browser_msg(b, 1,
@@ -471,12 +489,11 @@ browser_compare(struct tui *t)
 		    (long long)id);
 		return;
 	}
-	if (chatview_load_session(t, id, &err) < 0 ||
-	    compareview_reopen(t, 0, &err) < 0) {
+	if (tui_request(t, &r, &err) < 0) {
 		browser_msg(b, 1, "%s", err.msg);
 		return;
 	}
-	browser_close(t);
+	tui_pop(t);
 }
 
 /* Keys that move the selection; returns 1 when EV was one. */
@@ -509,10 +526,10 @@ browser_move(struct browser *b, const struct keys_event *ev)
 	}
 }
 
-void
-browser_key(struct tui *t, const struct keys_event *ev)
+static void
+browser_key(struct tui *t, struct view *v, const struct keys_event *ev)
 {
-	struct browser *b = t->browser;
+	struct browser *b = (struct browser *)v;
 	uint32_t c = ev->code == KEYS_CHAR ? ev->cp : 0;
 
 	free(b->msg);
@@ -554,7 +571,7 @@ browser_key(struct tui *t, const struct keys_event *ev)
 	}
 	if (ev->code == KEYS_ESC || c == 'q' ||
 	    (ev->code == KEYS_CTRL && ev->cp == 'o')) {
-		browser_close(t);
+		tui_pop(t);
 	} else if (c == '/' || c == 's') {
 		b->searching = 1;
 	} else if (c == 'j') {

@@ -9,14 +9,9 @@
 #ifndef VKCHAT_BROWSER_H
 #define VKCHAT_BROWSER_H
 
-#include "keys.h"
 #include "tui.h"
 
-/* Open the browser over the chat. */
+/* Push the browser over the current screen. */
 void browser_open(struct tui *t);
-/* Close it and free its state. */
-void browser_close(struct tui *t);
-void browser_draw(struct tui *t);
-void browser_key(struct tui *t, const struct keys_event *ev);
 
 #endif

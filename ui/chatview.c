@@ -24,7 +24,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "browser.h"
 #include "chatlog.h"
 #include "cmd-gen.h"
 #include "cmd.h"
@@ -37,8 +36,6 @@
 #include "storage/db-sessions.h"
 #include "storage/db-stream.h"
 #include "storage/db-templates.h"
-#include "help.h"
-#include "picker.h"
 #include "prompt.h"
 #include "util.h"
 
@@ -460,7 +457,7 @@ chatview_send(struct tui *t, const char *text)
 		chatview_generate(t, id, 1);
 }
 
-static void
+void
 chatview_regen(struct tui *t)
 {
 	size_t n = t->n_msgs;
@@ -495,7 +492,7 @@ chatview_last_prompt(struct tui *t)
 	return -1;
 }
 
-static void
+void
 chatview_edit(struct tui *t, int external)
 {
 	long u = chatview_last_prompt(t);
@@ -716,7 +713,7 @@ chatview_use_preset(struct tui *t, const char *name, struct err *err)
 
 /* /set alone: what differs from the defaults; /params (ALL): every
  * setting in force. */
-static void
+void
 chatview_show_params(struct tui *t, int all)
 {
 	struct sbuf sb, v;
@@ -750,7 +747,7 @@ chatview_show_params(struct tui *t, int all)
 	sbuf_release(&sb);
 }
 
-static void
+void
 chatview_list_presets(struct tui *t)
 {
 	struct db_preset *list;
@@ -794,48 +791,7 @@ chatview_send_template(struct tui *t, const char *name,
 	return rc;
 }
 
-static void
-chatview_template(struct tui *t, const char *args)
-{
-	struct db_template_var *vars;
-	struct err err;
-	char **w, *eq;
-	size_t n, i;
-
-	if (args[0] == '\0') {
-		picker_open(t, TUI_TEMPLATES);
-		return;
-	}
-	if (slash_split(args, &w, &n, &err) < 0) {
-		tui_notice(t, 1, "%s", err.msg);
-		return;
-	}
-	vars = xcalloc(n, sizeof(*vars));
-	for (i = 1; i < n; i++) {
-		eq = strchr(w[i], '=');
-		if (eq == NULL) {
-			tui_notice(t, 1,
-			    "template variables are NAME=VALUE, not '%s'",
-			    w[i]);
-			goto out;
-		}
-		*eq = '\0';
-		vars[i - 1].name = w[i];
-		vars[i - 1].value = eq + 1;
-	}
-	if (n == 1) {
-		/* No values given: let the form ask for them. */
-		picker_open_template(t, w[0]);
-		goto out;
-	}
-	if (chatview_send_template(t, w[0], vars, n - 1, &err) < 0)
-		tui_notice(t, 1, "%s", err.msg);
-out:
-	free(vars);
-	slash_words_free(w);
-}
-
-static void
+void
 chatview_export(struct tui *t, const char *args)
 {
 	struct sbuf out;
@@ -878,7 +834,7 @@ chatview_export(struct tui *t, const char *args)
 	slash_words_free(w);
 }
 
-static void
+void
 chatview_man(struct tui *t, const char *topic)
 {
 	char *page, *local, *argv[4];
@@ -914,7 +870,7 @@ chatview_man(struct tui *t, const char *topic)
 	free(page);
 }
 
-static void
+void
 chatview_fork(struct tui *t)
 {
 	struct err err;
@@ -936,117 +892,6 @@ chatview_fork(struct tui *t)
 	}
 	tui_notice(t, 0, "forked session %lld into session %lld",
 	    (long long)old, (long long)id);
-}
-
-/* Run slash command C with ARGS. */
-static void
-chatview_command(
-    struct tui *t, const struct slash_cmd *c, const char *args, int bang)
-{
-	struct err err;
-	const char *name = c->name;
-	int cols;
-
-	err_clear(&err);
-	if (strcmp(name, "help") == 0) {
-		help_open(t);
-	} else if (strcmp(name, "preset") == 0) {
-		if (args[0] == '\0')
-			chatview_list_presets(t);
-		else if (chatview_use_preset(t, args, &err) < 0)
-			tui_notice(t, 1, "%s", err.msg);
-		else
-			chatview_show_params(t, 0);
-	} else if (strcmp(name, "set") == 0) {
-		if (args[0] == '\0') {
-			chatview_show_params(t, 0);
-		} else if ((cols = compareview_set(t, args, &err)) < 0 ||
-		    params_set_list(&t->conv.params, args, &err) < 0) {
-			tui_notice(t, 1, "%s", err.msg);
-		} else {
-			t->conv.preset_changed = 1;
-			chatview_show_params(t, 0);
-			if (cols > 0)
-				tui_notice(t, 0,
-				    "set in the %d compare columns too", cols);
-		}
-	} else if (strcmp(name, "params") == 0) {
-		chatview_show_params(t, 1);
-	} else if (strcmp(name, "system") == 0) {
-		params_set(&t->conv.params, "system", args, NULL);
-		tui_notice(t, 0,
-		    args[0] ? "system prompt set for the next "
-			      "answers"
-			    : "system prompt cleared");
-	} else if (strcmp(name, "template") == 0) {
-		chatview_template(t, args);
-	} else if (strcmp(name, "regen") == 0) {
-		chatview_regen(t);
-	} else if (strcmp(name, "edit") == 0) {
-		chatview_edit(t, bang);
-	} else if (strcmp(name, "fork") == 0) {
-		chatview_fork(t);
-	} else if (strcmp(name, "new") == 0) {
-		if (t->generating) {
-			tui_notice(t, 1, "stop the answer first (Ctrl-C)");
-			return;
-		}
-		chatview_new_session(t);
-		tui_notice(t, 0,
-		    "new session: it is saved when you send the "
-		    "first prompt");
-	} else if (strcmp(name, "sessions") == 0) {
-		browser_open(t);
-	} else if (strcmp(name, "export") == 0) {
-		chatview_export(t, args);
-	} else if (strcmp(name, "compare") == 0) {
-		compareview_command(t, args);
-	} else if (strcmp(name, "runs") == 0) {
-		compareview_runs(t, args);
-	} else if (strcmp(name, "man") == 0) {
-		chatview_man(t, args);
-	} else if (strcmp(name, "quit") == 0) {
-		t->quit = 1;
-	}
-}
-
-void
-chatview_submit(struct tui *t, const char *line)
-{
-	const struct slash_cmd *c;
-	const char *args, *p = line;
-	char *cmd;
-	size_t n;
-	int bang = 0;
-
-	while (*p == ' ' || *p == '\t' || *p == '\n')
-		p++;
-	if (*p == '\0') {
-		t->editing = 0;
-		return;
-	}
-	if (line[0] == '/' && line[1] != '/') {
-		/* Completion leaves a space after the last word. */
-		cmd = xstrdup(line);
-		n = strlen(cmd);
-		while (n > 0 &&
-		    (cmd[n - 1] == ' ' || cmd[n - 1] == '\t' ||
-			cmd[n - 1] == '\n'))
-			cmd[--n] = '\0';
-		c = slash_find(cmd, &args, &bang);
-		if (c == NULL) {
-			tui_notice(t, 1,
-			    "unknown command '%.40s' (/help lists "
-			    "them; start with // to send a /)",
-			    cmd);
-			prompt_set(t, line);
-		} else {
-			chatview_command(t, c, args, bang);
-		}
-		free(cmd);
-		return;
-	}
-	chatview_send(t, line[0] == '/' ? line + 1 : line);
 }
 
 char **

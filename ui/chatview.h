@@ -32,8 +32,6 @@ int chatview_engine_fd(const struct tui *t);
 /* Handle every pending engine event. */
 void chatview_events(struct tui *t);
 
-/* A line from the prompt: a slash command or a message to send. */
-void chatview_submit(struct tui *t, const char *line);
 /* Send TEXT as the user's next message. */
 void chatview_send(struct tui *t, const char *text);
 /* Stop the running answer (it is kept). */
@@ -56,6 +54,22 @@ int chatview_use_preset(struct tui *t, const char *name, struct err *err);
 /* Send template NAME with variables VARS (N of them). */
 int chatview_send_template(struct tui *t, const char *name,
     const struct db_template_var *vars, size_t n, struct err *err);
+
+/* The slash commands' work (chatscreen.c maps /NAME to these). */
+/* List the presets / show the settings in force (ALL: every one). */
+void chatview_list_presets(struct tui *t);
+void chatview_show_params(struct tui *t, int all);
+/* A new answer to the last prompt (a sibling of the old one). */
+void chatview_regen(struct tui *t);
+/* Put the last prompt on the prompt line for editing (EXTERNAL: in
+ * $EDITOR); sending it makes a new branch. */
+void chatview_edit(struct tui *t, int external);
+/* Continue in a copy of the session up to the shown leaf. */
+void chatview_fork(struct tui *t);
+/* /export ARGS: write the session as md or json. */
+void chatview_export(struct tui *t, const char *args);
+/* Open manual page vkchat-TOPIC ("": vkchat). */
+void chatview_man(struct tui *t, const char *topic);
 
 /* Names for slash-command completion (slash_names_fn; CTX is the tui). */
 char **chatview_names(void *ctx, enum slash_names kind, const char *arg);

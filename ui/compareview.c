@@ -935,6 +935,15 @@ compareview_scroll(struct tui *t, const struct keys_event *ev)
 	return 1;
 }
 
+const struct view_keyhelp compareview_keys_help[] = {
+	{ "Ctrl-C", "stop every column (Alt-1..8: one column)" },
+	{ "1-8", "pick the winner: it becomes the chat's answer" },
+	{ "s N", "save column N's settings as a preset" },
+	{ "[, ]", "stored runs (/runs, c in Ctrl-O): step through them" },
+	{ "Esc", "leave compare mode (the run is kept)" },
+	{ NULL, NULL },
+};
+
 int
 compareview_key(struct tui *t, const struct keys_event *ev)
 {

@@ -19,6 +19,9 @@
 /* The narrowest column drawn; narrower ones get a notice instead. */
 #define COMPAREVIEW_MIN_WIDTH 12
 
+/* Compare mode's keys for the help overlay, ended by a NULL keys. */
+extern const struct view_keyhelp compareview_keys_help[];
+
 /*
  * Arm compare mode from the /compare arguments ARGS ("[--same-seed]
  * SPEC"; "off" leaves it); errors become notices.

@@ -1,83 +1,56 @@
 /*
- * help: the help overlay.  Its text is built from the slash-command
- * table, so the commands listed are always the ones that exist; the keys
- * and the manual pages are written here.
+ * help: the help overlay, a pager over a text its opener builds (the chat
+ * screen builds it from its key table and the slash-command table, so
+ * what is listed is what exists).  Lines that do not start with a space
+ * are headings.
  */
 #include "help.h"
 
 #include <curses.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "screen.h"
-#include "slash.h"
 #include "text.h"
 
-static const char *const help_keys[] = {
-	"Enter            send the prompt (a line starting with / is a "
-	"command)",
-	"Alt-Enter, C-j   new line in the prompt; pasted text keeps its lines",
-	"Tab              complete commands, presets, templates, parameters",
-	"Up, Down, C-r    history (readline: emacs or vi keys, ~/.inputrc)",
-	"Ctrl-C, Esc      stop the answer being generated (it is kept)",
-	"Ctrl-C           clear the prompt; on an empty prompt, quit (asks)",
-	"Ctrl-D           quit (on an empty prompt)",
-	"PgUp, PgDn       scroll the conversation (also the mouse wheel)",
-	"Alt-Left, Right  step through the answers to the last prompt",
-	"Ctrl-O           sessions: search, resume, fork, delete, export",
-	"Ctrl-P           presets: pick, edit a copy, save",
-	"Ctrl-T           templates: pick, fill in, send",
-	"F1, ?            this help (? on an empty prompt)",
-	"Ctrl-L           redraw the screen;  Ctrl-Z suspends",
-	"Compare mode (/compare): Ctrl-C stops all columns, Alt-1..8 one;",
-	"  1-8 picks the winner, s N saves column N as a preset, Esc leaves",
-	"  stored runs: /runs or c in Ctrl-O reopens them, [ ] steps through",
-	NULL,
+struct help {
+	struct view v;
+	char *title;
+	char *text; /* lines, each ended by a newline */
+	size_t top; /* the first line shown */
 };
 
-static const char *const help_man[] = {
-	"man vkchat            the program, its commands and options",
-	"man vkchat-tui        this screen: keys, commands, views",
-	"man vkchat-sampling   what every parameter does (/set, presets)",
-	"man vkchat-presets    the preset file format",
-	"man vkchat-storage    the database, export and import",
-	"/man TOPIC opens vkchat-TOPIC without leaving vkchat.",
-	NULL,
-};
+static void help_draw(struct tui *t, struct view *v);
+static void help_key(
+    struct tui *t, struct view *v, const struct keys_event *ev);
 
-/* Every line of the help text, as display text, joined by newlines. */
 static void
-help_text(struct sbuf *out)
+help_free(struct tui *t, struct view *v)
 {
-	const struct slash_cmd *c;
-	struct sbuf cmd;
-	size_t i;
+	struct help *h = (struct help *)v;
 
-	sbuf_init(&cmd);
-	sbuf_adds(out, "Keys\n");
-	for (i = 0; help_keys[i] != NULL; i++)
-		sbuf_addf(out, "  %s\n", help_keys[i]);
-	sbuf_adds(out, "\nCommands\n");
-	for (c = slash_table; c->name != NULL; c++) {
-		sbuf_reset(&cmd);
-		sbuf_addf(
-		    &cmd, "/%s%s%s", c->name, c->args[0] ? " " : "", c->args);
-		if (cmd.len > 24)
-			sbuf_addf(
-			    out, "  %s\n  %-24s %s\n", cmd.buf, "", c->help);
-		else
-			sbuf_addf(out, "  %-24s %s\n", cmd.buf, c->help);
-	}
-	sbuf_adds(out, "\nManual pages\n");
-	for (i = 0; help_man[i] != NULL; i++)
-		sbuf_addf(out, "  %s\n", help_man[i]);
-	sbuf_release(&cmd);
+	(void)t;
+	free(h->title);
+	free(h->text);
+	free(h);
 }
 
+static const struct view_ops help_ops = {
+	.name = "help",
+	.draw = help_draw,
+	.key = help_key,
+	.free = help_free,
+};
+
 void
-help_open(struct tui *t)
+help_open(struct tui *t, const char *title, char *text)
 {
-	t->mode = TUI_HELP;
-	t->help_top = 0;
+	struct help *h = xcalloc(1, sizeof(*h));
+
+	h->v.ops = &help_ops;
+	h->title = xstrdup(title);
+	h->text = text;
+	tui_push(t, &h->v);
 }
 
 static size_t
@@ -90,25 +63,24 @@ help_lines(const char *s)
 	return n;
 }
 
-void
-help_draw(struct tui *t)
+static void
+help_draw(struct tui *t, struct view *v)
 {
-	struct sbuf text;
+	struct help *hp = (struct help *)v;
 	const char *line, *nl;
 	size_t k = 0, n;
 	int y = 1, h = t->rows - 2;
 
-	sbuf_init(&text);
-	help_text(&text);
-	n = help_lines(text.buf);
-	if (h > 0 && t->help_top + (size_t)h > n)
-		t->help_top = n > (size_t)h ? n - (size_t)h : 0;
+	n = help_lines(hp->text);
+	if (h > 0 && hp->top + (size_t)h > n)
+		hp->top = n > (size_t)h ? n - (size_t)h : 0;
 	screen_fill(0, 0, t->cols, screen_attr(SCREEN_TITLE));
-	screen_puts(
-	    0, 1, "vkchat help", t->cols - 1, screen_attr(SCREEN_TITLE));
-	for (line = text.buf; *line != '\0' && y <= h; line = nl + 1, k++) {
+	screen_puts(0, 1, hp->title, t->cols - 1, screen_attr(SCREEN_TITLE));
+	for (line = hp->text; *line != '\0' && y <= h; line = nl + 1, k++) {
 		nl = strchr(line, '\n');
-		if (k < t->help_top)
+		if (nl == NULL)
+			break;
+		if (k < hp->top)
 			continue;
 		screen_put(y++, 1, line, (size_t)(nl - line), t->cols - 2,
 		    line[0] != ' ' ? screen_attr(SCREEN_USER) : (int)A_NORMAL);
@@ -118,42 +90,42 @@ help_draw(struct tui *t)
 	    "Esc/q close  Up/Down/PgUp/PgDn scroll  /man TOPIC opens a page",
 	    t->cols - 2, screen_attr(SCREEN_STATUS));
 	curs_set(0);
-	sbuf_release(&text);
 }
 
-void
-help_key(struct tui *t, const struct keys_event *ev)
+static void
+help_key(struct tui *t, struct view *v, const struct keys_event *ev)
 {
+	struct help *h = (struct help *)v;
 	size_t page = t->rows > 4 ? (size_t)t->rows - 3 : 1;
 
 	switch (ev->code) {
 	case KEYS_ESC:
 	case KEYS_F1:
 	case KEYS_ENTER:
-		t->mode = TUI_CHAT;
+		tui_pop(t);
 		break;
 	case KEYS_CHAR:
 		if (ev->cp == 'q' || ev->cp == '?')
-			t->mode = TUI_CHAT;
+			tui_pop(t);
 		else if (ev->cp == 'j')
-			t->help_top++;
-		else if (ev->cp == 'k' && t->help_top > 0)
-			t->help_top--;
+			h->top++;
+		else if (ev->cp == 'k' && h->top > 0)
+			h->top--;
 		break;
 	case KEYS_DOWN:
 	case KEYS_WHEEL_DOWN:
-		t->help_top++;
+		h->top++;
 		break;
 	case KEYS_UP:
 	case KEYS_WHEEL_UP:
-		if (t->help_top > 0)
-			t->help_top--;
+		if (h->top > 0)
+			h->top--;
 		break;
 	case KEYS_PGDN:
-		t->help_top += page;
+		h->top += page;
 		break;
 	case KEYS_PGUP:
-		t->help_top = t->help_top > page ? t->help_top - page : 0;
+		h->top = h->top > page ? h->top - page : 0;
 		break;
 	default:
 		break;

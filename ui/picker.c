@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chatview.h"
 #include "storage/db-presets.h"
 #include "storage/db-templates.h"
 #include "field.h"
@@ -25,7 +24,8 @@
 #include "text.h"
 
 struct picker {
-	enum tui_mode kind;
+	struct view v; /* first: the picker is a view */
+	enum picker_kind kind;
 	size_t sel, top;
 	struct db_preset *presets;
 	struct db_template *tpls;
@@ -66,7 +66,7 @@ picker_form_free(struct picker *p)
 
 	if (!p->form)
 		return;
-	if (p->kind == TUI_PRESETS)
+	if (p->kind == PICKER_PRESETS)
 		params_release(&p->params);
 	for (i = 0; p->vars != NULL && i < p->n_rows; i++) {
 		free(p->vars[i]);
@@ -81,37 +81,51 @@ picker_form_free(struct picker *p)
 	p->form = p->editing = p->naming = 0;
 }
 
-void
-picker_close(struct tui *t)
+/* The picker: called only while it is the top view. */
+static struct picker *
+picker_top(struct tui *t)
 {
-	struct picker *p = t->picker;
+	return (struct picker *)t->top;
+}
 
-	if (p == NULL)
-		return;
+static void picker_draw(struct tui *t, struct view *v);
+static void picker_key(
+    struct tui *t, struct view *v, const struct keys_event *ev);
+
+static void
+picker_free(struct tui *t, struct view *v)
+{
+	struct picker *p = (struct picker *)v;
+
+	(void)t;
 	picker_form_free(p);
-	db_presets_free(p->presets, p->kind == TUI_PRESETS ? p->n : 0);
-	db_templates_free(p->tpls, p->kind == TUI_TEMPLATES ? p->n : 0);
+	db_presets_free(p->presets, p->kind == PICKER_PRESETS ? p->n : 0);
+	db_templates_free(p->tpls, p->kind == PICKER_TEMPLATES ? p->n : 0);
 	field_release(&p->field);
 	free(p->msg);
 	free(p);
-	t->picker = NULL;
-	t->mode = TUI_CHAT;
 }
 
+static const struct view_ops picker_ops = {
+	.name = "picker",
+	.draw = picker_draw,
+	.key = picker_key,
+	.free = picker_free,
+};
+
 void
-picker_open(struct tui *t, enum tui_mode kind)
+picker_open(struct tui *t, enum picker_kind kind)
 {
 	struct picker *p = xcalloc(1, sizeof(*p));
 	struct err err;
 	size_t i;
 	int rc;
 
-	picker_close(t);
+	p->v.ops = &picker_ops;
 	p->kind = kind;
 	field_init(&p->field);
-	t->picker = p;
-	t->mode = kind;
-	if (kind == TUI_PRESETS) {
+	tui_push(t, &p->v);
+	if (kind == PICKER_PRESETS) {
 		rc = db_presets_list(t->db, &p->presets, &p->n, &err);
 		for (i = 0; rc == 0 && i < p->n; i++)
 			if (t->conv.preset &&
@@ -130,14 +144,14 @@ picker_open(struct tui *t, enum tui_mode kind)
 static void
 picker_form(struct tui *t)
 {
-	struct picker *p = t->picker;
+	struct picker *p = picker_top(t);
 	size_t i;
 
 	if (p->n == 0)
 		return;
 	p->form = 1;
 	p->row = 0;
-	if (p->kind == TUI_PRESETS) {
+	if (p->kind == PICKER_PRESETS) {
 		p->name = xstrdup(p->presets[p->sel].name);
 		params_copy(&p->params, &p->presets[p->sel].params);
 		p->n_rows = params_count();
@@ -156,8 +170,8 @@ picker_open_template(struct tui *t, const char *name)
 	struct picker *p;
 	size_t i;
 
-	picker_open(t, TUI_TEMPLATES);
-	p = t->picker;
+	picker_open(t, PICKER_TEMPLATES);
+	p = picker_top(t);
 	for (i = 0; i < p->n; i++)
 		if (strcmp(p->tpls[i].name, name) == 0)
 			break;
@@ -177,7 +191,7 @@ picker_detail(struct picker *p, size_t i, struct sbuf *out)
 	size_t n, k;
 	const char *nl;
 
-	if (p->kind == TUI_PRESETS) {
+	if (p->kind == PICKER_PRESETS) {
 		if (params_diff(&p->presets[i].params, NULL, "  ", out) == 0)
 			sbuf_adds(out, "(all parameters at their defaults)");
 		return;
@@ -200,7 +214,7 @@ picker_detail(struct picker *p, size_t i, struct sbuf *out)
 static void
 picker_draw_list(struct tui *t, int h)
 {
-	struct picker *p = t->picker;
+	struct picker *p = picker_top(t);
 	struct sbuf sb;
 	size_t per = 2, vis = (size_t)(h > 2 ? h : 2) / per, i;
 	int y, attr;
@@ -213,7 +227,7 @@ picker_draw_list(struct tui *t, int h)
 	for (i = p->top, y = 1; i < p->n && y + 1 <= h; i++, y += 2) {
 		attr = i == p->sel ? screen_attr(SCREEN_SELECT) : (int)A_NORMAL;
 		sbuf_reset(&sb);
-		if (p->kind == TUI_PRESETS)
+		if (p->kind == PICKER_PRESETS)
 			sbuf_addf(&sb, "%s%s  %s", p->presets[i].name,
 			    p->presets[i].builtin ? " (built-in)" : "",
 			    p->presets[i].description);
@@ -229,7 +243,7 @@ picker_draw_list(struct tui *t, int h)
 	}
 	if (p->n == 0)
 		screen_puts(1, 1,
-		    p->kind == TUI_PRESETS
+		    p->kind == PICKER_PRESETS
 			? "no presets"
 			: "no templates yet: add one with 'vkchat templates "
 			  "add' (see man vkchat)",
@@ -241,7 +255,7 @@ picker_draw_list(struct tui *t, int h)
 static void
 picker_value(struct picker *p, size_t i, struct sbuf *out)
 {
-	if (p->kind == TUI_PRESETS)
+	if (p->kind == PICKER_PRESETS)
 		params_get(&p->params, params_key(i), out);
 	else
 		sbuf_adds(out, p->values[i].text.buf);
@@ -250,7 +264,7 @@ picker_value(struct picker *p, size_t i, struct sbuf *out)
 static void
 picker_draw_form(struct tui *t, int h, int *cy, int *cx)
 {
-	struct picker *p = t->picker;
+	struct picker *p = picker_top(t);
 	struct sbuf val;
 	size_t top = 0, i, first;
 	int y, attr, x, col, key_w = 20;
@@ -260,14 +274,14 @@ picker_draw_form(struct tui *t, int h, int *cy, int *cx)
 	if (p->row >= (size_t)h)
 		top = p->row - (size_t)h + 1;
 	for (i = top, y = 1; i < p->n_rows && y <= h; i++, y++) {
-		key = p->kind == TUI_PRESETS ? params_key(i) : p->vars[i];
+		key = p->kind == PICKER_PRESETS ? params_key(i) : p->vars[i];
 		attr = i == p->row ? screen_attr(SCREEN_SELECT) : (int)A_NORMAL;
 		screen_fill(y, 0, t->cols, attr);
 		screen_puts(y, 1, key, key_w - 2, attr | A_BOLD);
 		x = key_w;
 		if ((p->editing && i == p->row) ||
-		    (p->kind == TUI_TEMPLATES && i == p->row)) {
-			const struct field *f = p->kind == TUI_TEMPLATES
+		    (p->kind == PICKER_TEMPLATES && i == p->row)) {
+			const struct field *f = p->kind == PICKER_TEMPLATES
 			    ? &p->values[i]
 			    : &p->field;
 
@@ -281,17 +295,17 @@ picker_draw_form(struct tui *t, int h, int *cy, int *cx)
 		sbuf_reset(&val);
 		picker_value(p, i, &val);
 		x += screen_puts(y, x, val.buf, 24, attr);
-		if (p->kind == TUI_PRESETS && t->cols > key_w + 30)
+		if (p->kind == PICKER_PRESETS && t->cols > key_w + 30)
 			screen_puts(y, key_w + 26, params_doc(key),
 			    t->cols - key_w - 27, screen_attr(SCREEN_META));
 	}
 	sbuf_release(&val);
 }
 
-void
-picker_draw(struct tui *t)
+static void
+picker_draw(struct tui *t, struct view *v)
 {
-	struct picker *p = t->picker;
+	struct picker *p = (struct picker *)v;
 	struct sbuf sb;
 	int h = t->rows - 2, y = t->rows - 1, cy = -1, cx = 0, attr, col;
 	size_t first;
@@ -299,10 +313,10 @@ picker_draw(struct tui *t)
 	sbuf_init(&sb);
 	if (!p->form)
 		sbuf_adds(&sb,
-		    p->kind == TUI_PRESETS
+		    p->kind == PICKER_PRESETS
 			? "Presets: Enter use  e edit a copy  Esc close"
 			: "Templates: Enter fill in and send  Esc close");
-	else if (p->kind == TUI_PRESETS)
+	else if (p->kind == PICKER_PRESETS)
 		sbuf_addf(&sb,
 		    "Editing a copy of preset %s: Enter edit a "
 		    "value  u use  s save as  Esc back",
@@ -381,7 +395,7 @@ picker_set(struct picker *p, const char *key, const char *text, struct err *err)
 static void
 picker_save(struct tui *t)
 {
-	struct picker *p = t->picker;
+	struct picker *p = picker_top(t);
 	struct err err;
 	char *desc = xasprintf("edited copy of %s", p->name);
 
@@ -394,15 +408,16 @@ picker_save(struct tui *t)
 	free(desc);
 	conv_use_params(&t->conv, p->field.text.buf, &p->params, 0);
 	tui_notice(t, 0, "saved and using preset %s", p->field.text.buf);
-	picker_close(t);
+	tui_pop(t);
 }
 
 static void
 picker_send(struct tui *t)
 {
-	struct picker *p = t->picker;
+	struct picker *p = picker_top(t);
 	struct db_template_var *vars = xcalloc(p->n_rows + 1, sizeof(*vars));
 	char *name = xstrdup(p->name);
+	struct view_req r = { .act = VIEW_SEND_TEMPLATE };
 	struct err err;
 	size_t i;
 
@@ -410,14 +425,14 @@ picker_send(struct tui *t)
 		vars[i].name = p->vars[i];
 		vars[i].value = p->values[i].text.buf;
 	}
-	t->mode = TUI_CHAT;
-	if (chatview_send_template(t, name, vars, p->n_rows, &err) < 0) {
+	r.name = name;
+	r.vars = vars;
+	r.n_vars = p->n_rows;
+	if (tui_request(t, &r, &err) < 0)
 		/* A variable left empty, say: the form stays open. */
-		t->mode = TUI_TEMPLATES;
 		picker_msg(p, 1, "%s", err.msg);
-	} else {
-		picker_close(t);
-	}
+	else
+		tui_pop(t);
 	free(vars);
 	free(name);
 }
@@ -425,7 +440,7 @@ picker_send(struct tui *t)
 static void
 picker_form_key(struct tui *t, const struct keys_event *ev)
 {
-	struct picker *p = t->picker;
+	struct picker *p = picker_top(t);
 	struct sbuf val;
 	struct err err;
 	uint32_t c = ev->code == KEYS_CHAR ? ev->cp : 0;
@@ -468,7 +483,7 @@ picker_form_key(struct tui *t, const struct keys_event *ev)
 		picker_form_free(p);
 		return;
 	}
-	if (p->kind == TUI_TEMPLATES) {
+	if (p->kind == PICKER_TEMPLATES) {
 		if (ev->code == KEYS_ENTER) {
 			if (p->row + 1 < p->n_rows)
 				p->row++;
@@ -491,17 +506,18 @@ picker_form_key(struct tui *t, const struct keys_event *ev)
 		conv_use_params(&t->conv, name, &p->params, 1);
 		tui_notice(t, 0, "using an edited copy of preset %s", name);
 		free(name);
-		picker_close(t);
+		tui_pop(t);
 	} else if (c == 's') {
 		field_set(&p->field, "");
 		p->naming = 1;
 	}
 }
 
-void
-picker_key(struct tui *t, const struct keys_event *ev)
+static void
+picker_key(struct tui *t, struct view *v, const struct keys_event *ev)
 {
-	struct picker *p = t->picker;
+	struct picker *p = (struct picker *)v;
+	struct view_req r = { .act = VIEW_USE_PRESET };
 	struct err err;
 	uint32_t c = ev->code == KEYS_CHAR ? ev->cp : 0;
 
@@ -523,19 +539,19 @@ picker_key(struct tui *t, const struct keys_event *ev)
 			p->sel++;
 		return;
 	case KEYS_ESC:
-		picker_close(t);
+		tui_pop(t);
 		return;
 	case KEYS_ENTER:
 		if (p->n == 0)
 			return;
-		if (p->kind == TUI_PRESETS) {
-			if (chatview_use_preset(
-				t, p->presets[p->sel].name, &err) < 0)
-				tui_notice(t, 1, "%s", err.msg);
-			else
-				tui_notice(t, 0, "using preset %s",
-				    p->presets[p->sel].name);
-			picker_close(t);
+		if (p->kind == PICKER_PRESETS) {
+			r.name = p->presets[p->sel].name;
+			if (tui_request(t, &r, &err) < 0) {
+				picker_msg(p, 1, "%s", err.msg);
+				return;
+			}
+			tui_notice(t, 0, "using preset %s", r.name);
+			tui_pop(t);
 			return;
 		}
 		picker_form(t);
@@ -547,12 +563,12 @@ picker_key(struct tui *t, const struct keys_event *ev)
 	}
 	if (c == 'q' ||
 	    (ev->code == KEYS_CTRL && (ev->cp == 'p' || ev->cp == 't'))) {
-		picker_close(t);
+		tui_pop(t);
 	} else if (c == 'j' && p->sel + 1 < p->n) {
 		p->sel++;
 	} else if (c == 'k' && p->sel > 0) {
 		p->sel--;
-	} else if (c == 'e' && p->kind == TUI_PRESETS) {
+	} else if (c == 'e' && p->kind == PICKER_PRESETS) {
 		picker_form(t);
 	}
 }

@@ -8,16 +8,16 @@
 #ifndef VKCHAT_PICKER_H
 #define VKCHAT_PICKER_H
 
-#include "keys.h"
 #include "tui.h"
 
-/* Open the preset (KIND TUI_PRESETS) or template (TUI_TEMPLATES) picker. */
-void picker_open(struct tui *t, enum tui_mode kind);
-/* Open the variables form of template NAME directly. */
+enum picker_kind {
+	PICKER_PRESETS,
+	PICKER_TEMPLATES,
+};
+
+/* Push the preset or the template picker over the current screen. */
+void picker_open(struct tui *t, enum picker_kind kind);
+/* Push the template picker with template NAME's variables form open. */
 void picker_open_template(struct tui *t, const char *name);
-/* Close the picker and free its state. */
-void picker_close(struct tui *t);
-void picker_draw(struct tui *t);
-void picker_key(struct tui *t, const struct keys_event *ev);
 
 #endif

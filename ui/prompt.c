@@ -8,7 +8,7 @@
  * drawn by screen.c from rl_display_prompt, rl_line_buffer and rl_point
  * (rl_redisplay_function does nothing: the TUI redraws after every batch
  * of input anyway).  rl_callback_read_char() is called once per queued
- * byte; a finished line goes to chatview_submit().
+ * byte; a finished line goes to chatscreen_submit().
  *
  * Multi-line input: the TUI inserts a newline itself for Ctrl-J and
  * Alt-Enter (prompt_insert), whatever the key bindings, and a bracketed
@@ -32,6 +32,7 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
+#include "chatscreen.h"
 #include "chatview.h"
 #include "slash.h"
 #include "text.h"
@@ -176,7 +177,7 @@ prompt_line(char *line)
 	if (line[0] != '\0')
 		prompt_save(line);
 	prompt_in_handler = 1;
-	chatview_submit(t, line);
+	chatscreen_submit(t, line);
 	prompt_in_handler = 0;
 	free(line);
 }

@@ -27,11 +27,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "browser.h"
-#include "compareview.h"
-#include "help.h"
-#include "picker.h"
-#include "prompt.h"
 #include "text.h"
 
 static int screen_attrs[SCREEN_N];
@@ -285,160 +280,12 @@ screen_transcript(struct transcript *tr, int y, int x, int h, int w)
 	}
 }
 
-/* The right end of the status line: activity, or the scroll position. */
-static void
-screen_activity(struct tui *t, struct sbuf *sb, size_t below)
-{
-	static const char *const spin_utf8[] = { "⠋", "⠙", "⠹", "⠸", "⠼", "⠴",
-		"⠦", "⠧", "⠇", "⠏" };
-	static const char *const spin_ascii[] = { "|", "/", "-", "\\" };
-	const char *spin =
-	    t->utf8 ? spin_utf8[t->spin % 10] : spin_ascii[t->spin % 4];
-	int i, fill;
-
-	if (t->engine == TUI_ENGINE_LOADING || t->prefilling) {
-		fill = (int)(t->progress * 20 + 0.5);
-		sbuf_addf(sb, "%s %s [", spin,
-		    t->prefilling ? "reading the conversation" : "loading");
-		for (i = 0; i < 20; i++)
-			sbuf_adds(sb, i < fill ? "#" : "-");
-		sbuf_addf(sb, "] %3d%% ", (int)(t->progress * 100 + 0.5));
-	} else if (t->generating) {
-		sbuf_addf(sb, "%s %s ", spin,
-		    t->cancelling ? "stopping" : "generating (Ctrl-C stops)");
-	} else if (below > 0) {
-		sbuf_addf(sb, "%zu more lines below (PgDn) ", below);
-	} else if (t->engine == TUI_ENGINE_NOMODEL) {
-		sbuf_adds(sb, "no model ");
-	} else if (t->engine == TUI_ENGINE_FAILED) {
-		sbuf_adds(sb, "model not loaded ");
-	}
-}
-
-static void
-screen_status(struct tui *t, int y)
-{
-	struct sbuf left, right, fit;
-	const char *sep = t->utf8 ? " \xe2\x94\x82 " : " | ";
-	int attr = screen_attrs[SCREEN_STATUS], rw;
-
-	sbuf_init(&left);
-	sbuf_init(&right);
-	sbuf_init(&fit);
-	sbuf_addf(&left, " %s", t->model_name ? t->model_name : "no model");
-	sbuf_addf(&left, "%s%s", sep,
-	    t->conv.chat_format ? t->conv.chat_format : "-");
-	sbuf_addf(&left, "%s%s%s", sep,
-	    t->conv.preset ? t->conv.preset : "default",
-	    t->conv.preset_changed ? "*" : "");
-	if (t->n_ctx > 0)
-		sbuf_addf(&left, "%sctx %d/%d", sep, t->n_used, t->n_ctx);
-	else
-		sbuf_addf(&left, "%sctx -", sep);
-	if (t->tps >= 0)
-		sbuf_addf(&left, "%s%.1f tok/s", sep, t->tps);
-	else
-		sbuf_addf(&left, "%s- tok/s", sep);
-	screen_activity(t, &right, transcript_from_bottom(t->tr));
-	screen_fill(y, 0, t->cols, attr);
-	rw = text_width(right.buf, right.len);
-	if (rw > t->cols / 2)
-		rw = t->cols / 2;
-	text_fit(&fit, left.buf, t->cols - rw - 1);
-	screen_put(y, 0, fit.buf, fit.len, t->cols - rw - 1, attr);
-	screen_put(y, t->cols - rw, right.buf, right.len, rw, attr);
-	sbuf_release(&left);
-	sbuf_release(&right);
-	sbuf_release(&fit);
-}
-
-static void
-screen_chat(struct tui *t)
-{
-	struct sbuf view;
-	int rows, crow, ccol, max_rows, first, h, y, r;
-	const char *line, *nl;
-	size_t plen;
-
-	sbuf_init(&view);
-	if (t->ask == TUI_ASK_QUIT) {
-		sbuf_adds(&view, "Quit vkchat? (y/n) ");
-		plen = view.len;
-		rows = 1;
-		crow = 0;
-		ccol = text_width(view.buf, view.len);
-	} else if (compareview_ask_line(t, t->cols, &view, &plen, &ccol)) {
-		/* Compare mode's save-as-preset question. */
-		rows = 1;
-		crow = 0;
-	} else {
-		prompt_view(t, t->cols, &view, &rows, &crow, &ccol, &plen);
-	}
-	max_rows = t->rows / 3 > 1 ? t->rows / 3 : 1;
-	first = 0;
-	if (rows > max_rows) {
-		/* Show the rows around the cursor. */
-		first = crow - max_rows + 1 > 0 ? crow - max_rows + 1 : 0;
-		if (first + max_rows > rows)
-			first = rows - max_rows;
-		rows = max_rows;
-	}
-	h = t->rows - rows - 1 - (t->hint != NULL);
-	if (h < 1)
-		h = 1;
-	if (t->cmp != NULL) {
-		/* The last notices over the columns, when there is room. */
-		y = h >= 14 ? 4 : 0;
-		if (y > 0)
-			screen_transcript(t->tr, 0, 0, y, t->cols);
-		compareview_draw(t, y, h - y);
-	} else {
-		screen_transcript(t->tr, 0, 0, h, t->cols);
-	}
-	y = h;
-	if (t->hint != NULL) {
-		screen_puts(y, 0, t->hint, t->cols, screen_attrs[SCREEN_HINT]);
-		y++;
-	}
-	screen_status(t, y++);
-	line = view.buf;
-	for (r = 0; line != NULL; r++) {
-		nl = strchr(line, '\n');
-		if (r >= first && r < first + rows)
-			screen_put(y + r - first, 0, line,
-			    nl ? (size_t)(nl - line) : strlen(line), t->cols,
-			    A_NORMAL);
-		line = nl ? nl + 1 : NULL;
-	}
-	/* The prompt itself in its colour (it never wraps: it is short). */
-	if (first == 0 && plen > 0 && memchr(view.buf, '\n', plen) == NULL)
-		screen_put(
-		    y, 0, view.buf, plen, t->cols, screen_attrs[SCREEN_PROMPT]);
-	curs_set(1);
-	move(y + crow - first, ccol < t->cols ? ccol : t->cols - 1);
-	sbuf_release(&view);
-}
-
 void
 screen_draw(struct tui *t)
 {
-	if (!t->curses_on)
+	if (!t->curses_on || t->top == NULL)
 		return;
 	erase();
-	switch (t->mode) {
-	case TUI_CHAT:
-		screen_chat(t);
-		break;
-	case TUI_HELP:
-		help_draw(t);
-		break;
-	case TUI_BROWSER:
-		browser_draw(t);
-		break;
-	case TUI_PRESETS:
-	case TUI_TEMPLATES:
-		picker_draw(t);
-		break;
-	}
+	t->top->ops->draw(t, t->top);
 	refresh();
 }

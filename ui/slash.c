@@ -16,37 +16,44 @@
 #include "util.h"
 
 const struct slash_cmd slash_table[] = {
-	{ "help", "", "keys, commands and manual pages" },
-	{ "preset", "NAME", "use preset NAME (Tab lists them; Ctrl-P picks)" },
-	{ "set", "KEY=VALUE ...",
+	{ SLASH_HELP, "help", "", "keys, commands and manual pages" },
+	{ SLASH_PRESET, "preset", "NAME",
+	    "use preset NAME (Tab lists them; Ctrl-P picks)" },
+	{ SLASH_SET, "set", "KEY=VALUE ...",
 	    "change parameters: /set temp=0.7 top_p=0.9" },
-	{ "system", "[TEXT]", "set the system prompt (none: clear it)" },
-	{ "template", "NAME [VAR=VALUE ...]",
+	{ SLASH_SYSTEM, "system", "[TEXT]",
+	    "set the system prompt (none: clear it)" },
+	{ SLASH_TEMPLATE, "template", "NAME [VAR=VALUE ...]",
 	    "send template NAME with its variables (Ctrl-T picks)" },
-	{ "regen", "",
+	{ SLASH_REGEN, "regen", "",
 	    "a new answer to the last prompt (the old one is kept)" },
-	{ "edit", "", "edit the last prompt here (/edit! in $EDITOR)" },
-	{ "fork", "", "continue in a copy of this session" },
-	{ "new", "", "start a new session" },
-	{ "sessions", "", "browse, search and resume sessions (Ctrl-O)" },
-	{ "export", "md|json [FILE]", "write this session to FILE" },
-	{ "compare", "[--same-seed] P1,P2,...|KEY=V1,V2,...|off",
+	{ SLASH_EDIT, "edit", "",
+	    "edit the last prompt here (/edit! in $EDITOR)" },
+	{ SLASH_FORK, "fork", "", "continue in a copy of this session" },
+	{ SLASH_NEW, "new", "", "start a new session" },
+	{ SLASH_SESSIONS, "sessions", "",
+	    "browse, search and resume sessions (Ctrl-O)" },
+	{ SLASH_EXPORT, "export", "md|json [FILE]",
+	    "write this session to FILE" },
+	{ SLASH_COMPARE, "compare", "[--same-seed] P1,P2,...|KEY=V1,V2,...|off",
 	    "answer the next prompt with 2-8 presets or values side by "
 	    "side" },
-	{ "runs", "[ID|last]",
+	{ SLASH_RUNS, "runs", "[ID|last]",
 	    "reopen this session's last (or ID) compare run, read-only" },
-	{ "params", "", "show every setting in force" },
-	{ "man", "[TOPIC]", "open manual page vkchat-TOPIC (or vkchat)" },
-	{ "quit", "", "leave vkchat (Ctrl-D)" },
-	{ NULL, NULL, NULL },
+	{ SLASH_PARAMS, "params", "", "show every setting in force" },
+	{ SLASH_MAN, "man", "[TOPIC]",
+	    "open manual page vkchat-TOPIC (or vkchat)" },
+	{ SLASH_QUIT, "quit", "", "leave vkchat (Ctrl-D)" },
+	{ SLASH_N, NULL, NULL, NULL },
 };
 
-const char *const slash_man_topics[] = {
-	"presets",
-	"sampling",
-	"storage",
-	"tui",
-	NULL,
+const struct slash_man slash_man_pages[] = {
+	{ "", "the program, its commands and options" },
+	{ "tui", "this screen: keys, commands, views" },
+	{ "sampling", "what every parameter does (/set, presets)" },
+	{ "presets", "the preset file format" },
+	{ "storage", "the database, export and import" },
+	{ NULL, NULL },
 };
 
 const struct slash_cmd *
@@ -213,25 +220,30 @@ slash_complete(
 	}
 	free(head);
 	/* words[0] is the command; NW - 1 arguments come before this one. */
-	if (strcmp(c->name, "preset") == 0 && nw == 1) {
+	if (c->id == SLASH_PRESET && nw == 1) {
 		slash_add_names(
 		    &v, &n, names(ctx, SLASH_NAMES_PRESETS, NULL), prefix, "");
-	} else if (strcmp(c->name, "template") == 0 && nw == 1) {
+	} else if (c->id == SLASH_TEMPLATE && nw == 1) {
 		slash_add_names(&v, &n, names(ctx, SLASH_NAMES_TEMPLATES, NULL),
 		    prefix, "");
-	} else if (strcmp(c->name, "template") == 0 && nw >= 2) {
+	} else if (c->id == SLASH_TEMPLATE && nw >= 2) {
 		slash_add_names(&v, &n,
 		    names(ctx, SLASH_NAMES_TEMPLATE_VARS, words[1]), prefix,
 		    "=");
-	} else if (strcmp(c->name, "set") == 0) {
+	} else if (c->id == SLASH_SET) {
 		for (i = 0; i < params_count(); i++)
 			if (strncmp(params_key(i), prefix, strlen(prefix)) == 0)
 				slash_push(
 				    &v, &n, xasprintf("%s=", params_key(i)));
-	} else if (strcmp(c->name, "export") == 0 && nw == 1) {
+	} else if (c->id == SLASH_EXPORT && nw == 1) {
 		slash_add_static(&v, &n, formats, prefix, "");
-	} else if (strcmp(c->name, "man") == 0 && nw == 1) {
-		slash_add_static(&v, &n, slash_man_topics, prefix, "");
+	} else if (c->id == SLASH_MAN && nw == 1) {
+		for (i = 0; slash_man_pages[i].topic != NULL; i++)
+			if (slash_man_pages[i].topic[0] != '\0' &&
+			    strncmp(slash_man_pages[i].topic, prefix,
+				strlen(prefix)) == 0)
+				slash_push(
+				    &v, &n, xstrdup(slash_man_pages[i].topic));
 	}
 	slash_words_free(words);
 done:

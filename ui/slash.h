@@ -11,17 +11,45 @@
 
 #include "err.h"
 
+/* The commands, in the table's order; the chat controller's handlers
+ * are indexed by these. */
+enum slash_id {
+	SLASH_HELP,
+	SLASH_PRESET,
+	SLASH_SET,
+	SLASH_SYSTEM,
+	SLASH_TEMPLATE,
+	SLASH_REGEN,
+	SLASH_EDIT,
+	SLASH_FORK,
+	SLASH_NEW,
+	SLASH_SESSIONS,
+	SLASH_EXPORT,
+	SLASH_COMPARE,
+	SLASH_RUNS,
+	SLASH_PARAMS,
+	SLASH_MAN,
+	SLASH_QUIT,
+	SLASH_N,
+};
+
 struct slash_cmd {
+	enum slash_id id;
 	const char *name; /* without the slash */
 	const char *args; /* argument synopsis ("" for none) */
 	const char *help; /* one line */
 };
 
-/* The commands, ended by a NULL name. */
+/* The commands (slash_table[i].id == i), ended by a NULL name. */
 extern const struct slash_cmd slash_table[];
 
-/* The topics /man knows (vkchat-TOPIC pages), ended by NULL. */
-extern const char *const slash_man_topics[];
+/* The manual pages /man opens: vkchat-TOPIC ("": vkchat itself). */
+struct slash_man {
+	const char *topic;
+	const char *what; /* one line */
+};
+/* Ended by a NULL topic. */
+extern const struct slash_man slash_man_pages[];
 
 /*
  * The command LINE starts with ("/name ..."), or NULL when LINE is not a

@@ -34,13 +34,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "browser.h"
+#include "chatscreen.h"
 #include "chatview.h"
 #include "cmd.h"
 #include "compareview.h"
 #include "config.h"
-#include "help.h"
-#include "picker.h"
 #include "pocket.h"
 #include "prompt.h"
 #include "screen.h"
@@ -411,27 +409,53 @@ tui_parse(struct tui *t, struct tui_opts *o, int argc, char **argv)
 	return 0;
 }
 
+/* Ctrl-C goes to the top view; an overlay without its own use closes. */
 static void
 tui_interrupt(struct tui *t)
 {
-	if (t->mode == TUI_BROWSER) {
-		browser_close(t);
-	} else if (t->mode == TUI_PRESETS || t->mode == TUI_TEMPLATES) {
-		picker_close(t);
-	} else if (t->mode == TUI_HELP) {
-		t->mode = TUI_CHAT;
-	} else if (t->ask == TUI_ASK_QUIT) {
-		t->quit = 1;
-	} else if (compareview_interrupt(t)) {
-		/* It dropped the save-as-preset question. */
-	} else if (t->generating) {
-		chatview_cancel(t);
-	} else if (!prompt_empty() || t->editing) {
-		prompt_clear(t);
-		chatview_edit_cancel(t);
-	} else {
-		t->ask = TUI_ASK_QUIT;
+	if (t->top->ops->interrupt != NULL)
+		t->top->ops->interrupt(t, t->top);
+	else
+		tui_pop(t);
+}
+
+void
+tui_push(struct tui *t, struct view *v)
+{
+	v->below = t->top;
+	t->top = v;
+}
+
+void
+tui_pop(struct tui *t)
+{
+	struct view *v = t->top;
+
+	if (v == NULL || v->below == NULL)
+		return; /* the chat screen stays */
+	t->top = v->below;
+	v->below = NULL;
+	if (v->ops->free != NULL)
+		v->ops->free(t, v);
+}
+
+int
+tui_request(struct tui *t, const struct view_req *r, struct err *err)
+{
+	struct view *v;
+	struct err dummy;
+	int rc;
+
+	if (err == NULL)
+		err = &dummy;
+	for (v = t->top->below; v != NULL; v = v->below) {
+		if (v->ops->request == NULL)
+			continue;
+		rc = v->ops->request(t, v, r, err);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
 	}
+	return err_set(err, ERR_USAGE, "no screen takes this request");
 }
 
 static void
@@ -463,90 +487,6 @@ tui_signal(struct tui *t, int sig)
 	}
 }
 
-/* A key in the chat view. */
-static void
-tui_chat_key(struct tui *t, const struct keys_event *ev)
-{
-	long page = t->rows > 6 ? t->rows - 4 : 1;
-
-	if (t->ask == TUI_ASK_QUIT) {
-		t->ask = TUI_ASK_NONE;
-		if (ev->code == KEYS_CHAR && (ev->cp == 'y' || ev->cp == 'Y'))
-			t->quit = 1;
-		return;
-	}
-	if (t->cmp != NULL && compareview_key(t, ev))
-		return;
-	switch (ev->code) {
-	case KEYS_PGUP:
-		transcript_scroll(t->tr, page);
-		return;
-	case KEYS_PGDN:
-		transcript_scroll(t->tr, -page);
-		return;
-	case KEYS_WHEEL_UP:
-		transcript_scroll(t->tr, 3);
-		return;
-	case KEYS_WHEEL_DOWN:
-		transcript_scroll(t->tr, -3);
-		return;
-	case KEYS_MOUSE:
-		return;
-	case KEYS_LEFT:
-	case KEYS_RIGHT:
-		if (ev->mods & KEYS_MOD_ALT) {
-			chatview_sibling(t, ev->code == KEYS_LEFT ? -1 : 1);
-			return;
-		}
-		break;
-	case KEYS_F1:
-		help_open(t);
-		return;
-	case KEYS_ESC:
-		if (t->generating) {
-			chatview_cancel(t);
-			return;
-		}
-		break;
-	case KEYS_ALT_ENTER:
-		prompt_insert(t, "\n", 1);
-		return;
-	case KEYS_PASTE:
-		prompt_insert(t, ev->raw, ev->len);
-		return;
-	case KEYS_CTRL:
-		switch (ev->cp) {
-		case 'j':
-			prompt_insert(t, "\n", 1);
-			return;
-		case 'o':
-			browser_open(t);
-			return;
-		case 'p':
-			picker_open(t, TUI_PRESETS);
-			return;
-		case 't':
-			picker_open(t, TUI_TEMPLATES);
-			return;
-		case 'l':
-			screen_repaint();
-			return;
-		default:
-			break;
-		}
-		break;
-	case KEYS_CHAR:
-		if (ev->cp == '?' && prompt_empty()) {
-			help_open(t);
-			return;
-		}
-		break;
-	default:
-		break;
-	}
-	prompt_feed(t, ev->raw, ev->len);
-}
-
 static void
 tui_keys(struct tui *t, int final)
 {
@@ -555,21 +495,7 @@ tui_keys(struct tui *t, int final)
 	while (!t->quit && keys_next(&t->keys, &ev, final)) {
 		free(t->hint);
 		t->hint = NULL;
-		switch (t->mode) {
-		case TUI_CHAT:
-			tui_chat_key(t, &ev);
-			break;
-		case TUI_HELP:
-			help_key(t, &ev);
-			break;
-		case TUI_BROWSER:
-			browser_key(t, &ev);
-			break;
-		case TUI_PRESETS:
-		case TUI_TEMPLATES:
-			picker_key(t, &ev);
-			break;
-		}
+		t->top->ops->key(t, t->top, &ev);
 	}
 }
 
@@ -727,8 +653,8 @@ tui_set_params(struct tui *t, const struct tui_opts *o, struct err *err)
 static void
 tui_free(struct tui *t)
 {
-	browser_close(t);
-	picker_close(t);
+	while (t->top != NULL && t->top->below != NULL)
+		tui_pop(t);
 	chatview_release(t);
 	transcript_free(t->tr);
 	keys_release(&t->keys);
@@ -754,6 +680,7 @@ tui_main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	t.opt_device = -1;
 	keys_init(&t.keys);
+	chatscreen_init(&t);
 	t.tr = transcript_new();
 	if (tui_parse(&t, &o, argc, argv) < 0) {
 		rc = EXIT_USAGE;

@@ -1,9 +1,9 @@
 /*
  * tui: the full-screen interface.  tui_main() is the entry for
  * "vkchat [-m MODEL.gguf] [OPTIONS]"; struct tui is the state every part
- * of the TUI works on (screen.c draws it, prompt.c bridges readline,
- * chatview.c talks to the engine and the database, browser.c, picker.c and
- * help.c are the overlays).
+ * of the TUI works on (view.h: the stack of screens; chatscreen.c is the
+ * chat screen, chatview.c its controller between the prompt, the engine
+ * and the conversation; browser.c, picker.c and help.c are overlays).
  *
  * Threads: all of it runs on the UI thread; the engine is reached only
  * through the worker's queue (src/worker.h).
@@ -20,15 +20,8 @@
 #include "keys.h"
 #include "params.h"
 #include "transcript.h"
+#include "view.h"
 #include "worker.h"
-
-enum tui_mode {
-	TUI_CHAT,
-	TUI_HELP,
-	TUI_BROWSER,
-	TUI_PRESETS,
-	TUI_TEMPLATES,
-};
 
 /* A yes/no question shown in place of the prompt. */
 enum tui_ask {
@@ -51,9 +44,7 @@ struct tui_msg {
 	size_t entry; /* its transcript entry */
 };
 
-struct browser;
 struct compareview;
-struct picker;
 
 struct tui {
 	/* Options. */
@@ -71,7 +62,6 @@ struct tui {
 	int quit;
 	int curses_on;
 	struct keys keys;
-	enum tui_mode mode;
 	enum tui_ask ask;
 	char *hint; /* one line over the status line, until the next key */
 	unsigned spin;
@@ -110,10 +100,10 @@ struct tui {
 	/* Compare mode (ui/compareview.h); NULL outside it. */
 	struct compareview *cmp;
 
-	/* Overlays. */
-	struct browser *browser;
-	struct picker *picker;
-	size_t help_top;
+	/* The screens (view.h): the chat screen at the bottom, overlays
+	 * over it; TOP is drawn and gets the keys. */
+	struct view base;
+	struct view *top;
 };
 
 /*
@@ -135,6 +125,16 @@ void tui_hint(struct tui *t, const char *fmt, ...)
  * when it could not run (*err says why).
  */
 int tui_run_program(struct tui *t, char *const argv[], struct err *err);
+
+/* Put overlay V on top of the screens / close the top one (never the
+ * chat screen). */
+void tui_push(struct tui *t, struct view *v);
+void tui_pop(struct tui *t);
+/*
+ * Hand request R from the top view to the views below it, top down,
+ * until one takes it (view_ops.request).  0 done, -1 with *err.
+ */
+int tui_request(struct tui *t, const struct view_req *r, struct err *err);
 
 /* Remember the model and session for the next "vkchat" with no model. */
 void tui_save_last(struct tui *t);

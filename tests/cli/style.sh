@@ -38,6 +38,28 @@ else
 	t_fail "layers include downwards only" "$bad"
 fi
 
+# The TUI's screens form a tree (ui/view.h): the chat screen opens the
+# overlays and drives the controllers; overlays ask through tui_request
+# and include no other screen; compare mode and the shown branch never
+# reach back up to the chat screen or its controller.
+bad=""
+for pair in "ui/browser.c:chatscreen.h chatview.h compareview.h picker.h help.h" \
+	"ui/picker.c:chatscreen.h chatview.h compareview.h browser.h help.h" \
+	"ui/help.c:chatscreen.h chatview.h compareview.h browser.h picker.h" \
+	"ui/compareview.c:chatscreen.h chatview.h browser.h picker.h help.h" \
+	"ui/chatview.c:chatscreen.h browser.h picker.h help.h" \
+	"ui/chatlog.c:chatscreen.h chatview.h compareview.h"; do
+	f=${pair%%:*}
+	for h in ${pair#*:}; do
+		grep -q "^#include \"$h\"" "$f" && bad="$bad $f:$h"
+	done
+done
+if [ -z "$bad" ]; then
+	t_ok "the TUI's screens form a tree"
+else
+	t_fail "the TUI's screens form a tree" "$bad"
+fi
+
 if command -v clang-format >/dev/null 2>&1; then
 	# shellcheck disable=SC2086
 	if out=$(clang-format --dry-run -Werror $c_files 2>&1); then
