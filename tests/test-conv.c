@@ -289,3 +289,68 @@ TEST(conv_turns_alternate)
 	CHECK_INT(turns[4].role, CHAT_USER);
 	CHECK_INT(conv_turns(m, 0, turns), 0);
 }
+
+/* Answer PARENT (a prompt) with TEXT; the answer's id. */
+static int64_t
+conv_test_answer(struct conv *c, int64_t parent, const char *text)
+{
+	struct gen_stats st;
+	struct err err;
+	int64_t id = 0;
+
+	memset(&st, 0, sizeof(st));
+	st.finish = GEN_FINISH_STOP;
+	CHECK_INT(conv_begin_answer(c, parent, 0, &err), 0);
+	CHECK_INT(conv_append(c, text, strlen(text), &err), 0);
+	CHECK_INT(
+	    conv_finish_answer(c, GEN_FINISH_STOP, &st, NULL, NULL, &id, &err),
+	    0);
+	return id;
+}
+
+TEST(conv_steps_through_sibling_answers)
+{
+	struct db *db = conv_test_db("conv-siblings.db");
+	struct db_message *msgs = NULL;
+	struct conv c;
+	struct err err;
+	int64_t prompt = 0, first, second;
+	size_t pos, n, nm;
+
+	conv_init(&c, db);
+	CHECK_INT(conv_add_prompt(&c, -1, "hello", &prompt, &err), 0);
+	first = conv_test_answer(&c, prompt, "first answer");
+	second = conv_test_answer(&c, prompt, "second answer");
+	CHECK(first > 0 && second > first);
+	CHECK_INT(c.leaf, second);
+	conv_sibling_pos(&c, second, &pos, &n);
+	CHECK_INT(pos, 2);
+	CHECK_INT(n, 2);
+	conv_sibling_pos(&c, 0, &pos, &n);
+	CHECK_INT(n, 0);
+
+	/* back to the first: it is the leaf, in the session too */
+	CHECK_INT(
+	    conv_step_sibling(&c, second, -1, &pos, &n, &msgs, &nm, &err), 0);
+	CHECK_INT(pos, 1);
+	CHECK_INT(n, 2);
+	CHECK_INT(c.leaf, first);
+	CHECK_INT(nm, 2);
+	CHECK_STR(msgs[1].content, "first answer");
+	db_messages_free(msgs, nm);
+
+	/* nothing before the first: said, and nothing moves */
+	CHECK_INT(conv_step_sibling(&c, first, -1, &pos, &n, &msgs, &nm, &err),
+	    ERR_NOTFOUND);
+	CHECK_CONTAINS(err.msg, "answer 1 of 2: no earlier one");
+	CHECK_INT(c.leaf, first);
+
+	CHECK_INT(
+	    conv_step_sibling(&c, first, 1, &pos, &n, &msgs, &nm, &err), 0);
+	CHECK_INT(pos, 2);
+	CHECK_INT(c.leaf, second);
+	CHECK_STR(msgs[nm - 1].content, "second answer");
+	db_messages_free(msgs, nm);
+	conv_release(&c);
+	db_close(db);
+}

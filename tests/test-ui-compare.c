@@ -1,5 +1,5 @@
 /*
- * Tests of compare mode's terminal-free parts (ui/cmpmodel.c): the
+ * Tests of compare mode's terminal-free parts (ui/comparestate.c): the
  * save-as-preset question, the line under a column, run summaries, the
  * /runs argument, a saved preset's settings; and db_compare's lookup of
  * a run's prompt message, which reopening a run relies on.
@@ -13,7 +13,7 @@
 #include "storage/db-compare.h"
 #include "storage/db-messages.h"
 #include "storage/db-sessions.h"
-#include "ui/cmpmodel.h"
+#include "ui/comparestate.h"
 
 /* A key event for character C (or code CODE when C is 0). */
 static struct keys_event
@@ -30,40 +30,40 @@ key(enum keys_code code, char c)
 	return ev;
 }
 
-static enum cmpmodel_act
-press(struct cmpmodel_ask *a, char c)
+static enum comparestate_act
+press(struct comparestate_ask *a, char c)
 {
 	struct keys_event ev = key(KEYS_CHAR, c);
 
-	return cmpmodel_ask_key(a, &ev);
+	return comparestate_ask_key(a, &ev);
 }
 
-static enum cmpmodel_act
-press_code(struct cmpmodel_ask *a, enum keys_code code)
+static enum comparestate_act
+press_code(struct comparestate_ask *a, enum keys_code code)
 {
 	struct keys_event ev = key(code, 0);
 
-	return cmpmodel_ask_key(a, &ev);
+	return comparestate_ask_key(a, &ev);
 }
 
 TEST(ui_compare_ask_steps)
 {
-	struct cmpmodel_ask a;
+	struct comparestate_ask a;
 
-	cmpmodel_ask_init(&a);
-	CHECK_INT(a.step, CMPMODEL_IDLE);
-	CHECK_INT(press(&a, '1'), CMPMODEL_NONE);
-	CHECK_INT(a.step, CMPMODEL_IDLE);
+	comparestate_ask_init(&a);
+	CHECK_INT(a.step, COMPARESTATE_IDLE);
+	CHECK_INT(press(&a, '1'), COMPARESTATE_NONE);
+	CHECK_INT(a.step, COMPARESTATE_IDLE);
 
-	cmpmodel_ask_start(&a, 3);
-	CHECK_INT(a.step, CMPMODEL_COLUMN);
+	comparestate_ask_start(&a, 3);
+	CHECK_INT(a.step, COMPARESTATE_COLUMN);
 	/* Only an existing column number moves on. */
-	CHECK_INT(press(&a, '4'), CMPMODEL_NONE);
-	CHECK_INT(press(&a, '0'), CMPMODEL_NONE);
-	CHECK_INT(press(&a, 'x'), CMPMODEL_NONE);
-	CHECK_INT(a.step, CMPMODEL_COLUMN);
-	CHECK_INT(press(&a, '2'), CMPMODEL_NONE);
-	CHECK_INT(a.step, CMPMODEL_NAME);
+	CHECK_INT(press(&a, '4'), COMPARESTATE_NONE);
+	CHECK_INT(press(&a, '0'), COMPARESTATE_NONE);
+	CHECK_INT(press(&a, 'x'), COMPARESTATE_NONE);
+	CHECK_INT(a.step, COMPARESTATE_COLUMN);
+	CHECK_INT(press(&a, '2'), COMPARESTATE_NONE);
+	CHECK_INT(a.step, COMPARESTATE_NAME);
 	CHECK_INT(a.col, 1);
 	CHECK(a.keep_seed);
 	/* Digits and letters go to the name now. */
@@ -72,59 +72,59 @@ TEST(ui_compare_ask_steps)
 	press(&a, 'x');
 	press_code(&a, KEYS_BACKSPACE);
 	CHECK_STR(a.name.text.buf, "w3");
-	CHECK_INT(press_code(&a, KEYS_TAB), CMPMODEL_NONE);
+	CHECK_INT(press_code(&a, KEYS_TAB), COMPARESTATE_NONE);
 	CHECK(!a.keep_seed);
 	press_code(&a, KEYS_TAB);
 	CHECK(a.keep_seed);
-	CHECK_INT(press_code(&a, KEYS_ENTER), CMPMODEL_SAVE);
+	CHECK_INT(press_code(&a, KEYS_ENTER), COMPARESTATE_SAVE);
 	/* The caller found the name taken: y replaces, n goes back. */
-	cmpmodel_ask_confirm(&a);
-	CHECK_INT(a.step, CMPMODEL_OVERWRITE);
-	CHECK_INT(press(&a, 'q'), CMPMODEL_NONE);
-	CHECK_INT(a.step, CMPMODEL_OVERWRITE);
-	CHECK_INT(press(&a, 'n'), CMPMODEL_NONE);
-	CHECK_INT(a.step, CMPMODEL_NAME);
+	comparestate_ask_confirm(&a);
+	CHECK_INT(a.step, COMPARESTATE_OVERWRITE);
+	CHECK_INT(press(&a, 'q'), COMPARESTATE_NONE);
+	CHECK_INT(a.step, COMPARESTATE_OVERWRITE);
+	CHECK_INT(press(&a, 'n'), COMPARESTATE_NONE);
+	CHECK_INT(a.step, COMPARESTATE_NAME);
 	CHECK_STR(a.name.text.buf, "w3");
-	cmpmodel_ask_confirm(&a);
-	CHECK_INT(press_code(&a, KEYS_ESC), CMPMODEL_NONE);
-	CHECK_INT(a.step, CMPMODEL_NAME);
-	cmpmodel_ask_confirm(&a);
-	CHECK_INT(press(&a, 'y'), CMPMODEL_REPLACE);
-	cmpmodel_ask_stop(&a);
-	CHECK_INT(a.step, CMPMODEL_IDLE);
+	comparestate_ask_confirm(&a);
+	CHECK_INT(press_code(&a, KEYS_ESC), COMPARESTATE_NONE);
+	CHECK_INT(a.step, COMPARESTATE_NAME);
+	comparestate_ask_confirm(&a);
+	CHECK_INT(press(&a, 'y'), COMPARESTATE_REPLACE);
+	comparestate_ask_stop(&a);
+	CHECK_INT(a.step, COMPARESTATE_IDLE);
 
 	/* Esc drops the question from the column or the name step. */
-	cmpmodel_ask_start(&a, 2);
+	comparestate_ask_start(&a, 2);
 	CHECK_STR(a.name.text.buf, "");
-	CHECK_INT(press_code(&a, KEYS_ESC), CMPMODEL_CANCELLED);
-	CHECK_INT(a.step, CMPMODEL_IDLE);
-	cmpmodel_ask_start(&a, 2);
+	CHECK_INT(press_code(&a, KEYS_ESC), COMPARESTATE_CANCELLED);
+	CHECK_INT(a.step, COMPARESTATE_IDLE);
+	comparestate_ask_start(&a, 2);
 	press(&a, '1');
 	press_code(&a, KEYS_TAB);
-	CHECK_INT(press_code(&a, KEYS_ESC), CMPMODEL_CANCELLED);
-	CHECK_INT(a.step, CMPMODEL_IDLE);
+	CHECK_INT(press_code(&a, KEYS_ESC), COMPARESTATE_CANCELLED);
+	CHECK_INT(a.step, COMPARESTATE_IDLE);
 	/* A new question starts with the seed kept again. */
-	cmpmodel_ask_start(&a, 2);
+	comparestate_ask_start(&a, 2);
 	CHECK(a.keep_seed);
-	cmpmodel_ask_release(&a);
+	comparestate_ask_release(&a);
 }
 
 TEST(ui_compare_ask_view)
 {
-	struct cmpmodel_ask a;
+	struct comparestate_ask a;
 	struct sbuf sb;
 	size_t plen;
 	int ccol;
 	const char *q;
 
-	cmpmodel_ask_init(&a);
+	comparestate_ask_init(&a);
 	sbuf_init(&sb);
-	cmpmodel_ask_view(&a, 7, 80, &sb, &plen, &ccol);
+	comparestate_ask_view(&a, 7, 80, &sb, &plen, &ccol);
 	CHECK_INT(sb.len, 0);
 	CHECK_INT(plen, 0);
 
-	cmpmodel_ask_start(&a, 3);
-	cmpmodel_ask_view(&a, 7, 80, &sb, &plen, &ccol);
+	comparestate_ask_start(&a, 3);
+	comparestate_ask_view(&a, 7, 80, &sb, &plen, &ccol);
 	CHECK_STR(sb.buf, "save which column as a preset? 1-3 (Esc cancels) ");
 	CHECK_INT(plen, sb.len);
 	CHECK_INT(ccol, (int)sb.len);
@@ -134,7 +134,7 @@ TEST(ui_compare_ask_view)
 	press(&a, 'o');
 	press(&a, 't');
 	sbuf_reset(&sb);
-	cmpmodel_ask_view(&a, 1234, 200, &sb, &plen, &ccol);
+	comparestate_ask_view(&a, 1234, 200, &sb, &plen, &ccol);
 	q = "save column 3 as preset (seed 1234 kept; Tab: random seed; Esc "
 	    "cancels) name: ";
 	CHECK_INT(plen, strlen(q));
@@ -144,30 +144,30 @@ TEST(ui_compare_ask_view)
 	press_code(&a, KEYS_TAB);
 	press_code(&a, KEYS_LEFT);
 	sbuf_reset(&sb);
-	cmpmodel_ask_view(&a, 1234, 200, &sb, &plen, &ccol);
+	comparestate_ask_view(&a, 1234, 200, &sb, &plen, &ccol);
 	CHECK_CONTAINS(sb.buf, "(random seed; Tab: keep seed 1234;");
 	CHECK_INT(ccol, (int)plen + 2);
 
 	/* A name longer than the room left scrolls to keep the cursor. */
-	cmpmodel_ask_start(&a, 3);
+	comparestate_ask_start(&a, 3);
 	press(&a, '1');
 	for (ccol = 0; ccol < 40; ccol++)
 		press(&a, (char)('a' + ccol % 26));
 	sbuf_reset(&sb);
-	cmpmodel_ask_view(&a, 5, 90, &sb, &plen, &ccol);
+	comparestate_ask_view(&a, 5, 90, &sb, &plen, &ccol);
 	CHECK(ccol < 90);
 	CHECK(sb.len - plen < 40);
 	CHECK(sb.len > plen);
 	CHECK_INT(sb.buf[sb.len - 1], 'n'); /* the 40th letter */
 
-	cmpmodel_ask_confirm(&a);
+	comparestate_ask_confirm(&a);
 	sbuf_reset(&sb);
-	cmpmodel_ask_view(&a, 5, 90, &sb, &plen, &ccol);
+	comparestate_ask_view(&a, 5, 90, &sb, &plen, &ccol);
 	CHECK_CONTAINS(sb.buf, "' exists: replace it with column 1? (y/n) ");
 	CHECK(strncmp(sb.buf, "preset 'abcdef", 14) == 0);
 	CHECK_INT(plen, sb.len);
 	sbuf_release(&sb);
-	cmpmodel_ask_release(&a);
+	comparestate_ask_release(&a);
 }
 
 TEST(ui_compare_meta)
@@ -176,37 +176,38 @@ TEST(ui_compare_meta)
 	struct sbuf sb;
 
 	sbuf_init(&sb);
-	cmpmodel_meta(&sb, CMPMODEL_WAITING, 0, &st, 0, NULL, 0);
+	comparestate_meta(&sb, COMPARESTATE_WAITING, 0, &st, 0, NULL, 0);
 	CHECK_STR(sb.buf, "waiting for the prompt");
 	sbuf_reset(&sb);
-	cmpmodel_meta(&sb, CMPMODEL_STREAMING, 42, &st, 0, NULL, 0);
+	comparestate_meta(&sb, COMPARESTATE_STREAMING, 42, &st, 0, NULL, 0);
 	CHECK_STR(sb.buf, "generating, 42 bytes");
 	sbuf_reset(&sb);
-	cmpmodel_meta(&sb, CMPMODEL_STOPPING, 42, &st, 0, NULL, 0);
+	comparestate_meta(&sb, COMPARESTATE_STOPPING, 42, &st, 0, NULL, 0);
 	CHECK_STR(sb.buf, "[stopped] 42 bytes");
 	sbuf_reset(&sb);
-	cmpmodel_meta(&sb, CMPMODEL_DONE, 42, &st, 0, NULL, 0);
+	comparestate_meta(&sb, COMPARESTATE_DONE, 42, &st, 0, NULL, 0);
 	CHECK_STR(sb.buf, "123.5 tok/s [length]");
 	sbuf_reset(&sb);
-	cmpmodel_meta(&sb, CMPMODEL_DONE, 42, &st, 0, NULL, 1);
+	comparestate_meta(&sb, COMPARESTATE_DONE, 42, &st, 0, NULL, 1);
 	CHECK_STR(sb.buf, "winner \xc2\xb7 123.5 tok/s [length]");
 	st.finish = DB_FINISH_CANCELLED;
 	st.tokens_per_s = -1;
 	sbuf_reset(&sb);
-	cmpmodel_meta(&sb, CMPMODEL_DONE, 0, &st, 0, NULL, 0);
+	comparestate_meta(&sb, COMPARESTATE_DONE, 0, &st, 0, NULL, 0);
 	CHECK_STR(sb.buf, "[stopped]");
 	st.finish = DB_FINISH_STOP;
 	sbuf_reset(&sb);
-	cmpmodel_meta(&sb, CMPMODEL_DONE, 0, &st, 0, NULL, 0);
+	comparestate_meta(&sb, COMPARESTATE_DONE, 0, &st, 0, NULL, 0);
 	CHECK_STR(sb.buf, "[stop]");
 	st.finish = DB_FINISH_ERROR;
 	sbuf_reset(&sb);
-	cmpmodel_meta(&sb, CMPMODEL_DONE, 0, &st, 0, "out of memory", 0);
+	comparestate_meta(
+	    &sb, COMPARESTATE_DONE, 0, &st, 0, "out of memory", 0);
 	CHECK_STR(sb.buf, "[error: out of memory]");
 	/* A stored column that never finished says so, whatever else. */
 	st.finish = DB_FINISH_NONE;
 	sbuf_reset(&sb);
-	cmpmodel_meta(&sb, CMPMODEL_DONE, 0, &st, 1, NULL, 0);
+	comparestate_meta(&sb, COMPARESTATE_DONE, 0, &st, 1, NULL, 0);
 	CHECK_STR(sb.buf, "[incomplete]");
 	sbuf_release(&sb);
 }
@@ -221,25 +222,25 @@ TEST(ui_compare_run_summary)
 	db_compare_columns(&r, 3);
 	r.prompt = xstrdup("Once upon a time");
 	sbuf_init(&sb);
-	cmpmodel_run_summary(&sb, &r, 0);
+	comparestate_run_summary(&sb, &r, 0);
 	CHECK_STR(sb.buf, "compare run 4: 3 columns, no winner");
 	r.winner = 1;
 	sbuf_reset(&sb);
-	cmpmodel_run_summary(&sb, &r, 40);
+	comparestate_run_summary(&sb, &r, 40);
 	CHECK_STR(sb.buf,
 	    "compare run 4: 3 columns, winner 2 \xc2\xb7 \"Once upon a time\"");
 	sbuf_reset(&sb);
-	cmpmodel_run_summary(&sb, &r, 4);
+	comparestate_run_summary(&sb, &r, 4);
 	CHECK_STR(sb.buf,
 	    "compare run 4: 3 columns, winner 2 \xc2\xb7 \"Once\xe2\x80\xa6\"");
 	/* Only the first line; never half a character. */
 	free(r.prompt);
 	r.prompt = xstrdup("ab\xc3\xa9z\nsecond");
 	sbuf_reset(&sb);
-	cmpmodel_run_summary(&sb, &r, 3);
+	comparestate_run_summary(&sb, &r, 3);
 	CHECK_CONTAINS(sb.buf, "\"ab\xe2\x80\xa6\"");
 	sbuf_reset(&sb);
-	cmpmodel_run_summary(&sb, &r, 40);
+	comparestate_run_summary(&sb, &r, 40);
 	CHECK_CONTAINS(sb.buf, "\"ab\xc3\xa9z\xe2\x80\xa6\"");
 	sbuf_release(&sb);
 	db_compare_release(&r);
@@ -250,17 +251,17 @@ TEST(ui_compare_runs_arg)
 	struct err e;
 	int64_t id = 99;
 
-	CHECK_INT(cmpmodel_runs_arg("", &id, &e), 0);
+	CHECK_INT(comparestate_runs_arg("", &id, &e), 0);
 	CHECK_INT(id, 0);
-	CHECK_INT(cmpmodel_runs_arg("last", &id, &e), 0);
+	CHECK_INT(comparestate_runs_arg("last", &id, &e), 0);
 	CHECK_INT(id, 0);
-	CHECK_INT(cmpmodel_runs_arg("12", &id, &e), 0);
+	CHECK_INT(comparestate_runs_arg("12", &id, &e), 0);
 	CHECK_INT(id, 12);
-	CHECK_INT(cmpmodel_runs_arg("x2", &id, &e), ERR_USAGE);
+	CHECK_INT(comparestate_runs_arg("x2", &id, &e), ERR_USAGE);
 	CHECK_CONTAINS(e.msg, "'x2' is not a compare run id");
-	CHECK_INT(cmpmodel_runs_arg("0", &id, &e), ERR_USAGE);
-	CHECK_INT(cmpmodel_runs_arg("-3", &id, &e), ERR_USAGE);
-	CHECK_INT(cmpmodel_runs_arg("3 4", &id, &e), ERR_USAGE);
+	CHECK_INT(comparestate_runs_arg("0", &id, &e), ERR_USAGE);
+	CHECK_INT(comparestate_runs_arg("-3", &id, &e), ERR_USAGE);
+	CHECK_INT(comparestate_runs_arg("3 4", &id, &e), ERR_USAGE);
 }
 
 TEST(ui_compare_preset_params)
@@ -273,7 +274,7 @@ TEST(ui_compare_preset_params)
 		      "temperature=0.7,top_k=12,stop=END,system=ignored", &e),
 	    0);
 	col.seed = 0;
-	cmpmodel_preset_params(&out, &col, 4242, 1, "be brief");
+	comparestate_preset_params(&out, &col, 4242, 1, "be brief");
 	CHECK(out.temperature == col.temperature);
 	CHECK_INT(out.top_k, 12);
 	CHECK_INT(out.n_stop, 1);
@@ -281,7 +282,7 @@ TEST(ui_compare_preset_params)
 	CHECK_INT(out.seed, 4242);
 	CHECK_STR(out.system_prompt, "be brief");
 	params_release(&out);
-	cmpmodel_preset_params(&out, &col, 4242, 0, NULL);
+	comparestate_preset_params(&out, &col, 4242, 0, NULL);
 	CHECK_INT(out.seed, 0);
 	CHECK(out.system_prompt == NULL);
 	params_release(&out);

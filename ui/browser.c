@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "cmd-store.h"
-#include "cmpmodel.h"
+#include "comparestate.h"
 #include "storage/db-compare.h"
 #include "storage/db-export.h"
 #include "storage/db-messages.h"
@@ -182,7 +182,7 @@ browser_runs(struct tui *t, int64_t id, struct sbuf *sb)
 		sbuf_addf(sb, "\n%zu compare runs, the newest:", n);
 	for (i = n > BROWSER_RUNS ? n - BROWSER_RUNS : 0; i < n; i++) {
 		sbuf_adds(sb, "\n");
-		cmpmodel_run_summary(sb, &runs[i], 40);
+		comparestate_run_summary(sb, &runs[i], 40);
 	}
 	sbuf_adds(sb, "\nc reopens the newest run (read-only)");
 	db_compare_free(runs, n);

@@ -2,8 +2,8 @@
  * chatlog: the conversation on the chat screen, the session's shown
  * branch: each message with its database id and its transcript entry
  * (t->msgs), the labels and the line under each answer, and the turns
- * the model is shown of it.  The chat controller (chatview.c) and
- * compare mode (compareview.c) both add to it; it calls neither.
+ * the model is shown of it.  The chat controller (chatctl.c) and
+ * compare mode (comparemode.c) both add to it; it calls neither.
  */
 #include "chatlog.h"
 

@@ -4,7 +4,7 @@
  * status line and the prompt rows; it maps keys and slash commands to
  * their handlers through two tables, which the help overlay lists; and it
  * carries out what overlays ask (tui_request).  The work itself is the
- * chat controller's (chatview.c) and compare mode's (compareview.c).
+ * chat controller's (chatctl.c) and compare mode's (comparemode.c).
  */
 #include "chatscreen.h"
 
@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "browser.h"
-#include "chatview.h"
-#include "compareview.h"
+#include "chatctl.h"
+#include "comparemode.h"
 #include "help.h"
 #include "picker.h"
 #include "prompt.h"
@@ -107,7 +107,7 @@ chatscreen_draw(struct tui *t, struct view *v)
 		rows = 1;
 		crow = 0;
 		ccol = text_width(view.buf, view.len);
-	} else if (compareview_ask_line(t, t->cols, &view, &plen, &ccol)) {
+	} else if (comparemode_ask_line(t, t->cols, &view, &plen, &ccol)) {
 		/* Compare mode's save-as-preset question. */
 		rows = 1;
 		crow = 0;
@@ -131,7 +131,7 @@ chatscreen_draw(struct tui *t, struct view *v)
 		y = h >= 14 ? 4 : 0;
 		if (y > 0)
 			screen_transcript(t->tr, 0, 0, y, t->cols);
-		compareview_draw(t, y, h - y);
+		comparemode_draw(t, y, h - y);
 	} else {
 		screen_transcript(t->tr, 0, 0, h, t->cols);
 	}
@@ -211,14 +211,14 @@ chatscreen_stop(struct tui *t, const struct keys_event *ev)
 	(void)ev;
 	if (!t->generating)
 		return 0; /* Esc goes on to the prompt line */
-	chatview_cancel(t);
+	chatctl_cancel(t);
 	return 1;
 }
 
 static int
 chatscreen_sibling(struct tui *t, const struct keys_event *ev)
 {
-	chatview_sibling(t, ev->code == KEYS_LEFT ? -1 : 1);
+	chatctl_sibling(t, ev->code == KEYS_LEFT ? -1 : 1);
 	return 1;
 }
 
@@ -345,7 +345,7 @@ chatscreen_key(struct tui *t, struct view *v, const struct keys_event *ev)
 			t->quit = 1;
 		return;
 	}
-	if (t->cmp != NULL && compareview_key(t, ev))
+	if (t->cmp != NULL && comparemode_key(t, ev))
 		return;
 	for (i = 0; i < ARRAY_LEN(chatscreen_keys); i++) {
 		const struct chatscreen_key *r = &chatscreen_keys[i];
@@ -395,7 +395,7 @@ chatscreen_template(struct tui *t, const char *args)
 		picker_open_template(t, w[0]);
 		goto out;
 	}
-	if (chatview_send_template(t, w[0], vars, n - 1, &err) < 0)
+	if (chatctl_send_template(t, w[0], vars, n - 1, &err) < 0)
 		tui_notice(t, 1, "%s", err.msg);
 out:
 	free(vars);
@@ -417,11 +417,11 @@ chatscreen_cmd_preset(struct tui *t, const char *args, int bang)
 
 	(void)bang;
 	if (args[0] == '\0')
-		chatview_list_presets(t);
-	else if (chatview_use_preset(t, args, &err) < 0)
+		chatctl_list_presets(t);
+	else if (chatctl_use_preset(t, args, &err) < 0)
 		tui_notice(t, 1, "%s", err.msg);
 	else
-		chatview_show_params(t, 0);
+		chatctl_show_params(t, 0);
 }
 
 static void
@@ -432,13 +432,13 @@ chatscreen_cmd_set(struct tui *t, const char *args, int bang)
 
 	(void)bang;
 	if (args[0] == '\0') {
-		chatview_show_params(t, 0);
-	} else if ((cols = compareview_set(t, args, &err)) < 0 ||
+		chatctl_show_params(t, 0);
+	} else if ((cols = comparemode_set(t, args, &err)) < 0 ||
 	    params_set_list(&t->conv.params, args, &err) < 0) {
 		tui_notice(t, 1, "%s", err.msg);
 	} else {
 		t->conv.preset_changed = 1;
-		chatview_show_params(t, 0);
+		chatctl_show_params(t, 0);
 		if (cols > 0)
 			tui_notice(
 			    t, 0, "set in the %d compare columns too", cols);
@@ -450,7 +450,7 @@ chatscreen_cmd_params(struct tui *t, const char *args, int bang)
 {
 	(void)args;
 	(void)bang;
-	chatview_show_params(t, 1);
+	chatctl_show_params(t, 1);
 }
 
 static void
@@ -475,14 +475,14 @@ chatscreen_cmd_regen(struct tui *t, const char *args, int bang)
 {
 	(void)args;
 	(void)bang;
-	chatview_regen(t);
+	chatctl_regen(t);
 }
 
 static void
 chatscreen_cmd_edit(struct tui *t, const char *args, int bang)
 {
 	(void)args;
-	chatview_edit(t, bang);
+	chatctl_edit(t, bang);
 }
 
 static void
@@ -490,7 +490,7 @@ chatscreen_cmd_fork(struct tui *t, const char *args, int bang)
 {
 	(void)args;
 	(void)bang;
-	chatview_fork(t);
+	chatctl_fork(t);
 }
 
 static void
@@ -502,7 +502,7 @@ chatscreen_cmd_new(struct tui *t, const char *args, int bang)
 		tui_notice(t, 1, "stop the answer first (Ctrl-C)");
 		return;
 	}
-	chatview_new_session(t);
+	chatctl_new_session(t);
 	tui_notice(
 	    t, 0, "new session: it is saved when you send the first prompt");
 }
@@ -519,28 +519,28 @@ static void
 chatscreen_cmd_export(struct tui *t, const char *args, int bang)
 {
 	(void)bang;
-	chatview_export(t, args);
+	chatctl_export(t, args);
 }
 
 static void
 chatscreen_cmd_compare(struct tui *t, const char *args, int bang)
 {
 	(void)bang;
-	compareview_command(t, args);
+	comparemode_command(t, args);
 }
 
 static void
 chatscreen_cmd_runs(struct tui *t, const char *args, int bang)
 {
 	(void)bang;
-	compareview_runs(t, args);
+	comparemode_runs(t, args);
 }
 
 static void
 chatscreen_cmd_man(struct tui *t, const char *args, int bang)
 {
 	(void)bang;
-	chatview_man(t, args);
+	chatctl_man(t, args);
 }
 
 static void
@@ -608,7 +608,7 @@ chatscreen_submit(struct tui *t, const char *line)
 		free(cmd);
 		return;
 	}
-	chatview_send(t, line[0] == '/' ? line + 1 : line);
+	chatctl_send(t, line[0] == '/' ? line + 1 : line);
 }
 
 /* The help overlay's text: keys, compare keys, commands, manual pages. */
@@ -628,7 +628,7 @@ chatscreen_help(struct tui *t)
 			sbuf_addf(&out, "  %-16s %s\n", chatscreen_keys[i].keys,
 			    chatscreen_keys[i].what);
 	sbuf_adds(&out, "\nCompare mode (/compare)\n");
-	for (k = compareview_keys_help; k->keys != NULL; k++)
+	for (k = comparemode_keys_help; k->keys != NULL; k++)
 		sbuf_addf(&out, "  %-16s %s\n", k->keys, k->what);
 	sbuf_adds(&out, "\nCommands\n");
 	for (c = slash_table; c->name != NULL; c++) {
@@ -661,13 +661,13 @@ chatscreen_interrupt(struct tui *t, struct view *v)
 	(void)v;
 	if (t->ask == TUI_ASK_QUIT) {
 		t->quit = 1;
-	} else if (compareview_interrupt(t)) {
+	} else if (comparemode_interrupt(t)) {
 		/* It dropped the save-as-preset question. */
 	} else if (t->generating) {
-		chatview_cancel(t);
+		chatctl_cancel(t);
 	} else if (!prompt_empty() || t->editing) {
 		prompt_clear(t);
-		chatview_edit_cancel(t);
+		chatctl_edit_cancel(t);
 	} else {
 		t->ask = TUI_ASK_QUIT;
 	}
@@ -681,20 +681,20 @@ chatscreen_request(
 	(void)v;
 	switch (r->act) {
 	case VIEW_OPEN_SESSION:
-		return chatview_load_session(t, r->id, err) < 0 ? -1 : 1;
+		return chatctl_load_session(t, r->id, err) < 0 ? -1 : 1;
 	case VIEW_OPEN_RUN:
-		if (chatview_load_session(t, r->id, err) < 0 ||
-		    compareview_reopen(t, 0, err) < 0)
+		if (chatctl_load_session(t, r->id, err) < 0 ||
+		    comparemode_reopen(t, 0, err) < 0)
 			return -1;
 		return 1;
 	case VIEW_SESSION_GONE:
 		if (r->id == t->conv.session)
-			chatview_new_session(t);
+			chatctl_new_session(t);
 		return 1;
 	case VIEW_USE_PRESET:
-		return chatview_use_preset(t, r->name, err) < 0 ? -1 : 1;
+		return chatctl_use_preset(t, r->name, err) < 0 ? -1 : 1;
 	case VIEW_SEND_TEMPLATE:
-		return chatview_send_template(
+		return chatctl_send_template(
 			   t, r->name, r->vars, r->n_vars, err) < 0
 		    ? -1
 		    : 1;

@@ -337,6 +337,59 @@ conv_latest(struct db *db, int64_t *id, struct err *err)
 	return rc;
 }
 
+void
+conv_sibling_pos(struct conv *c, int64_t id, size_t *pos, size_t *n)
+{
+	int64_t *sib = NULL;
+	size_t i;
+
+	*pos = *n = 0;
+	if (id <= 0 || db_messages_siblings(c->db, id, &sib, n, NULL) < 0) {
+		*n = 0;
+		return;
+	}
+	for (i = 0; i < *n; i++)
+		if (sib[i] == id)
+			*pos = i + 1;
+	free(sib);
+	if (*pos == 0)
+		*n = 0;
+}
+
+int
+conv_step_sibling(struct conv *c, int64_t id, int dir, size_t *pos, size_t *n,
+    struct db_message **msgs, size_t *n_msgs, struct err *err)
+{
+	int64_t *sib = NULL, to;
+	size_t i, at = 0;
+	int rc;
+
+	*msgs = NULL;
+	*n_msgs = 0;
+	*pos = *n = 0;
+	if ((rc = db_messages_siblings(c->db, id, &sib, n, err)) < 0)
+		return rc;
+	for (i = 0; i < *n; i++)
+		if (sib[i] == id)
+			at = i;
+	*pos = at + 1;
+	if ((dir < 0 && at == 0) || (dir > 0 && at + 1 >= *n)) {
+		free(sib);
+		return err_set(err, ERR_NOTFOUND,
+		    "answer %zu of %zu: no %s one", *pos, *n,
+		    dir < 0 ? "earlier" : "later");
+	}
+	to = sib[dir < 0 ? at - 1 : at + 1];
+	free(sib);
+	if ((rc = db_sessions_set_leaf(c->db, c->session, to, err)) < 0 ||
+	    (rc = db_messages_branch(
+		 c->db, c->session, to, msgs, n_msgs, err)) < 0)
+		return rc;
+	c->leaf = to;
+	*pos = dir < 0 ? at : at + 2;
+	return 0;
+}
+
 size_t
 conv_turns(const struct conv_msg *msgs, size_t n, struct chat_turn *turns)
 {

@@ -1,7 +1,7 @@
 /*
  * conv: the conversation being had, without a terminal: which model
  * answers, the session and the branch in the database, the settings in
- * force, and the answer being streamed.  The chat screen (chatview.c),
+ * force, and the answer being streamed.  The chat screen (chatctl.c),
  * "chat --plain" and "run --save" keep their conversation here, so a
  * prompt, an answer and its statistics are recorded in one way; the
  * views only show it.
@@ -148,6 +148,23 @@ void conv_forget(struct conv *c);
  */
 int conv_load(struct conv *c, int64_t id, struct db_message **msgs, size_t *n,
     char **stored_format, struct err *err);
+
+/*
+ * Where answer (or prompt) ID stands among its siblings (regenerations,
+ * edits, compare columns): *pos counting from 1, of *n; 0 of 0 when it
+ * cannot be told.
+ */
+void conv_sibling_pos(struct conv *c, int64_t id, size_t *pos, size_t *n);
+
+/*
+ * Step from message ID to its previous (DIR < 0) or next sibling: it
+ * becomes the session's leaf, so the chat continues from it and a reopened
+ * session shows it; its branch (root first) into a new array *msgs of
+ * *n_msgs (db_messages_free).  *pos and *n are the position reached (or,
+ * when there is no sibling that way, ERR_NOTFOUND, the position ID has).
+ */
+int conv_step_sibling(struct conv *c, int64_t id, int dir, size_t *pos,
+    size_t *n, struct db_message **msgs, size_t *n_msgs, struct err *err);
 
 /* One message of a branch as the turn rule sees it (texts borrowed). */
 struct conv_msg {

@@ -33,7 +33,7 @@
 #include <readline/readline.h>
 
 #include "chatscreen.h"
-#include "chatview.h"
+#include "chatctl.h"
 #include "slash.h"
 #include "text.h"
 #include "util.h"
@@ -192,7 +192,7 @@ prompt_complete(const char *text, int start, int end)
 	(void)text;
 	rl_attempted_completion_over = 1;
 	v = slash_complete(rl_line_buffer, (size_t)start, (size_t)end,
-	    chatview_names, prompt_tui);
+	    chatctl_names, prompt_tui);
 	if (v == NULL)
 		return NULL;
 	while (v[n] != NULL)

@@ -2,7 +2,7 @@
  * slash: the chat prompt's slash commands (/preset, /set, /regen ...):
  * their table (names, arguments, help), splitting a command line into
  * words, and the candidates for Tab completion.  Terminal-free; the chat
- * view (chatview.c) carries the commands out.
+ * view (chatctl.c) carries the commands out.
  */
 #ifndef VKCHAT_SLASH_H
 #define VKCHAT_SLASH_H

@@ -35,9 +35,9 @@
 #include <unistd.h>
 
 #include "chatscreen.h"
-#include "chatview.h"
+#include "chatctl.h"
 #include "cmd.h"
-#include "compareview.h"
+#include "comparemode.h"
 #include "config.h"
 #include "pocket.h"
 #include "prompt.h"
@@ -514,7 +514,7 @@ tui_loop(struct tui *t)
 		screen_draw(t);
 		pfd[0].fd = STDIN_FILENO;
 		pfd[1].fd = t->sig_fd[0];
-		pfd[2].fd = chatview_engine_fd(t);
+		pfd[2].fd = chatctl_engine_fd(t);
 		pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = pfd[2].revents = 0;
 		nfd = pfd[2].fd >= 0 ? 3 : 2;
@@ -557,7 +557,7 @@ tui_loop(struct tui *t)
 			}
 		}
 		if (nfd == 3 && (pfd[2].revents & POLLIN))
-			chatview_events(t);
+			chatctl_events(t);
 	}
 }
 
@@ -655,7 +655,7 @@ tui_free(struct tui *t)
 {
 	while (t->top != NULL && t->top->below != NULL)
 		tui_pop(t);
-	chatview_release(t);
+	chatctl_release(t);
 	transcript_free(t->tr);
 	keys_release(&t->keys);
 	db_close(t->db);
@@ -705,10 +705,10 @@ tui_main(int argc, char **argv)
 		goto out;
 	if (db_path(t.opt_db, &path, &err) < 0 ||
 	    db_open(path, &t.db, &err) < 0 ||
-	    chatview_init(&t, o.preset, &err) < 0 ||
+	    chatctl_init(&t, o.preset, &err) < 0 ||
 	    tui_set_params(&t, &o, &err) < 0 ||
 	    (o.compare != NULL &&
-		compareview_open(&t, o.compare, o.same_seed, &err) < 0) ||
+		comparemode_open(&t, o.compare, o.same_seed, &err) < 0) ||
 	    tui_signals_init(&t, &err) < 0) {
 		rc = cmd_fail(&err);
 		goto out;
@@ -720,8 +720,8 @@ tui_main(int argc, char **argv)
 	    "vkchat %s · F1 help · Ctrl-O sessions · Ctrl-P presets · "
 	    "Ctrl-T templates · Ctrl-D quits",
 	    PACKAGE_VERSION);
-	chatview_engine_start(&t);
-	if (session > 0 && chatview_load_session(&t, session, &err) < 0)
+	chatctl_engine_start(&t);
+	if (session > 0 && chatctl_load_session(&t, session, &err) < 0)
 		tui_notice(&t, 1, "cannot reopen session %lld: %s",
 		    (long long)session, err.msg);
 	/* After the session, which starts the transcript anew. */
@@ -729,7 +729,7 @@ tui_main(int argc, char **argv)
 		tui_notice(&t, 0, "%s", note);
 	tui_save_last(&t);
 	tui_loop(&t);
-	chatview_engine_stop(&t);
+	chatctl_engine_stop(&t);
 	tui_save_last(&t);
 	prompt_end(&t);
 	screen_end(&t);

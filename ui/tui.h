@@ -2,7 +2,7 @@
  * tui: the full-screen interface.  tui_main() is the entry for
  * "vkchat [-m MODEL.gguf] [OPTIONS]"; struct tui is the state every part
  * of the TUI works on (view.h: the stack of screens; chatscreen.c is the
- * chat screen, chatview.c its controller between the prompt, the engine
+ * chat screen, chatctl.c its controller between the prompt, the engine
  * and the conversation; browser.c, picker.c and help.c are overlays).
  *
  * Threads: all of it runs on the UI thread; the engine is reached only
@@ -44,7 +44,7 @@ struct tui_msg {
 	size_t entry; /* its transcript entry */
 };
 
-struct compareview;
+struct comparemode;
 
 struct tui {
 	/* Options. */
@@ -97,8 +97,8 @@ struct tui {
 	size_t edit_at;
 	char *pending_line; /* text for the prompt line when it restarts */
 
-	/* Compare mode (ui/compareview.h); NULL outside it. */
-	struct compareview *cmp;
+	/* Compare mode (ui/comparemode.h); NULL outside it. */
+	struct comparemode *cmp;
 
 	/* The screens (view.h): the chat screen at the bottom, overlays
 	 * over it; TOP is drawn and gets the keys. */

@@ -43,12 +43,12 @@ fi
 # and include no other screen; compare mode and the shown branch never
 # reach back up to the chat screen or its controller.
 bad=""
-for pair in "ui/browser.c:chatscreen.h chatview.h compareview.h picker.h help.h" \
-	"ui/picker.c:chatscreen.h chatview.h compareview.h browser.h help.h" \
-	"ui/help.c:chatscreen.h chatview.h compareview.h browser.h picker.h" \
-	"ui/compareview.c:chatscreen.h chatview.h browser.h picker.h help.h" \
-	"ui/chatview.c:chatscreen.h browser.h picker.h help.h" \
-	"ui/chatlog.c:chatscreen.h chatview.h compareview.h"; do
+for pair in "ui/browser.c:chatscreen.h chatctl.h comparemode.h picker.h help.h" \
+	"ui/picker.c:chatscreen.h chatctl.h comparemode.h browser.h help.h" \
+	"ui/help.c:chatscreen.h chatctl.h comparemode.h browser.h picker.h" \
+	"ui/comparemode.c:chatscreen.h chatctl.h browser.h picker.h help.h" \
+	"ui/chatctl.c:chatscreen.h browser.h picker.h help.h" \
+	"ui/chatlog.c:chatscreen.h chatctl.h comparemode.h"; do
 	f=${pair%%:*}
 	for h in ${pair#*:}; do
 		grep -q "^#include \"$h\"" "$f" && bad="$bad $f:$h"

@@ -1,13 +1,13 @@
 /*
- * cmpmodel: the terminal-free parts of compare mode (ui/compareview.c
+ * comparestate: compare mode's state that needs no terminal (ui/comparemode.c
  * draws them and carries them out).  The question that saves a column as
  * a user preset ("s", a column number, a name, and "y" when the name is
  * a user preset already), the line under each column (speed, how it
  * ended, the winner), a stored run's one-line summary, the argument of
  * /runs, and the settings a saved preset gets.
  */
-#ifndef VKCHAT_CMPMODEL_H
-#define VKCHAT_CMPMODEL_H
+#ifndef VKCHAT_COMPARESTATE_H
+#define VKCHAT_COMPARESTATE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -20,52 +20,52 @@
 #include "util.h"
 
 /* Where the save-as-preset question is. */
-enum cmpmodel_step {
-	CMPMODEL_IDLE,	    /* no question open */
-	CMPMODEL_COLUMN,    /* which column? */
-	CMPMODEL_NAME,	    /* the preset's name */
-	CMPMODEL_OVERWRITE, /* the name is a user preset: replace it? */
+enum comparestate_step {
+	COMPARESTATE_IDLE,	/* no question open */
+	COMPARESTATE_COLUMN,	/* which column? */
+	COMPARESTATE_NAME,	/* the preset's name */
+	COMPARESTATE_OVERWRITE, /* the name is a user preset: replace it? */
 };
 
 /* What a key asks the caller to do. */
-enum cmpmodel_act {
-	CMPMODEL_NONE,	    /* nothing (the key was used, or ignored) */
-	CMPMODEL_SAVE,	    /* save column COL as a new preset NAME */
-	CMPMODEL_REPLACE,   /* replace user preset NAME with column COL */
-	CMPMODEL_CANCELLED, /* the question was dropped */
+enum comparestate_act {
+	COMPARESTATE_NONE,	/* nothing (the key was used, or ignored) */
+	COMPARESTATE_SAVE,	/* save column COL as a new preset NAME */
+	COMPARESTATE_REPLACE,	/* replace user preset NAME with column COL */
+	COMPARESTATE_CANCELLED, /* the question was dropped */
 };
 
-/* The question's state.  Caller-owned: cmpmodel_ask_init / _release. */
-struct cmpmodel_ask {
-	enum cmpmodel_step step;
+/* The question's state.  Caller-owned: comparestate_ask_init / _release. */
+struct comparestate_ask {
+	enum comparestate_step step;
 	size_t n;      /* columns to choose from */
 	size_t col;    /* the column chosen, 0-based */
 	int keep_seed; /* the preset keeps the seed of the column's text */
 	struct field name;
 };
 
-void cmpmodel_ask_init(struct cmpmodel_ask *a);
-void cmpmodel_ask_release(struct cmpmodel_ask *a);
+void comparestate_ask_init(struct comparestate_ask *a);
+void comparestate_ask_release(struct comparestate_ask *a);
 /* Open the question over N columns (1 to 8): "which column?". */
-void cmpmodel_ask_start(struct cmpmodel_ask *a, size_t n);
+void comparestate_ask_start(struct comparestate_ask *a, size_t n);
 /* Close the question (after a save, or to drop it). */
-void cmpmodel_ask_stop(struct cmpmodel_ask *a);
+void comparestate_ask_stop(struct comparestate_ask *a);
 /* The name given is a user preset: ask before replacing it. */
-void cmpmodel_ask_confirm(struct cmpmodel_ask *a);
+void comparestate_ask_confirm(struct comparestate_ask *a);
 /* Back to editing the name (after a failed save). */
-void cmpmodel_ask_rename(struct cmpmodel_ask *a);
+void comparestate_ask_rename(struct comparestate_ask *a);
 
 /*
  * Apply key EV to the open question: a column number picks the column
  * (a new name starts empty, the seed kept); in the name, editing keys
  * edit, Tab switches between keeping the column's seed and a random one,
- * Enter asks for CMPMODEL_SAVE; "y" answers the overwrite question with
- * CMPMODEL_REPLACE, "n" or Esc goes back to the name; Esc elsewhere
- * closes the question (CMPMODEL_CANCELLED).  The caller checks the name
+ * Enter asks for COMPARESTATE_SAVE; "y" answers the overwrite question with
+ * COMPARESTATE_REPLACE, "n" or Esc goes back to the name; Esc elsewhere
+ * closes the question (COMPARESTATE_CANCELLED).  The caller checks the name
  * and moves the question on (stop, confirm, rename).
  */
-enum cmpmodel_act cmpmodel_ask_key(
-    struct cmpmodel_ask *a, const struct keys_event *ev);
+enum comparestate_act comparestate_ask_key(
+    struct comparestate_ask *a, const struct keys_event *ev);
 
 /*
  * The question as one line of display text for WIDTH columns into OUT
@@ -74,15 +74,15 @@ enum cmpmodel_act cmpmodel_ask_key(
  * *plen and the cursor's column to *ccol.  Nothing when no question is
  * open.
  */
-void cmpmodel_ask_view(const struct cmpmodel_ask *a, uint64_t seed, int width,
-    struct sbuf *out, size_t *plen, int *ccol);
+void comparestate_ask_view(const struct comparestate_ask *a, uint64_t seed,
+    int width, struct sbuf *out, size_t *plen, int *ccol);
 
 /* Where a column is. */
-enum cmpmodel_state {
-	CMPMODEL_WAITING,   /* armed: no prompt sent yet */
-	CMPMODEL_STREAMING, /* text is coming */
-	CMPMODEL_STOPPING,  /* Alt-N stopped it; its end is not reported yet */
-	CMPMODEL_DONE,	    /* ended, with statistics */
+enum comparestate_state {
+	COMPARESTATE_WAITING,	/* armed: no prompt sent yet */
+	COMPARESTATE_STREAMING, /* text is coming */
+	COMPARESTATE_STOPPING, /* Alt-N stopped it; its end is not reported yet */
+	COMPARESTATE_DONE,     /* ended, with statistics */
 };
 
 /*
@@ -94,8 +94,9 @@ enum cmpmodel_state {
  * "[length]", "[stopped]", "[error: ...]" with ERROR, "[incomplete]" for
  * a PARTIAL column of a stored run).
  */
-void cmpmodel_meta(struct sbuf *sb, enum cmpmodel_state state, size_t bytes,
-    const struct db_gen_stats *st, int partial, const char *error, int winner);
+void comparestate_meta(struct sbuf *sb, enum comparestate_state state,
+    size_t bytes, const struct db_gen_stats *st, int partial, const char *error,
+    int winner);
 
 /*
  * A stored run in one line into SB (appended): "compare run ID: N
@@ -103,14 +104,14 @@ void cmpmodel_meta(struct sbuf *sb, enum cmpmodel_state state, size_t bytes,
  * cut to about PROMPT_MAX bytes in quotes (0: no prompt).  The prompt is
  * untrusted: the caller sanitises the line before showing it.
  */
-void cmpmodel_run_summary(
+void comparestate_run_summary(
     struct sbuf *sb, const struct db_compare_run *r, size_t prompt_max);
 
 /*
  * The argument of "/runs [ID|last]": the run id to *id (0: the last run
  * of the session).  ERR_USAGE, naming the argument, for anything else.
  */
-int cmpmodel_runs_arg(const char *args, int64_t *id, struct err *err);
+int comparestate_runs_arg(const char *args, int64_t *id, struct err *err);
 
 /*
  * The settings a column saved as a preset gets, into *out (initialised
@@ -118,7 +119,7 @@ int cmpmodel_runs_arg(const char *args, int64_t *id, struct err *err);
  * text when KEEP_SEED (else 0, a random seed each time), and the run's
  * system prompt SYSTEM (NULL: none), the one its text was generated with.
  */
-void cmpmodel_preset_params(struct gen_params *out,
+void comparestate_preset_params(struct gen_params *out,
     const struct gen_params *params, uint64_t seed, int keep_seed,
     const char *system);
 

@@ -1,8 +1,11 @@
 /*
- * chatview: sending prompts, streaming answers, slash commands, sessions.
+ * chatctl: the chat controller, between the chat screen (chatscreen.c,
+ * which maps keys and slash commands to the operations here), the engine
+ * (the worker's requests and events) and the conversation (conv.c).  It
+ * draws nothing and opens no screen.
  *
- * The conversation on screen (t->msgs) is the session's shown branch:
- * each message with its database id and its transcript entry.  Sending
+ * The conversation on screen (chatlog.c) is the session's shown branch.
+ * Sending
  * stores the session (first time), then the prompt, then a partial
  * answer row, and only then asks the worker to generate, so nothing the
  * user typed can be lost to a crash; TOKEN events go to the transcript
@@ -11,7 +14,7 @@
  * or prompt is a sibling in the message tree, and the session's leaf
  * moves to it.
  */
-#include "chatview.h"
+#include "chatctl.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -27,8 +30,8 @@
 #include "chatlog.h"
 #include "cmd-gen.h"
 #include "cmd.h"
-#include "cmpmodel.h"
-#include "compareview.h"
+#include "comparestate.h"
+#include "comparemode.h"
 #include "storage/db-compare.h"
 #include "storage/db-export.h"
 #include "storage/db-messages.h"
@@ -43,7 +46,7 @@
 #define CHAT_STOP_WAIT 3.0
 
 int
-chatview_init(struct tui *t, const char *preset, struct err *err)
+chatctl_init(struct tui *t, const char *preset, struct err *err)
 {
 	struct db_preset p;
 	int rc;
@@ -60,9 +63,9 @@ chatview_init(struct tui *t, const char *preset, struct err *err)
 }
 
 void
-chatview_release(struct tui *t)
+chatctl_release(struct tui *t)
 {
-	compareview_close(t);
+	comparemode_close(t);
 	chatlog_release(t);
 	conv_release(&t->conv);
 	free(t->pending_line);
@@ -70,7 +73,7 @@ chatview_release(struct tui *t)
 }
 
 void
-chatview_engine_start(struct tui *t)
+chatctl_engine_start(struct tui *t)
 {
 	struct worker_load_opts opts;
 	struct err err;
@@ -129,7 +132,7 @@ chatview_engine_start(struct tui *t)
 }
 
 int
-chatview_engine_fd(const struct tui *t)
+chatctl_engine_fd(const struct tui *t)
 {
 	return t->worker != NULL ? worker_fd(t->worker) : -1;
 }
@@ -139,24 +142,20 @@ chatview_engine_fd(const struct tui *t)
  * none, the engine failed or did not answer); ERROR says what failed.
  */
 static void
-chatview_finish(struct tui *t, enum gen_finish finish,
+chatctl_finish(struct tui *t, enum gen_finish finish,
     const struct gen_stats *gs, const char *error)
 {
 	struct db_gen_stats st;
 	struct sbuf meta;
 	struct err err;
-	int64_t id = 0, *sib = NULL;
-	size_t n_sib = 0, pos = 0, i;
+	int64_t id = 0;
+	size_t n_sib = 0, pos = 0;
 
 	transcript_finish(t->tr, t->gen_entry);
 	if (conv_finish_answer(&t->conv, finish, gs, error, &st, &id, &err) < 0)
 		tui_notice(t, 1, "the answer could not be saved completely: %s",
 		    err.msg);
-	if (id > 0 && db_messages_siblings(t->db, id, &sib, &n_sib, NULL) == 0)
-		for (i = 0; i < n_sib; i++)
-			if (sib[i] == id)
-				pos = i + 1;
-	free(sib);
+	conv_sibling_pos(&t->conv, id, &pos, &n_sib);
 	sbuf_init(&meta);
 	chatlog_meta(&meta, &st, 0, error, (int64_t)pos, (int64_t)n_sib);
 	transcript_set_meta(t->tr, t->gen_entry, meta.len ? meta.buf : NULL);
@@ -181,7 +180,7 @@ chatview_finish(struct tui *t, enum gen_finish finish,
 }
 
 static void
-chatview_loaded(struct tui *t, const struct worker_model_info *info)
+chatctl_loaded(struct tui *t, const struct worker_model_info *info)
 {
 	t->engine = TUI_ENGINE_READY;
 	free(t->model_name);
@@ -203,18 +202,18 @@ chatview_loaded(struct tui *t, const struct worker_model_info *info)
 }
 
 static void
-chatview_event(struct tui *t, const struct worker_event *ev)
+chatctl_event(struct tui *t, const struct worker_event *ev)
 {
 	struct err err;
 
-	if (compareview_event(t, ev))
+	if (comparemode_event(t, ev))
 		return;
 	switch (ev->type) {
 	case WORKER_EV_LOADING:
 		t->progress = ev->progress;
 		break;
 	case WORKER_EV_LOADED:
-		chatview_loaded(t, &ev->info);
+		chatctl_loaded(t, &ev->info);
 		break;
 	case WORKER_EV_PREFILL:
 		t->prefilling = ev->progress < 1.0;
@@ -241,7 +240,7 @@ chatview_event(struct tui *t, const struct worker_event *ev)
 		break;
 	case WORKER_EV_DONE:
 		if (t->generating)
-			chatview_finish(t, ev->stats.finish, &ev->stats,
+			chatctl_finish(t, ev->stats.finish, &ev->stats,
 			    ev->stats.finish == GEN_FINISH_ERROR ? ev->err.msg
 								 : NULL);
 		break;
@@ -251,7 +250,7 @@ chatview_event(struct tui *t, const struct worker_event *ev)
 			tui_notice(
 			    t, 1, "loading the model failed: %s", ev->err.msg);
 		} else if (t->generating) {
-			chatview_finish(t, GEN_FINISH_ERROR, NULL, ev->err.msg);
+			chatctl_finish(t, GEN_FINISH_ERROR, NULL, ev->err.msg);
 			tui_notice(t, 1, "generation failed: %s", ev->err.msg);
 		} else {
 			tui_notice(t, 1, "engine: %s", ev->err.msg);
@@ -261,20 +260,20 @@ chatview_event(struct tui *t, const struct worker_event *ev)
 }
 
 void
-chatview_events(struct tui *t)
+chatctl_events(struct tui *t)
 {
 	struct worker_event ev;
 
 	if (t->worker == NULL)
 		return;
 	while (worker_poll(t->worker, &ev) == 1) {
-		chatview_event(t, &ev);
+		chatctl_event(t, &ev);
 		worker_event_release(&ev);
 	}
 }
 
 void
-chatview_cancel(struct tui *t)
+chatctl_cancel(struct tui *t)
 {
 	if (!t->generating || t->cancelling)
 		return;
@@ -283,25 +282,25 @@ chatview_cancel(struct tui *t)
 }
 
 void
-chatview_engine_stop(struct tui *t)
+chatctl_engine_stop(struct tui *t)
 {
 	struct pollfd pfd;
 	double end = util_now() + CHAT_STOP_WAIT;
 
 	if (t->worker == NULL)
 		return;
-	chatview_cancel(t);
+	chatctl_cancel(t);
 	while (t->generating && util_now() < end) {
 		pfd.fd = worker_fd(t->worker);
 		pfd.events = POLLIN;
 		poll(&pfd, 1, 100);
-		chatview_events(t);
+		chatctl_events(t);
 	}
 	if (t->generating && t->cmp != NULL) {
-		compareview_abort(t);
+		comparemode_abort(t);
 	} else if (t->generating) {
 		/* The engine did not answer: store what came as stopped. */
-		chatview_finish(t, GEN_FINISH_CANCELLED, NULL, NULL);
+		chatctl_finish(t, GEN_FINISH_CANCELLED, NULL, NULL);
 	}
 	worker_free(t->worker);
 	t->worker = NULL;
@@ -309,7 +308,7 @@ chatview_engine_stop(struct tui *t)
 
 /* Whether a new answer can start now; if not, say why and return 0. */
 static int
-chatview_can_generate(struct tui *t)
+chatctl_can_generate(struct tui *t)
 {
 	switch (t->engine) {
 	case TUI_ENGINE_NOMODEL:
@@ -338,7 +337,7 @@ chatview_can_generate(struct tui *t)
 }
 
 static int
-chatview_ensure_session(struct tui *t, struct err *err)
+chatctl_ensure_session(struct tui *t, struct err *err)
 {
 	int rc;
 
@@ -355,7 +354,7 @@ chatview_ensure_session(struct tui *t, struct err *err)
  * STORED: its partial row is stored already (conv_start_turn).
  */
 static void
-chatview_generate(struct tui *t, int64_t parent, int stored)
+chatctl_generate(struct tui *t, int64_t parent, int stored)
 {
 	struct worker_gen_request req;
 	struct chat_turn *turns;
@@ -390,7 +389,7 @@ chatview_generate(struct tui *t, int64_t parent, int stored)
 	t->cancelling = 0;
 	transcript_bottom(t->tr);
 	if (worker_generate(t->worker, &req, &err) < 0) {
-		chatview_finish(t, GEN_FINISH_ERROR, NULL, err.msg);
+		chatctl_finish(t, GEN_FINISH_ERROR, NULL, err.msg);
 		tui_notice(t, 1, "cannot generate: %s", err.msg);
 	}
 	free(turns);
@@ -403,17 +402,17 @@ chatview_generate(struct tui *t, int64_t parent, int stored)
  * stored with the prompt, in one transaction (conv_start_turn).
  */
 static int
-chatview_prompt(struct tui *t, const char *text, int answer, int64_t *out)
+chatctl_prompt(struct tui *t, const char *text, int answer, int64_t *out)
 {
 	struct err err;
 	int64_t parent, id, had = t->conv.session;
 
-	if (!chatview_can_generate(t)) {
+	if (!chatctl_can_generate(t)) {
 		prompt_set(t, text);
 		return -1;
 	}
 	/* with the answer, the session is made in the turn's transaction */
-	if (!answer && chatview_ensure_session(t, &err) < 0) {
+	if (!answer && chatctl_ensure_session(t, &err) < 0) {
 		tui_notice(t, 1, "cannot create the session: %s", err.msg);
 		prompt_set(t, text);
 		return -1;
@@ -441,28 +440,28 @@ chatview_prompt(struct tui *t, const char *text, int answer, int64_t *out)
 }
 
 void
-chatview_send(struct tui *t, const char *text)
+chatctl_send(struct tui *t, const char *text)
 {
 	int64_t id;
-	int cmp = compareview_accept(t, text);
+	int cmp = comparemode_accept(t, text);
 
 	if (cmp < 0)
 		return;
 	if (cmp > 0) {
-		if (chatview_prompt(t, text, 0, &id) == 0)
-			compareview_send(t, text, id);
+		if (chatctl_prompt(t, text, 0, &id) == 0)
+			comparemode_send(t, text, id);
 		return;
 	}
-	if (chatview_prompt(t, text, 1, &id) == 0)
-		chatview_generate(t, id, 1);
+	if (chatctl_prompt(t, text, 1, &id) == 0)
+		chatctl_generate(t, id, 1);
 }
 
 void
-chatview_regen(struct tui *t)
+chatctl_regen(struct tui *t)
 {
 	size_t n = t->n_msgs;
 
-	if (!chatview_can_generate(t))
+	if (!chatctl_can_generate(t))
 		return;
 	if (n == 0) {
 		tui_notice(t, 1, "nothing to regenerate: send a prompt first");
@@ -477,12 +476,12 @@ chatview_regen(struct tui *t)
 		chatlog_truncate(t, n - 1);
 	}
 	t->conv.leaf = t->msgs[t->n_msgs - 1].id;
-	chatview_generate(t, t->conv.leaf, 0);
+	chatctl_generate(t, t->conv.leaf, 0);
 }
 
 /* The index of the last prompt in the conversation, or -1. */
 static long
-chatview_last_prompt(struct tui *t)
+chatctl_last_prompt(struct tui *t)
 {
 	size_t i = t->n_msgs;
 
@@ -493,9 +492,9 @@ chatview_last_prompt(struct tui *t)
 }
 
 void
-chatview_edit(struct tui *t, int external)
+chatctl_edit(struct tui *t, int external)
 {
-	long u = chatview_last_prompt(t);
+	long u = chatctl_last_prompt(t);
 	char *path = NULL, *text = NULL, *dir;
 	char *argv[] = { (char *)"sh", (char *)"-c",
 		(char *)"exec ${VISUAL:-${EDITOR:-vi}} \"$1\"", (char *)"sh",
@@ -565,15 +564,15 @@ out:
 }
 
 void
-chatview_edit_cancel(struct tui *t)
+chatctl_edit_cancel(struct tui *t)
 {
 	t->editing = 0;
 }
 
 void
-chatview_new_session(struct tui *t)
+chatctl_new_session(struct tui *t)
 {
-	compareview_close(t);
+	comparemode_close(t);
 	transcript_clear(t->tr);
 	chatlog_clear(t);
 	conv_restart(&t->conv);
@@ -586,7 +585,7 @@ chatview_new_session(struct tui *t)
 
 /* Say how to reopen the compare runs of the session just loaded. */
 static void
-chatview_runs_notice(struct tui *t)
+chatctl_runs_notice(struct tui *t)
 {
 	struct db_compare_run *runs;
 	struct sbuf sb;
@@ -596,7 +595,7 @@ chatview_runs_notice(struct tui *t)
 	    n == 0)
 		return;
 	sbuf_init(&sb);
-	cmpmodel_run_summary(&sb, &runs[n - 1], 0);
+	comparestate_run_summary(&sb, &runs[n - 1], 0);
 	tui_notice(t, 0,
 	    "this session has %zu compare run%s (last: %s): /runs reopens "
 	    "the last one read-only, /runs ID another",
@@ -606,7 +605,7 @@ chatview_runs_notice(struct tui *t)
 }
 
 int
-chatview_load_session(struct tui *t, int64_t id, struct err *err)
+chatctl_load_session(struct tui *t, int64_t id, struct err *err)
 {
 	struct db_session s;
 	struct db_message *msgs = NULL;
@@ -616,10 +615,10 @@ chatview_load_session(struct tui *t, int64_t id, struct err *err)
 
 	if (t->generating)
 		return err_set(err, ERR_USAGE, "stop the answer first");
-	compareview_close(t);
+	comparemode_close(t);
 	if ((rc = db_sessions_get(t->db, id, &s, err)) < 0)
 		return rc;
-	chatview_new_session(t);
+	chatctl_new_session(t);
 	/* the branch, the settings and the format it continues with */
 	if ((rc = conv_load(&t->conv, id, &msgs, &n, &format, err)) < 0) {
 		db_sessions_release(&s);
@@ -638,7 +637,7 @@ chatview_load_session(struct tui *t, int64_t id, struct err *err)
 		    "from '%s'",
 		    s.model.path ? chatlog_base(s.model.path) : "another model",
 		    t->model_name ? t->model_name : "the current model");
-	chatview_runs_notice(t);
+	chatctl_runs_notice(t);
 	db_messages_free(msgs, n);
 	db_sessions_release(&s);
 	tui_save_last(t);
@@ -646,10 +645,10 @@ chatview_load_session(struct tui *t, int64_t id, struct err *err)
 }
 
 void
-chatview_sibling(struct tui *t, int dir)
+chatctl_sibling(struct tui *t, int dir)
 {
 	struct db_message *msgs = NULL;
-	int64_t *sib = NULL, id = 0;
+	int64_t id = 0;
 	size_t n_sib = 0, n = 0, pos = 0, i;
 	struct err err;
 
@@ -664,42 +663,26 @@ chatview_sibling(struct tui *t, int dir)
 		tui_notice(t, 1, "no answer yet to step through");
 		return;
 	}
-	if (db_messages_siblings(t->db, id, &sib, &n_sib, &err) < 0) {
-		tui_notice(t, 1, "%s", err.msg);
-		return;
-	}
-	for (i = 0; i < n_sib; i++)
-		if (sib[i] == id)
-			pos = i;
-	if ((dir < 0 && pos == 0) || (dir > 0 && pos + 1 >= n_sib)) {
-		tui_hint(t, "answer %zu of %zu: no %s one", pos + 1, n_sib,
-		    dir < 0 ? "earlier" : "later");
-		free(sib);
-		return;
-	}
-	id = sib[dir < 0 ? pos - 1 : pos + 1];
-	free(sib);
-	/* the sibling becomes the session's leaf: its branch is shown and
-	 * continued, and reopening the session shows it again */
-	if (db_sessions_set_leaf(t->db, t->conv.session, id, &err) < 0 ||
-	    db_messages_branch(t->db, t->conv.session, id, &msgs, &n, &err) <
-		0) {
-		tui_notice(t, 1, "%s", err.msg);
+	if (conv_step_sibling(
+		&t->conv, id, dir, &pos, &n_sib, &msgs, &n, &err) < 0) {
+		if (err.code == ERR_NOTFOUND)
+			tui_hint(t, "%s", err.msg);
+		else
+			tui_notice(t, 1, "%s", err.msg);
 		return;
 	}
 	transcript_clear(t->tr);
 	chatlog_clear(t);
 	t->editing = 0;
 	chatlog_show(t, msgs, n);
-	t->conv.leaf = id;
 	transcript_bottom(t->tr);
 	tui_hint(t, "answer %zu of %zu (Alt-Left, Alt-Right step through them)",
-	    dir < 0 ? pos : pos + 2, n_sib);
+	    pos, n_sib);
 	db_messages_free(msgs, n);
 }
 
 int
-chatview_use_preset(struct tui *t, const char *name, struct err *err)
+chatctl_use_preset(struct tui *t, const char *name, struct err *err)
 {
 	struct db_preset p;
 	int rc;
@@ -714,7 +697,7 @@ chatview_use_preset(struct tui *t, const char *name, struct err *err)
 /* /set alone: what differs from the defaults; /params (ALL): every
  * setting in force. */
 void
-chatview_show_params(struct tui *t, int all)
+chatctl_show_params(struct tui *t, int all)
 {
 	struct sbuf sb, v;
 	const char *key;
@@ -748,7 +731,7 @@ chatview_show_params(struct tui *t, int all)
 }
 
 void
-chatview_list_presets(struct tui *t)
+chatctl_list_presets(struct tui *t)
 {
 	struct db_preset *list;
 	struct sbuf sb;
@@ -768,7 +751,7 @@ chatview_list_presets(struct tui *t)
 }
 
 int
-chatview_send_template(struct tui *t, const char *name,
+chatctl_send_template(struct tui *t, const char *name,
     const struct db_template_var *vars, size_t n, struct err *err)
 {
 	struct db_template tpl;
@@ -780,19 +763,19 @@ chatview_send_template(struct tui *t, const char *name,
 	sbuf_init(&out);
 	rc = db_templates_render(tpl.name, tpl.body, vars, n, &out, err);
 	if (rc == 0 && tpl.preset != NULL)
-		rc = chatview_use_preset(t, tpl.preset, err);
+		rc = chatctl_use_preset(t, tpl.preset, err);
 	if (rc == 0 && tpl.system_prompt != NULL)
 		rc = params_set(
 		    &t->conv.params, "system", tpl.system_prompt, err);
 	if (rc == 0)
-		chatview_send(t, out.buf);
+		chatctl_send(t, out.buf);
 	sbuf_release(&out);
 	db_templates_release(&tpl);
 	return rc;
 }
 
 void
-chatview_export(struct tui *t, const char *args)
+chatctl_export(struct tui *t, const char *args)
 {
 	struct sbuf out;
 	struct err err;
@@ -835,7 +818,7 @@ chatview_export(struct tui *t, const char *args)
 }
 
 void
-chatview_man(struct tui *t, const char *topic)
+chatctl_man(struct tui *t, const char *topic)
 {
 	char *page, *local, *argv[4];
 	struct err err;
@@ -871,7 +854,7 @@ chatview_man(struct tui *t, const char *topic)
 }
 
 void
-chatview_fork(struct tui *t)
+chatctl_fork(struct tui *t)
 {
 	struct err err;
 	int64_t old = t->conv.session, id;
@@ -886,7 +869,7 @@ chatview_fork(struct tui *t)
 	}
 	if (db_sessions_fork(t->db, t->conv.session, t->conv.leaf, &id, &err) <
 		0 ||
-	    chatview_load_session(t, id, &err) < 0) {
+	    chatctl_load_session(t, id, &err) < 0) {
 		tui_notice(t, 1, "fork: %s", err.msg);
 		return;
 	}
@@ -895,7 +878,7 @@ chatview_fork(struct tui *t)
 }
 
 char **
-chatview_names(void *ctx, enum slash_names kind, const char *arg)
+chatctl_names(void *ctx, enum slash_names kind, const char *arg)
 {
 	struct tui *t = ctx;
 	struct db_preset *pl;

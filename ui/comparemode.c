@@ -1,7 +1,7 @@
 /*
- * compareview: compare mode in the chat screen.
+ * comparemode: compare mode in the chat screen.
  *
- * State lives in struct compareview (t->cmp, NULL outside compare mode).
+ * State lives in struct comparemode (t->cmp, NULL outside compare mode).
  * Sending stores the prompt as a user message and the run (db-compare)
  * with empty, partial columns, then asks the worker for all columns in
  * one request; t->generating is set so Ctrl-C, Esc and quitting stop the
@@ -14,7 +14,7 @@
  * so it becomes the session's leaf, records the winner, and leaves the
  * mode.
  *
- * A stored run (compareview_reopen) fills the same struct from
+ * A stored run (comparemode_reopen) fills the same struct from
  * db_compare_get with "stored" set: every column done, nothing sent to
  * the worker, nothing written unless the user picks the winner of a run
  * that has none.  Then, if the run's prompt message is still where the
@@ -23,12 +23,12 @@
  * compare --save"), only the run's winner is recorded, so the shown
  * branch never jumps back behind the user's later messages.
  *
- * Saving a column as a preset (cmpmodel.h's question, drawn in place of
+ * Saving a column as a preset (comparestate.h's question, drawn in place of
  * the prompt line) stores the column's settings with the run's system
  * prompt and, unless Tab said otherwise, the seed its text came from, so
  * the preset reproduces the column.
  */
-#include "compareview.h"
+#include "comparemode.h"
 
 #include <curses.h>
 #include <stdio.h>
@@ -41,7 +41,7 @@
 #include "storage/db-presets.h"
 #include "chatlog.h"
 #include "cmd-gen.h"
-#include "cmpmodel.h"
+#include "comparestate.h"
 #include "prompt.h"
 #include "screen.h"
 #include "text.h"
@@ -52,7 +52,7 @@
 /* The most bytes of a run's prompt in the title line. */
 #define CMP_TITLE_PROMPT 32
 
-struct compareview_col {
+struct comparemode_col {
 	char *name;		  /* preset name */
 	char *diff;		  /* the settings that differ, or "" */
 	struct gen_params params; /* system_prompt unused */
@@ -67,10 +67,10 @@ struct compareview_col {
 	char *error;
 };
 
-struct compareview {
+struct comparemode {
 	size_t n;
 	int same_seed;
-	struct compareview_col col[WORKER_MAX_COLUMNS];
+	struct comparemode_col col[WORKER_MAX_COLUMNS];
 	int running;	       /* a run streams */
 	int finished;	       /* a run ended: waiting for the winner */
 	int stored;	       /* a run reopened from the database: read-only */
@@ -82,11 +82,11 @@ struct compareview {
 	int64_t run_id;	       /* 0 = not stored */
 	int64_t prompt_id;
 	double saved; /* last save, util_now() */
-	struct cmpmodel_ask ask;
+	struct comparestate_ask ask;
 };
 
 static void
-compareview_free(struct compareview *c)
+comparemode_free(struct comparemode *c)
 {
 	size_t i;
 
@@ -103,36 +103,36 @@ compareview_free(struct compareview *c)
 	free(c->prompt);
 	free(c->system);
 	db_model_release(&c->model);
-	cmpmodel_ask_release(&c->ask);
+	comparestate_ask_release(&c->ask);
 	free(c);
 }
 
 void
-compareview_close(struct tui *t)
+comparemode_close(struct tui *t)
 {
 	if (t->cmp == NULL || t->cmp->running)
 		return;
-	compareview_free(t->cmp);
+	comparemode_free(t->cmp);
 	t->cmp = NULL;
 }
 
 /* A new, empty view. */
-static struct compareview *
-compareview_new(void)
+static struct comparemode *
+comparemode_new(void)
 {
-	struct compareview *c = xcalloc(1, sizeof(*c));
+	struct comparemode *c = xcalloc(1, sizeof(*c));
 
 	c->winner = -1;
-	cmpmodel_ask_init(&c->ask);
+	comparestate_ask_init(&c->ask);
 	return c;
 }
 
 /* Add a column named NAME with parameters P (copied). */
-static struct compareview_col *
-compareview_add(
-    struct compareview *c, const char *name, const struct gen_params *p)
+static struct comparemode_col *
+comparemode_add(
+    struct comparemode *c, const char *name, const struct gen_params *p)
 {
-	struct compareview_col *col = &c->col[c->n++];
+	struct comparemode_col *col = &c->col[c->n++];
 
 	col->name = xstrdup(name);
 	params_init(&col->params);
@@ -145,7 +145,7 @@ compareview_add(
 
 /* Fill each column's diff: the parameters that differ between columns. */
 static void
-compareview_diffs(struct compareview *c)
+comparemode_diffs(struct comparemode *c)
 {
 	const struct gen_params *p[WORKER_MAX_COLUMNS];
 	struct sbuf d[WORKER_MAX_COLUMNS];
@@ -166,8 +166,8 @@ compareview_diffs(struct compareview *c)
 
 /* The columns of SPEC ("A,B" presets or "KEY=V1,V2") into C. */
 static int
-compareview_parse(
-    struct tui *t, struct compareview *c, const char *spec, struct err *err)
+comparemode_parse(
+    struct tui *t, struct comparemode *c, const char *spec, struct err *err)
 {
 	char *s = xstrdup(spec), *eq = strchr(s, '='), *item, *next;
 	struct gen_params p;
@@ -192,12 +192,12 @@ compareview_parse(
 			params_copy(&p, &t->conv.params);
 			rc = params_set_typed(&p, s, item, err);
 			if (rc == 0)
-				compareview_add(c, t->conv.preset, &p);
+				comparemode_add(c, t->conv.preset, &p);
 			params_release(&p);
 		} else {
 			rc = db_presets_get(t->db, item, &pr, err);
 			if (rc == 0) {
-				compareview_add(c, item, &pr.params);
+				comparemode_add(c, item, &pr.params);
 				db_presets_release(&pr);
 			}
 		}
@@ -211,7 +211,7 @@ compareview_parse(
 }
 
 void
-compareview_command(struct tui *t, const char *args)
+comparemode_command(struct tui *t, const char *args)
 {
 	struct err err;
 	const char *spec = args;
@@ -235,30 +235,30 @@ compareview_command(struct tui *t, const char *args)
 			tui_notice(t, 1,
 			    "usage: /compare [--same-seed] PRESET,PRESET,... "
 			    "or /compare [--same-seed] KEY=V1,V2,...");
-		compareview_close(t);
+		comparemode_close(t);
 		return;
 	}
-	if (compareview_open(t, spec, same, &err) < 0)
+	if (comparemode_open(t, spec, same, &err) < 0)
 		tui_notice(t, 1, "%s", err.msg);
 }
 
 int
-compareview_open(
+comparemode_open(
     struct tui *t, const char *spec, int same_seed, struct err *err)
 {
-	struct compareview *c;
+	struct comparemode *c;
 
 	if (t->cmp != NULL && t->cmp->running)
 		return err_set(err, ERR_USAGE,
 		    "a compare run is streaming: Ctrl-C stops it");
-	c = compareview_new();
+	c = comparemode_new();
 	c->same_seed = same_seed;
-	if (compareview_parse(t, c, spec, err) < 0) {
-		compareview_free(c);
+	if (comparemode_parse(t, c, spec, err) < 0) {
+		comparemode_free(c);
 		return -1;
 	}
-	compareview_diffs(c);
-	compareview_close(t);
+	comparemode_diffs(c);
+	comparemode_close(t);
 	t->cmp = c;
 	tui_notice(t, 0,
 	    "compare mode: %zu columns; the next prompt goes to all of them "
@@ -269,9 +269,9 @@ compareview_open(
 
 /* Store the run with empty columns; 0 or a negative error. */
 static int
-compareview_store(struct tui *t, const char *prompt, struct err *err)
+comparemode_store(struct tui *t, const char *prompt, struct err *err)
 {
-	struct compareview *c = t->cmp;
+	struct comparemode *c = t->cmp;
 	struct db_compare_run run;
 	size_t i;
 	int rc;
@@ -300,9 +300,9 @@ compareview_store(struct tui *t, const char *prompt, struct err *err)
 }
 
 int
-compareview_set(struct tui *t, const char *list, struct err *err)
+comparemode_set(struct tui *t, const char *list, struct err *err)
 {
-	struct compareview *c = t->cmp;
+	struct comparemode *c = t->cmp;
 	struct gen_params p[WORKER_MAX_COLUMNS];
 	size_t i, j;
 	int rc = 0;
@@ -324,14 +324,14 @@ compareview_set(struct tui *t, const char *list, struct err *err)
 		params_release(&c->col[i].params);
 		c->col[i].params = p[i];
 	}
-	compareview_diffs(c);
+	comparemode_diffs(c);
 	return (int)c->n;
 }
 
 int
-compareview_accept(struct tui *t, const char *text)
+comparemode_accept(struct tui *t, const char *text)
 {
-	struct compareview *c = t->cmp;
+	struct comparemode *c = t->cmp;
 
 	if (c == NULL)
 		return 0;
@@ -339,7 +339,7 @@ compareview_accept(struct tui *t, const char *text)
 		/* A stored run is only looked at: the prompt goes to the chat. */
 		tui_notice(t, 0, "closed stored compare run %lld",
 		    (long long)c->run_id);
-		compareview_close(t);
+		comparemode_close(t);
 		return 0;
 	}
 	if (c->running) {
@@ -359,9 +359,9 @@ compareview_accept(struct tui *t, const char *text)
 }
 
 void
-compareview_send(struct tui *t, const char *text, int64_t prompt_id)
+comparemode_send(struct tui *t, const char *text, int64_t prompt_id)
 {
-	struct compareview *c = t->cmp;
+	struct comparemode *c = t->cmp;
 	struct worker_gen_request req;
 	struct chat_turn *turns;
 	struct err err;
@@ -380,7 +380,7 @@ compareview_send(struct tui *t, const char *text, int64_t prompt_id)
 		t->conv.params.system_prompt[0] != '\0'
 	    ? xstrdup(t->conv.params.system_prompt)
 	    : NULL;
-	if (compareview_store(t, text, &err) < 0) {
+	if (comparemode_store(t, text, &err) < 0) {
 		tui_notice(t, 1, "cannot store the compare run: %s", err.msg);
 		c->run_id = 0;
 	}
@@ -415,18 +415,18 @@ compareview_send(struct tui *t, const char *text, int64_t prompt_id)
 	t->cancelling = 0;
 	if (worker_generate(t->worker, &req, &err) < 0) {
 		tui_notice(t, 1, "cannot generate: %s", err.msg);
-		compareview_abort(t);
+		comparemode_abort(t);
 	}
 	free(turns);
 }
 
 /* Column I ended with FINISH and statistics GS (NULL: unknown). */
 static void
-compareview_finish(struct tui *t, size_t i, enum gen_finish finish,
+comparemode_finish(struct tui *t, size_t i, enum gen_finish finish,
     const struct gen_stats *gs, const char *error)
 {
-	struct compareview *c = t->cmp;
-	struct compareview_col *col = &c->col[i];
+	struct comparemode *c = t->cmp;
+	struct comparemode_col *col = &c->col[i];
 	struct db_gen_stats *st = &col->stats;
 	struct err err;
 	size_t k;
@@ -454,21 +454,21 @@ compareview_finish(struct tui *t, size_t i, enum gen_finish finish,
 }
 
 void
-compareview_abort(struct tui *t)
+comparemode_abort(struct tui *t)
 {
 	size_t i;
 
 	if (t->cmp == NULL || !t->cmp->running)
 		return;
 	for (i = 0; i < t->cmp->n; i++)
-		compareview_finish(t, i, GEN_FINISH_CANCELLED, NULL, NULL);
+		comparemode_finish(t, i, GEN_FINISH_CANCELLED, NULL, NULL);
 }
 
 /* Write the streaming columns to the database. */
 static void
-compareview_save(struct tui *t)
+comparemode_save(struct tui *t)
 {
-	struct compareview *c = t->cmp;
+	struct comparemode *c = t->cmp;
 	struct err err;
 	size_t i;
 
@@ -483,9 +483,9 @@ compareview_save(struct tui *t)
 }
 
 int
-compareview_event(struct tui *t, const struct worker_event *ev)
+comparemode_event(struct tui *t, const struct worker_event *ev)
 {
-	struct compareview *c = t->cmp;
+	struct comparemode *c = t->cmp;
 	size_t i;
 
 	if (c == NULL || !c->running)
@@ -499,11 +499,11 @@ compareview_event(struct tui *t, const struct worker_event *ev)
 		transcript_append(c->col[i].tr, 0, ev->text, ev->len);
 		sbuf_add(&c->col[i].out, ev->text, ev->len);
 		if (util_now() - c->saved >= CMP_SAVE_EVERY)
-			compareview_save(t);
+			comparemode_save(t);
 		return 1;
 	case WORKER_EV_DONE:
 		if (ev->column >= 0 && (size_t)ev->column < c->n)
-			compareview_finish(t, (size_t)ev->column,
+			comparemode_finish(t, (size_t)ev->column,
 			    ev->stats.finish, &ev->stats,
 			    ev->stats.finish == GEN_FINISH_ERROR ? ev->err.msg
 								 : NULL);
@@ -511,7 +511,7 @@ compareview_event(struct tui *t, const struct worker_event *ev)
 	case WORKER_EV_ERROR:
 		tui_notice(t, 1, "compare run failed: %s", ev->err.msg);
 		for (i = 0; i < c->n; i++)
-			compareview_finish(
+			comparemode_finish(
 			    t, i, GEN_FINISH_ERROR, NULL, ev->err.msg);
 		return 1;
 	default:
@@ -525,9 +525,9 @@ compareview_event(struct tui *t, const struct worker_event *ev)
  * shown as the conversation's answer.  MODEL made the columns.
  */
 static void
-compareview_answers(struct tui *t, size_t w, const struct db_model *model)
+comparemode_answers(struct tui *t, size_t w, const struct db_model *model)
 {
-	struct compareview *c = t->cmp;
+	struct comparemode *c = t->cmp;
 	struct db_message m;
 	struct err err;
 	int64_t id = 0;
@@ -564,9 +564,9 @@ compareview_answers(struct tui *t, size_t w, const struct db_model *model)
 
 /* Record column W as the run's winner; 0, or -1 after a notice. */
 static int
-compareview_set_winner(struct tui *t, size_t w)
+comparemode_set_winner(struct tui *t, size_t w)
 {
-	struct compareview *c = t->cmp;
+	struct comparemode *c = t->cmp;
 	struct err err;
 
 	if (c->run_id > 0 &&
@@ -579,7 +579,7 @@ compareview_set_winner(struct tui *t, size_t w)
 
 /* What happens to the other columns of N, for the notice. */
 static const char *
-compareview_others(size_t n)
+comparemode_others(size_t n)
 {
 	static char buf[64];
 
@@ -591,15 +591,15 @@ compareview_others(size_t n)
 
 /* Column W of the run that just streamed wins. */
 static void
-compareview_pick(struct tui *t, size_t w)
+comparemode_pick(struct tui *t, size_t w)
 {
-	struct compareview *c = t->cmp;
+	struct comparemode *c = t->cmp;
 
-	compareview_answers(t, w, &t->conv.model);
-	compareview_set_winner(t, w);
+	comparemode_answers(t, w, &t->conv.model);
+	comparemode_set_winner(t, w);
 	tui_notice(t, 0, "column %zu (%s) is the answer; %s", w + 1,
-	    c->col[w].name, compareview_others(c->n));
-	compareview_close(t);
+	    c->col[w].name, comparemode_others(c->n));
+	comparemode_close(t);
 }
 
 /*
@@ -607,9 +607,9 @@ compareview_pick(struct tui *t, size_t w)
  * run's prompt still ends the conversation, else only recorded.
  */
 static void
-compareview_pick_stored(struct tui *t, size_t w)
+comparemode_pick_stored(struct tui *t, size_t w)
 {
-	struct compareview *c = t->cmp;
+	struct comparemode *c = t->cmp;
 	struct db_compare_run r;
 	struct err err;
 	int64_t prompt = 0;
@@ -637,16 +637,16 @@ compareview_pick_stored(struct tui *t, size_t w)
 	/* The view's run is always of the session shown (see reopen). */
 	if (rc == 0 && prompt == t->conv.leaf) {
 		c->prompt_id = prompt;
-		compareview_answers(t, w, &c->model);
-		if (compareview_set_winner(t, w) == 0)
+		comparemode_answers(t, w, &c->model);
+		if (comparemode_set_winner(t, w) == 0)
 			tui_notice(t, 0,
 			    "column %zu (%s) of run %lld is the answer; %s",
 			    w + 1, c->col[w].name, (long long)c->run_id,
-			    compareview_others(c->n));
-		compareview_close(t);
+			    comparemode_others(c->n));
+		comparemode_close(t);
 		return;
 	}
-	if (compareview_set_winner(t, w) < 0)
+	if (comparemode_set_winner(t, w) < 0)
 		return;
 	c->winner = (int)w;
 	tui_notice(t, 0,
@@ -659,7 +659,7 @@ compareview_pick_stored(struct tui *t, size_t w)
 
 /* Column COL of stored column D. */
 static void
-compareview_fill(struct compareview_col *col, const struct db_compare_column *d)
+comparemode_fill(struct comparemode_col *col, const struct db_compare_column *d)
 {
 	col->seed = d->seed;
 	col->done = 1;
@@ -676,7 +676,7 @@ compareview_fill(struct compareview_col *col, const struct db_compare_column *d)
 
 /* The run ids of LIST (N runs), as "1, 4, 7", into SB. */
 static void
-compareview_ids(struct sbuf *sb, const struct db_compare_run *list, size_t n)
+comparemode_ids(struct sbuf *sb, const struct db_compare_run *list, size_t n)
 {
 	size_t i;
 
@@ -685,10 +685,10 @@ compareview_ids(struct sbuf *sb, const struct db_compare_run *list, size_t n)
 }
 
 int
-compareview_reopen(struct tui *t, int64_t id, struct err *err)
+comparemode_reopen(struct tui *t, int64_t id, struct err *err)
 {
 	struct db_compare_run *list = NULL, *r;
-	struct compareview *c;
+	struct comparemode *c;
 	struct sbuf ids;
 	size_t n = 0, k, i;
 	int rc;
@@ -716,7 +716,7 @@ compareview_reopen(struct tui *t, int64_t id, struct err *err)
 			;
 		if (k == n) {
 			sbuf_init(&ids);
-			compareview_ids(&ids, list, n);
+			comparemode_ids(&ids, list, n);
 			rc = err_set(err, ERR_NOTFOUND,
 			    "session %lld has no compare run %lld; its runs: "
 			    "%s",
@@ -734,7 +734,7 @@ compareview_reopen(struct tui *t, int64_t id, struct err *err)
 		db_compare_free(list, n);
 		return rc;
 	}
-	c = compareview_new();
+	c = comparemode_new();
 	c->stored = 1;
 	c->winner = r->winner;
 	c->pos = k + 1;
@@ -745,12 +745,12 @@ compareview_reopen(struct tui *t, int64_t id, struct err *err)
 	c->model = r->model;
 	memset(&r->model, 0, sizeof(r->model));
 	for (i = 0; i < r->n_columns; i++)
-		compareview_fill(compareview_add(c, r->columns[i].preset,
+		comparemode_fill(comparemode_add(c, r->columns[i].preset,
 				     &r->columns[i].params),
 		    &r->columns[i]);
-	compareview_diffs(c);
+	comparemode_diffs(c);
 	db_compare_free(list, n);
-	compareview_close(t);
+	comparemode_close(t);
 	t->cmp = c;
 	tui_notice(t, 0,
 	    "compare run %lld of session %lld (%zu of %zu), read-only: Esc "
@@ -760,19 +760,19 @@ compareview_reopen(struct tui *t, int64_t id, struct err *err)
 }
 
 void
-compareview_runs(struct tui *t, const char *args)
+comparemode_runs(struct tui *t, const char *args)
 {
 	struct err err;
 	int64_t id;
 
-	if (cmpmodel_runs_arg(args, &id, &err) < 0 ||
-	    compareview_reopen(t, id, &err) < 0)
+	if (comparestate_runs_arg(args, &id, &err) < 0 ||
+	    comparemode_reopen(t, id, &err) < 0)
 		tui_notice(t, 1, "%s", err.msg);
 }
 
 /* Show the stored run DIR places after this one (-1: the one before). */
 static void
-compareview_step(struct tui *t, int dir)
+comparemode_step(struct tui *t, int dir)
 {
 	struct db_compare_run *list = NULL;
 	struct err err;
@@ -793,16 +793,16 @@ compareview_step(struct tui *t, int dir)
 	}
 	id = list[dir < 0 ? k - 1 : k + 1].id;
 	db_compare_free(list, n);
-	if (compareview_reopen(t, id, &err) < 0)
+	if (comparemode_reopen(t, id, &err) < 0)
 		tui_notice(t, 1, "%s", err.msg);
 }
 
 /* Save the asked column as the preset named; REPLACE: over a user one. */
 static void
-compareview_preset_save(struct tui *t, int replace)
+comparemode_preset_save(struct tui *t, int replace)
 {
-	struct compareview *c = t->cmp;
-	struct compareview_col *col = &c->col[c->ask.col];
+	struct comparemode *c = t->cmp;
+	struct comparemode_col *col = &c->col[c->ask.col];
 	const char *name = c->ask.name.text.buf;
 	struct gen_params p;
 	struct db_preset old;
@@ -812,7 +812,7 @@ compareview_preset_save(struct tui *t, int replace)
 
 	if (db_name_check("preset", name, &err) < 0) {
 		tui_hint(t, "%s", err.msg);
-		cmpmodel_ask_rename(&c->ask);
+		comparestate_ask_rename(&c->ask);
 		return;
 	}
 	if (!replace) {
@@ -827,7 +827,7 @@ compareview_preset_save(struct tui *t, int replace)
 			return;
 		}
 		if (rc == 0) {
-			cmpmodel_ask_confirm(&c->ask);
+			comparestate_ask_confirm(&c->ask);
 			return;
 		}
 		if (rc != ERR_NOTFOUND) {
@@ -835,7 +835,7 @@ compareview_preset_save(struct tui *t, int replace)
 			return;
 		}
 	}
-	cmpmodel_preset_params(
+	comparestate_preset_params(
 	    &p, &col->params, col->seed, c->ask.keep_seed, c->system);
 	sbuf_init(&desc);
 	sbuf_addf(&desc, "column %zu of compare run %lld: %s%s%s",
@@ -845,10 +845,10 @@ compareview_preset_save(struct tui *t, int replace)
 		     : db_presets_add(t->db, name, desc.buf, &p, &err);
 	if (rc == ERR_EXISTS && !replace) {
 		/* Someone else took the name meanwhile. */
-		cmpmodel_ask_confirm(&c->ask);
+		comparestate_ask_confirm(&c->ask);
 	} else if (rc < 0) {
 		tui_hint(t, "%s", err.msg);
-		cmpmodel_ask_rename(&c->ask);
+		comparestate_ask_rename(&c->ask);
 	} else {
 		sbuf_init(&diff);
 		if (params_diff(&p, NULL, " ", &diff) == 0)
@@ -858,7 +858,7 @@ compareview_preset_save(struct tui *t, int replace)
 		    replace ? "replaced: saved" : "saved", c->ask.col + 1, name,
 		    diff.buf, name);
 		sbuf_release(&diff);
-		cmpmodel_ask_stop(&c->ask);
+		comparestate_ask_stop(&c->ask);
 	}
 	sbuf_release(&desc);
 	params_release(&p);
@@ -866,51 +866,51 @@ compareview_preset_save(struct tui *t, int replace)
 
 /* A key while the save-as-preset question is open. */
 static void
-compareview_ask_key(struct tui *t, const struct keys_event *ev)
+comparemode_ask_key(struct tui *t, const struct keys_event *ev)
 {
-	switch (cmpmodel_ask_key(&t->cmp->ask, ev)) {
-	case CMPMODEL_SAVE:
-		compareview_preset_save(t, 0);
+	switch (comparestate_ask_key(&t->cmp->ask, ev)) {
+	case COMPARESTATE_SAVE:
+		comparemode_preset_save(t, 0);
 		break;
-	case CMPMODEL_REPLACE:
-		compareview_preset_save(t, 1);
+	case COMPARESTATE_REPLACE:
+		comparemode_preset_save(t, 1);
 		break;
-	case CMPMODEL_CANCELLED:
+	case COMPARESTATE_CANCELLED:
 		tui_hint(t, "no preset saved");
 		break;
-	case CMPMODEL_NONE:
+	case COMPARESTATE_NONE:
 		break;
 	}
 }
 
 int
-compareview_interrupt(struct tui *t)
+comparemode_interrupt(struct tui *t)
 {
-	if (t->cmp == NULL || t->cmp->ask.step == CMPMODEL_IDLE)
+	if (t->cmp == NULL || t->cmp->ask.step == COMPARESTATE_IDLE)
 		return 0;
-	cmpmodel_ask_stop(&t->cmp->ask);
+	comparestate_ask_stop(&t->cmp->ask);
 	tui_hint(t, "no preset saved");
 	return 1;
 }
 
 int
-compareview_ask_line(
+comparemode_ask_line(
     struct tui *t, int width, struct sbuf *out, size_t *plen, int *ccol)
 {
-	struct compareview *c = t->cmp;
+	struct comparemode *c = t->cmp;
 
-	if (c == NULL || c->ask.step == CMPMODEL_IDLE)
+	if (c == NULL || c->ask.step == COMPARESTATE_IDLE)
 		return 0;
-	cmpmodel_ask_view(
+	comparestate_ask_view(
 	    &c->ask, c->col[c->ask.col].seed, width, out, plen, ccol);
 	return 1;
 }
 
 /* PgUp, PgDn and the wheel scroll every column; 1 if EV was one. */
 static int
-compareview_scroll(struct tui *t, const struct keys_event *ev)
+comparemode_scroll(struct tui *t, const struct keys_event *ev)
 {
-	struct compareview *c = t->cmp;
+	struct comparemode *c = t->cmp;
 	long page = t->rows > 12 ? t->rows - 10 : 1, d;
 	size_t i;
 
@@ -935,7 +935,7 @@ compareview_scroll(struct tui *t, const struct keys_event *ev)
 	return 1;
 }
 
-const struct view_keyhelp compareview_keys_help[] = {
+const struct view_keyhelp comparemode_keys_help[] = {
 	{ "Ctrl-C", "stop every column (Alt-1..8: one column)" },
 	{ "1-8", "pick the winner: it becomes the chat's answer" },
 	{ "s N", "save column N's settings as a preset" },
@@ -945,16 +945,16 @@ const struct view_keyhelp compareview_keys_help[] = {
 };
 
 int
-compareview_key(struct tui *t, const struct keys_event *ev)
+comparemode_key(struct tui *t, const struct keys_event *ev)
 {
-	struct compareview *c = t->cmp;
+	struct comparemode *c = t->cmp;
 	uint32_t ch = ev->code == KEYS_CHAR ? ev->cp : 0;
 	size_t i;
 
 	if (c == NULL)
 		return 0;
-	if (c->ask.step != CMPMODEL_IDLE) {
-		compareview_ask_key(t, ev);
+	if (c->ask.step != COMPARESTATE_IDLE) {
+		comparemode_ask_key(t, ev);
 		return 1;
 	}
 	if (ev->code == KEYS_ALT && ev->cp >= '1' && ev->cp <= '8') {
@@ -966,29 +966,29 @@ compareview_key(struct tui *t, const struct keys_event *ev)
 		return 1;
 	}
 	if ((c->running || c->finished || c->stored) &&
-	    compareview_scroll(t, ev))
+	    comparemode_scroll(t, ev))
 		return 1;
 	if (ev->code == KEYS_ESC && !c->running && !c->finished && !c->stored &&
 	    prompt_empty()) {
 		tui_notice(t, 0, "left compare mode");
-		compareview_close(t);
+		comparemode_close(t);
 		return 1;
 	}
 	if ((!c->finished && !c->stored) || !prompt_empty())
 		return 0;
 	if (ch >= '1' && ch < '1' + (uint32_t)c->n) {
 		if (c->stored)
-			compareview_pick_stored(t, (size_t)(ch - '1'));
+			comparemode_pick_stored(t, (size_t)(ch - '1'));
 		else
-			compareview_pick(t, (size_t)(ch - '1'));
+			comparemode_pick(t, (size_t)(ch - '1'));
 		return 1;
 	}
 	if (ch == 's') {
-		cmpmodel_ask_start(&c->ask, c->n);
+		comparestate_ask_start(&c->ask, c->n);
 		return 1;
 	}
 	if (c->stored && (ch == '[' || ch == ']')) {
-		compareview_step(t, ch == '[' ? -1 : 1);
+		comparemode_step(t, ch == '[' ? -1 : 1);
 		return 1;
 	}
 	if (ev->code == KEYS_ESC) {
@@ -999,7 +999,7 @@ compareview_key(struct tui *t, const struct keys_event *ev)
 			tui_notice(t, 0,
 			    "compare run kept without a winner (/runs "
 			    "reopens it)");
-		compareview_close(t);
+		comparemode_close(t);
 		return 1;
 	}
 	return 0;
@@ -1007,9 +1007,9 @@ compareview_key(struct tui *t, const struct keys_event *ev)
 
 /* The line over the columns: what the view shows and its keys. */
 static void
-compareview_title(struct tui *t, struct sbuf *sb)
+comparemode_title(struct tui *t, struct sbuf *sb)
 {
-	struct compareview *c = t->cmp;
+	struct comparemode *c = t->cmp;
 	const char *p;
 	size_t n;
 
@@ -1054,7 +1054,7 @@ compareview_title(struct tui *t, struct sbuf *sb)
 
 /* Untrusted line SB (preset names, errors) made safe and cut to W. */
 static void
-compareview_fit(struct sbuf *out, const struct sbuf *sb, int w)
+comparemode_fit(struct sbuf *out, const struct sbuf *sb, int w)
 {
 	struct sbuf safe;
 
@@ -1066,20 +1066,20 @@ compareview_fit(struct sbuf *out, const struct sbuf *sb, int w)
 }
 
 void
-compareview_draw(struct tui *t, int y, int h)
+comparemode_draw(struct tui *t, int y, int h)
 {
-	struct compareview *c = t->cmp;
+	struct comparemode *c = t->cmp;
 	struct sbuf sb, fit;
 	int w, x, i, hattr, win;
 
 	w = (t->cols - (int)c->n + 1) / (int)c->n;
-	if (w < COMPAREVIEW_MIN_WIDTH || h < 5) {
+	if (w < COMPAREMODE_MIN_WIDTH || h < 5) {
 		sbuf_init(&sb);
 		sbuf_addf(&sb,
 		    "compare: %zu columns need %d columns and 5 rows of "
 		    "terminal; this one has %dx%d: widen it or use fewer "
 		    "columns",
-		    c->n, (int)c->n * (COMPAREVIEW_MIN_WIDTH + 1), t->cols, h);
+		    c->n, (int)c->n * (COMPAREMODE_MIN_WIDTH + 1), t->cols, h);
 		sbuf_init(&fit);
 		text_fit(&fit, sb.buf, t->cols);
 		screen_put(y, 0, fit.buf, fit.len, t->cols, A_BOLD);
@@ -1089,14 +1089,14 @@ compareview_draw(struct tui *t, int y, int h)
 	}
 	sbuf_init(&sb);
 	sbuf_init(&fit);
-	compareview_title(t, &sb);
-	compareview_fit(&fit, &sb, t->cols);
+	comparemode_title(t, &sb);
+	comparemode_fit(&fit, &sb, t->cols);
 	screen_fill(y, 0, t->cols, screen_attr(SCREEN_TITLE));
 	screen_put(y, 0, fit.buf, fit.len, t->cols, screen_attr(SCREEN_TITLE));
 	y++;
 	h--;
 	for (i = 0; i < (int)c->n; i++) {
-		struct compareview_col *col = &c->col[i];
+		struct comparemode_col *col = &c->col[i];
 
 		win = c->stored && c->winner == i;
 		hattr = screen_attr(win ? SCREEN_SELECT : SCREEN_STATUS);
@@ -1105,7 +1105,7 @@ compareview_draw(struct tui *t, int y, int h)
 		sbuf_addf(&sb, "%d %s", i + 1, col->name);
 		if (col->diff[0] != '\0')
 			sbuf_addf(&sb, " %s", col->diff);
-		compareview_fit(&fit, &sb, w);
+		comparemode_fit(&fit, &sb, w);
 		screen_fill(y, x, w, hattr);
 		screen_put(y, x, fit.buf, fit.len, w, hattr);
 		if (col->to_top) {
@@ -1115,13 +1115,13 @@ compareview_draw(struct tui *t, int y, int h)
 		}
 		screen_transcript(col->tr, y + 1, x, h - 2, w);
 		sbuf_reset(&sb);
-		cmpmodel_meta(&sb,
-		    col->done		? CMPMODEL_DONE
-			: col->stopping ? CMPMODEL_STOPPING
-			: c->running	? CMPMODEL_STREAMING
-					: CMPMODEL_WAITING,
+		comparestate_meta(&sb,
+		    col->done		? COMPARESTATE_DONE
+			: col->stopping ? COMPARESTATE_STOPPING
+			: c->running	? COMPARESTATE_STREAMING
+					: COMPARESTATE_WAITING,
 		    col->out.len, &col->stats, col->partial, col->error, win);
-		compareview_fit(&fit, &sb, w);
+		comparemode_fit(&fit, &sb, w);
 		screen_put(y + h - 1, x, fit.buf, fit.len, w,
 		    win ? (int)A_BOLD : (int)A_DIM);
 		if (i > 0) {

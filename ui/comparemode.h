@@ -1,5 +1,5 @@
 /*
- * compareview: compare mode in the chat screen.  "/compare A,B,C" (presets)
+ * comparemode: compare mode in the chat screen.  "/compare A,B,C" (presets)
  * or "/compare KEY=V1,V2,..." (a sweep) arms 2-8 columns; the next prompt
  * is answered by every column at once (one batched request to the
  * worker), each drawn side by side with its own header, speed and finish
@@ -11,51 +11,51 @@
  * same columns, its winner marked; a run without a winner can still get
  * one.
  */
-#ifndef VKCHAT_COMPAREVIEW_H
-#define VKCHAT_COMPAREVIEW_H
+#ifndef VKCHAT_COMPAREMODE_H
+#define VKCHAT_COMPAREMODE_H
 
 #include "tui.h"
 
 /* The narrowest column drawn; narrower ones get a notice instead. */
-#define COMPAREVIEW_MIN_WIDTH 12
+#define COMPAREMODE_MIN_WIDTH 12
 
 /* Compare mode's keys for the help overlay, ended by a NULL keys. */
-extern const struct view_keyhelp compareview_keys_help[];
+extern const struct view_keyhelp comparemode_keys_help[];
 
 /*
  * Arm compare mode from the /compare arguments ARGS ("[--same-seed]
  * SPEC"; "off" leaves it); errors become notices.
  */
-void compareview_command(struct tui *t, const char *args);
+void comparemode_command(struct tui *t, const char *args);
 /*
  * Arm compare mode with the columns of SPEC ("A,B,..." presets or
  * "KEY=V1,V2,..."); SAME_SEED: every column gets column 1's seed.
  */
-int compareview_open(
+int comparemode_open(
     struct tui *t, const char *spec, int same_seed, struct err *err);
 /* Leave compare mode (only when no run is streaming). */
-void compareview_close(struct tui *t);
+void comparemode_close(struct tui *t);
 /* Send TEXT as the prompt of a compare run (compare mode is armed). */
 /*
  * Whether compare mode takes prompt TEXT: 1 yes (store it, then
- * compareview_send), 0 no (it is not armed, or a stored run was shown and
+ * comparemode_send), 0 no (it is not armed, or a stored run was shown and
  * is closed now: the chat sends it), -1 not now (a notice says why, the
  * text is back on the prompt line).
  */
-int compareview_accept(struct tui *t, const char *text);
+int comparemode_accept(struct tui *t, const char *text);
 /* Answer stored prompt TEXT (message PROMPT_ID) in every column. */
-void compareview_send(struct tui *t, const char *text, int64_t prompt_id);
+void comparemode_send(struct tui *t, const char *text, int64_t prompt_id);
 /*
  * /set LIST while compare mode is open (not a stored run): applied to
  * every column too, for the next run; nothing changes on an error.
  * Returns how many columns took it (0: not in compare mode) or the
  * error.
  */
-int compareview_set(struct tui *t, const char *list, struct err *err);
+int comparemode_set(struct tui *t, const char *list, struct err *err);
 /* Handle engine event EV if it belongs to a compare run; 1 if it did. */
-int compareview_event(struct tui *t, const struct worker_event *ev);
+int comparemode_event(struct tui *t, const struct worker_event *ev);
 /* End a run whose engine does not answer: every live column stopped. */
-void compareview_abort(struct tui *t);
+void comparemode_abort(struct tui *t);
 /*
  * Show stored compare run ID (0: the newest) of the session being shown,
  * read-only, in place of compare mode, and say so in a notice.  Starts
@@ -63,21 +63,21 @@ void compareview_abort(struct tui *t);
  * generated, or when the session has no such run (the message names the
  * runs it has).
  */
-int compareview_reopen(struct tui *t, int64_t id, struct err *err);
+int comparemode_reopen(struct tui *t, int64_t id, struct err *err);
 /* The /runs command with ARGS ("", "last" or a run id); errors: notices. */
-void compareview_runs(struct tui *t, const char *args);
+void comparemode_runs(struct tui *t, const char *args);
 /* Handle key EV in compare mode; 1 if it was used. */
-int compareview_key(struct tui *t, const struct keys_event *ev);
+int comparemode_key(struct tui *t, const struct keys_event *ev);
 /* Ctrl-C: drop the save-as-preset question if one is open; 1 if so. */
-int compareview_interrupt(struct tui *t);
+int comparemode_interrupt(struct tui *t);
 /*
  * The save-as-preset question, when one is open, as the prompt line for
  * WIDTH columns: appended to OUT, the question's bytes to *plen and the
  * cursor's column to *ccol; returns 1, or 0 when no question is open.
  */
-int compareview_ask_line(
+int comparemode_ask_line(
     struct tui *t, int width, struct sbuf *out, size_t *plen, int *ccol);
 /* Draw the columns in the H rows from row Y. */
-void compareview_draw(struct tui *t, int y, int h);
+void comparemode_draw(struct tui *t, int y, int h);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * cmpmodel: compare mode's question, column lines and run summaries,
+ * comparestate: compare mode's question, column lines and run summaries,
  * free of curses and of the database.
  *
  * The save-as-preset question is a small state machine: IDLE, COLUMN
@@ -9,7 +9,7 @@
  * caller moves the question on with stop, confirm or rename, so every
  * message about a bad name comes from the one place that knows.
  */
-#include "cmpmodel.h"
+#include "comparestate.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +17,7 @@
 #include "text.h"
 
 void
-cmpmodel_ask_init(struct cmpmodel_ask *a)
+comparestate_ask_init(struct comparestate_ask *a)
 {
 	memset(a, 0, sizeof(*a));
 	field_init(&a->name);
@@ -25,15 +25,15 @@ cmpmodel_ask_init(struct cmpmodel_ask *a)
 }
 
 void
-cmpmodel_ask_release(struct cmpmodel_ask *a)
+comparestate_ask_release(struct comparestate_ask *a)
 {
 	field_release(&a->name);
 }
 
 void
-cmpmodel_ask_start(struct cmpmodel_ask *a, size_t n)
+comparestate_ask_start(struct comparestate_ask *a, size_t n)
 {
-	a->step = CMPMODEL_COLUMN;
+	a->step = COMPARESTATE_COLUMN;
 	a->n = n;
 	a->col = 0;
 	a->keep_seed = 1;
@@ -41,67 +41,67 @@ cmpmodel_ask_start(struct cmpmodel_ask *a, size_t n)
 }
 
 void
-cmpmodel_ask_stop(struct cmpmodel_ask *a)
+comparestate_ask_stop(struct comparestate_ask *a)
 {
-	a->step = CMPMODEL_IDLE;
+	a->step = COMPARESTATE_IDLE;
 }
 
 void
-cmpmodel_ask_confirm(struct cmpmodel_ask *a)
+comparestate_ask_confirm(struct comparestate_ask *a)
 {
-	a->step = CMPMODEL_OVERWRITE;
+	a->step = COMPARESTATE_OVERWRITE;
 }
 
 void
-cmpmodel_ask_rename(struct cmpmodel_ask *a)
+comparestate_ask_rename(struct comparestate_ask *a)
 {
-	a->step = CMPMODEL_NAME;
+	a->step = COMPARESTATE_NAME;
 }
 
-enum cmpmodel_act
-cmpmodel_ask_key(struct cmpmodel_ask *a, const struct keys_event *ev)
+enum comparestate_act
+comparestate_ask_key(struct comparestate_ask *a, const struct keys_event *ev)
 {
 	uint32_t c = ev->code == KEYS_CHAR ? ev->cp : 0;
 
 	switch (a->step) {
-	case CMPMODEL_IDLE:
-		return CMPMODEL_NONE;
-	case CMPMODEL_COLUMN:
+	case COMPARESTATE_IDLE:
+		return COMPARESTATE_NONE;
+	case COMPARESTATE_COLUMN:
 		if (ev->code == KEYS_ESC) {
-			a->step = CMPMODEL_IDLE;
-			return CMPMODEL_CANCELLED;
+			a->step = COMPARESTATE_IDLE;
+			return COMPARESTATE_CANCELLED;
 		}
 		if (c >= '1' && c < '1' + (uint32_t)a->n) {
 			a->col = (size_t)(c - '1');
-			a->step = CMPMODEL_NAME;
+			a->step = COMPARESTATE_NAME;
 		}
-		return CMPMODEL_NONE;
-	case CMPMODEL_NAME:
+		return COMPARESTATE_NONE;
+	case COMPARESTATE_NAME:
 		if (ev->code == KEYS_ESC) {
-			a->step = CMPMODEL_IDLE;
-			return CMPMODEL_CANCELLED;
+			a->step = COMPARESTATE_IDLE;
+			return COMPARESTATE_CANCELLED;
 		}
 		if (ev->code == KEYS_ENTER)
-			return CMPMODEL_SAVE;
+			return COMPARESTATE_SAVE;
 		if (ev->code == KEYS_TAB) {
 			a->keep_seed = !a->keep_seed;
-			return CMPMODEL_NONE;
+			return COMPARESTATE_NONE;
 		}
 		field_key(&a->name, ev);
-		return CMPMODEL_NONE;
-	case CMPMODEL_OVERWRITE:
+		return COMPARESTATE_NONE;
+	case COMPARESTATE_OVERWRITE:
 		if (c == 'y' || c == 'Y')
-			return CMPMODEL_REPLACE;
+			return COMPARESTATE_REPLACE;
 		if (c == 'n' || c == 'N' || ev->code == KEYS_ESC)
-			a->step = CMPMODEL_NAME;
-		return CMPMODEL_NONE;
+			a->step = COMPARESTATE_NAME;
+		return COMPARESTATE_NONE;
 	}
-	return CMPMODEL_NONE;
+	return COMPARESTATE_NONE;
 }
 
 void
-cmpmodel_ask_view(const struct cmpmodel_ask *a, uint64_t seed, int width,
-    struct sbuf *out, size_t *plen, int *ccol)
+comparestate_ask_view(const struct comparestate_ask *a, uint64_t seed,
+    int width, struct sbuf *out, size_t *plen, int *ccol)
 {
 	size_t start = out->len, first;
 	int qw, col;
@@ -109,14 +109,14 @@ cmpmodel_ask_view(const struct cmpmodel_ask *a, uint64_t seed, int width,
 	*plen = 0;
 	*ccol = 0;
 	switch (a->step) {
-	case CMPMODEL_IDLE:
+	case COMPARESTATE_IDLE:
 		return;
-	case CMPMODEL_COLUMN:
+	case COMPARESTATE_COLUMN:
 		sbuf_addf(out,
 		    "save which column as a preset? 1-%zu (Esc cancels) ",
 		    a->n);
 		break;
-	case CMPMODEL_NAME:
+	case COMPARESTATE_NAME:
 		sbuf_addf(out, "save column %zu as preset (", a->col + 1);
 		if (a->keep_seed)
 			sbuf_addf(out, "seed %llu kept; Tab: random seed",
@@ -126,7 +126,7 @@ cmpmodel_ask_view(const struct cmpmodel_ask *a, uint64_t seed, int width,
 			    (unsigned long long)seed);
 		sbuf_adds(out, "; Esc cancels) name: ");
 		break;
-	case CMPMODEL_OVERWRITE:
+	case COMPARESTATE_OVERWRITE:
 		sbuf_adds(out, "preset '");
 		text_sanitize(out, a->name.text.buf, a->name.text.len, 1);
 		sbuf_addf(out, "' exists: replace it with column %zu? (y/n) ",
@@ -136,7 +136,7 @@ cmpmodel_ask_view(const struct cmpmodel_ask *a, uint64_t seed, int width,
 	*plen = out->len - start;
 	qw = text_width(out->buf + start, *plen);
 	*ccol = qw;
-	if (a->step != CMPMODEL_NAME)
+	if (a->step != COMPARESTATE_NAME)
 		return;
 	/* The name scrolls within what the question leaves of the line. */
 	field_view(&a->name, width - qw, &first, &col);
@@ -145,18 +145,18 @@ cmpmodel_ask_view(const struct cmpmodel_ask *a, uint64_t seed, int width,
 }
 
 void
-cmpmodel_meta(struct sbuf *sb, enum cmpmodel_state state, size_t bytes,
+comparestate_meta(struct sbuf *sb, enum comparestate_state state, size_t bytes,
     const struct db_gen_stats *st, int partial, const char *error, int winner)
 {
-	if (state == CMPMODEL_WAITING) {
+	if (state == COMPARESTATE_WAITING) {
 		sbuf_adds(sb, "waiting for the prompt");
 		return;
 	}
-	if (state == CMPMODEL_STREAMING) {
+	if (state == COMPARESTATE_STREAMING) {
 		sbuf_addf(sb, "generating, %zu bytes", bytes);
 		return;
 	}
-	if (state == CMPMODEL_STOPPING) {
+	if (state == COMPARESTATE_STOPPING) {
 		sbuf_addf(sb, "[stopped] %zu bytes", bytes);
 		return;
 	}
@@ -187,7 +187,7 @@ cmpmodel_meta(struct sbuf *sb, enum cmpmodel_state state, size_t bytes,
 }
 
 void
-cmpmodel_run_summary(
+comparestate_run_summary(
     struct sbuf *sb, const struct db_compare_run *r, size_t prompt_max)
 {
 	const char *p = r->prompt != NULL ? r->prompt : "";
@@ -218,7 +218,7 @@ cmpmodel_run_summary(
 }
 
 int
-cmpmodel_runs_arg(const char *args, int64_t *id, struct err *err)
+comparestate_runs_arg(const char *args, int64_t *id, struct err *err)
 {
 	*id = 0;
 	while (*args == ' ')
@@ -234,8 +234,9 @@ cmpmodel_runs_arg(const char *args, int64_t *id, struct err *err)
 }
 
 void
-cmpmodel_preset_params(struct gen_params *out, const struct gen_params *params,
-    uint64_t seed, int keep_seed, const char *system)
+comparestate_preset_params(struct gen_params *out,
+    const struct gen_params *params, uint64_t seed, int keep_seed,
+    const char *system)
 {
 	params_copy(out, params);
 	out->seed = keep_seed ? seed : 0;
