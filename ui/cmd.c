@@ -4,18 +4,22 @@
  */
 #include "cmd.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "slash.h"
 #include "util.h"
 
 const struct cmd cmd_table[] = {
-	{ "help", cmd_help, "show this help, or a command's" },
+	{ "help", cmd_help,
+	    "this help, a command's, or a manual page (help sampling)" },
 	{ "version", cmd_version, "print the version" },
 	{ "info", cmd_info, "describe a GGUF model file" },
 	{ "tokenize", cmd_tokenize, "show how a model tokenizes a text" },
@@ -178,7 +182,41 @@ cmd_usage(int to_stderr)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fprintf(f,
 	    "\nRun 'vkchat COMMAND --help' for a command's options; "
-	    "'man vkchat' explains everything.\n");
+	    "'man vkchat'\nexplains everything; 'vkchat help TOPIC' opens "
+	    "manual page vkchat-TOPIC\n(tui, sampling, presets, storage).\n");
+}
+
+/*
+ * "vkchat help TOPIC": manual page vkchat-TOPIC (TOPIC "vkchat": the
+ * main page) through man(1), the source tree's page while vkchat runs
+ * from its build directory, so the pages read the same before
+ * "make install".  Returns only when man cannot run.
+ */
+static int
+cmd_help_page(const char *topic)
+{
+	const struct slash_man *m;
+	char *page, *local;
+
+	for (m = slash_man_pages; m->topic != NULL; m++)
+		if (strcmp(m->topic, topic) == 0 ||
+		    (m->topic[0] == '\0' && strcmp(topic, "vkchat") == 0))
+			break;
+	if (m->topic == NULL)
+		return -1;
+	page =
+	    m->topic[0] ? xasprintf("vkchat-%s", m->topic) : xstrdup("vkchat");
+	local = cmd_man_page(page);
+	fflush(stdout);
+	if (local != NULL)
+		execlp("man", "man", "-l", local, (char *)NULL);
+	else
+		execlp("man", "man", page, (char *)NULL);
+	cmd_error("cannot run man (%s); the page is %s", strerror(errno),
+	    local != NULL ? local : page);
+	free(local);
+	free(page);
+	return EXIT_USAGE;
 }
 
 int
@@ -186,6 +224,7 @@ cmd_help(int argc, char **argv)
 {
 	const struct cmd *c;
 	char *args[] = { NULL, (char *)"--help", NULL };
+	int rc;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
@@ -198,7 +237,11 @@ cmd_help(int argc, char **argv)
 			return c->fn(2, args);
 		}
 	}
-	cmd_error("unknown command '%s' (try 'vkchat --help')", argv[1]);
+	if ((rc = cmd_help_page(argv[1])) >= 0)
+		return rc;
+	cmd_error("unknown command or manual topic '%s' (try 'vkchat "
+		  "--help')",
+	    argv[1]);
 	return EXIT_USAGE;
 }
 

@@ -5,10 +5,21 @@ t_expect "no arguments prints usage, status 1" 1 "usage: vkchat" "$VKCHAT"
 t_expect "--help prints usage" 0 "commands:" "$VKCHAT" --help
 t_expect "version" 0 "^vkchat [0-9]+\.[0-9]+" "$VKCHAT" version
 t_expect "unknown command" 1 "unknown command 'frobnicate'" "$VKCHAT" frobnicate
-t_expect "help for unknown command" 1 "unknown command" "$VKCHAT" help nope
+t_expect "help for unknown command" 1 "unknown command or manual topic 'nope'" "$VKCHAT" help nope
 t_expect "help --help" 0 "^usage: vkchat " "$VKCHAT" help --help
 t_expect "help -h" 0 "commands:" "$VKCHAT" help -h
 t_expect "help help" 0 "commands:" "$VKCHAT" help help
+# "vkchat help TOPIC" opens manual page vkchat-TOPIC: from the source tree
+# while vkchat runs from its build directory, before any install.
+if command -v man > /dev/null 2>&1; then
+	MANPAGER=cat MANWIDTH=80 t_expect "help sampling opens vkchat-sampling(7)" 0 \
+	    "VKCHAT-SAMPLING\(7\)" "$VKCHAT" help sampling
+	MANPAGER=cat MANWIDTH=80 t_expect "help vkchat opens vkchat(1)" 0 \
+	    "^VKCHAT\(1\)" "$VKCHAT" help vkchat
+else
+	t_skip "help sampling opens vkchat-sampling(7)" "no man(1) here"
+	t_skip "help vkchat opens vkchat(1)" "no man(1) here"
+fi
 
 # Option errors of every command: status 1, the exact message first (the
 # option as typed: '-x' for a short one, else the whole argument), then
