@@ -11,6 +11,7 @@
 
 #include "ui/conv.h"
 #include "storage/db-messages.h"
+#include "storage/db-presets.h"
 #include "storage/db-sessions.h"
 #include "storage/db.h"
 #include "harness.h"
@@ -149,8 +150,36 @@ TEST(conv_load_keeps_settings_format_and_system)
 	CHECK_INT(b.params.top_k, 7);
 	CHECK_STR(b.params.system_prompt, "Be brief.");
 	CHECK_STR(b.preset, "precise");
+	CHECK_INT(b.preset_changed, 1); /* temp 0.3 is not precise's */
 	CHECK_STR(format, "chatml");
 	free(format);
+	db_messages_free(msgs, n);
+	conv_release(&b);
+	conv_release(&a);
+	db_close(db);
+}
+
+TEST(conv_load_keeps_the_preset_name_and_whether_it_changed)
+{
+	struct db *db = conv_test_db("conv-preset.db");
+	struct db_message *msgs = NULL;
+	struct db_preset pr;
+	struct conv a, b;
+	struct err err;
+	size_t n = 0;
+
+	conv_init(&a, db);
+	CHECK_INT(db_presets_get(db, "creative", &pr, &err), 0);
+	conv_use_params(&a, "creative", &pr.params, 0);
+	db_presets_release(&pr);
+	CHECK_INT(params_set(&a.params, "system", "Be kind.", &err), 0);
+	conv_test_exchange(&a, "hello", "hi", GEN_FINISH_STOP);
+
+	conv_init(&b, db);
+	CHECK_INT(conv_load(&b, a.session, &msgs, &n, NULL, &err), 0);
+	CHECK_STR(b.preset, "creative");
+	CHECK_INT(b.preset_changed, 0); /* the system prompt aside */
+	CHECK_STR(b.params.system_prompt, "Be kind.");
 	db_messages_free(msgs, n);
 	conv_release(&b);
 	conv_release(&a);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "rng.h"
+#include "storage/db-presets.h"
 
 void
 conv_init(struct conv *c, struct db *db)
@@ -263,6 +264,28 @@ conv_forget(struct conv *c)
 	c->leaf = c->prev_leaf;
 }
 
+/*
+ * Whether settings P differ from preset NAME's (the system prompt aside:
+ * it is the conversation's); a preset that is gone differs.
+ */
+static int
+conv_differs(struct db *db, const char *name, const struct gen_params *p)
+{
+	struct db_preset pr;
+	struct gen_params a;
+	int differs;
+
+	if (db_presets_get(db, name, &pr, NULL) < 0)
+		return 1;
+	params_copy(&a, p);
+	params_set(&a, "system", "", NULL);
+	params_set(&pr.params, "system", "", NULL);
+	differs = !params_equal(&a, &pr.params);
+	params_release(&a);
+	db_presets_release(&pr);
+	return differs;
+}
+
 /* The settings a loaded branch continues with; see conv_load. */
 static void
 conv_load_params(struct conv *c, const struct db_session *s,
@@ -283,7 +306,8 @@ conv_load_params(struct conv *c, const struct db_session *s,
 	if (preset == NULL)
 		preset = s->preset;
 	if (p != NULL)
-		conv_use_params(c, preset != NULL ? preset : "session", p, 0);
+		conv_use_params(c, preset != NULL ? preset : "session", p,
+		    preset != NULL && conv_differs(c->db, preset, p));
 	if (c->params.system_prompt == NULL && s->system_prompt != NULL)
 		params_set(&c->params, "system", s->system_prompt, NULL);
 }

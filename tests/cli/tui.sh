@@ -36,7 +36,8 @@ cat > "$T_TMP/s1.json" << 'EOS'
  "messages": [
   {"id": 1, "role": "user", "content": "How do penguins sleep?\u001b[31m\u001b]0;pwned\u0007", "created_ms": 1700000000000},
   {"id": 2, "parent_id": 1, "role": "assistant", "content": "Standing up, in short naps, several times a day. 日本語のテキスト", "created_ms": 1700000001000,
-   "seed": "42", "params": {"temperature": 0.2}, "prompt_tokens": 12, "completion_tokens": 4,
+   "seed": "42", "params": {"temperature": 0.2, "top_k": 20, "top_p": 0.9,
+    "min_p": 0.1, "repeat_penalty": 1.05}, "prompt_tokens": 12, "completion_tokens": 4,
    "ttft_ms": 80, "tokens_per_s": 41.5, "finish_reason": "stop"}]}
 EOS
 sed -e 's/Penguin questions/Walrus facts/' -e 's/penguins sleep/walruses swim/' \
@@ -181,7 +182,7 @@ if [ "$have_import" = 1 ]; then
 	keys Enter
 	check "Enter resumes the session" "session 1: Penguin questions"
 	check "resumed answer with its statistics" "4 tokens · 41.5 tok/s"
-	check "status line takes the session's preset" " precise .* ctx"
+	check "status line takes the session's preset, unchanged" " precise [^*]* ctx"
 	keys '/edit' Enter
 	check "/edit puts the last prompt in the line" "^> How do penguins sleep\?\^\[\[31m"
 	keys C-c
