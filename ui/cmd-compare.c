@@ -348,10 +348,10 @@ cmd_compare_system(const struct cmd_compare *r)
 static int
 cmd_compare_save_begin(struct cmd_compare *r)
 {
-	struct db_session sess;
 	struct db_compare_run run;
+	struct conv conv;
 	struct err err;
-	char *path, *title;
+	char *path;
 	size_t c;
 	int rc;
 
@@ -365,29 +365,32 @@ cmd_compare_save_begin(struct cmd_compare *r)
 		cmd_error("compare: cannot save: %s", err.msg);
 		return EXIT_USAGE;
 	}
-	title = db_sessions_auto_title(r->text);
-	/* Borrowed pointers: sess is not released. */
-	db_sessions_init(&sess);
-	sess.title = title;
-	sess.model.path = r->l->m->path;
-	sess.model.size = (int64_t)r->l->file_size;
-	snprintf(sess.model.hash, sizeof sess.model.hash, "%s", r->l->identity);
-	sess.chat_format =
-	    r->opt.chat ? (char *)chat_format_name(r->l->fmt) : NULL;
-	sess.system_prompt = r->opt.chat ? r->cols[0].p.system_prompt : NULL;
-	rc = db_sessions_create(r->db, &sess, &r->session, &err);
-	free(title);
+	/* the session and the prompt as the chat stores them, so the run
+	 * reopens in the chat screen (/runs) and the session continues */
+	conv_init(&conv, r->db);
+	conv_set_model(
+	    &conv, r->l->m->path, (int64_t)r->l->file_size, r->l->identity);
+	conv_set_format(
+	    &conv, r->opt.chat ? chat_format_name(r->l->fmt) : NULL);
+	conv_use_params(&conv, r->cols[0].name, &r->cols[0].p, 0);
+	if (!r->opt.chat)
+		params_set(&conv.params, "system", "", NULL);
+	rc = conv_add_prompt(&conv, 0, r->text, NULL, &err);
+	r->session = conv.session;
 	if (rc < 0) {
+		conv_release(&conv);
 		cmd_error("compare: cannot save: %s", err.msg);
 		return EXIT_USAGE;
 	}
 	db_compare_init(&run);
 	db_compare_columns(&run, r->n_cols);
+	memcpy(run.model.hash, conv.model.hash, sizeof(run.model.hash));
+	run.model.size = conv.model.size;
+	conv_release(&conv);
 	run.session_id = r->session;
 	run.prompt = xstrdup(r->text);
 	if (r->opt.chat && r->cols[0].p.system_prompt != NULL)
 		run.system_prompt = xstrdup(r->cols[0].p.system_prompt);
-	run.model = sess.model;
 	run.model.path = xstrdup(r->l->m->path);
 	for (c = 0; c < r->n_cols; c++) {
 		run.columns[c].preset = xstrdup(r->cols[c].name);

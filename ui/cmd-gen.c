@@ -685,6 +685,10 @@ cmd_gen_save_continue(struct cmd_gen_save *s, int64_t id, int latest,
 		m[i].text = msgs[i].content;
 	}
 	*n_turns = conv_turns(m, n, *turns);
+	/* a last prompt left without an answer (a compare run without a
+	 * winner) is followed by the next prompt: the model does not see it */
+	if (*n_turns > 0 && (*turns)[*n_turns - 1].role == CHAT_USER)
+		(*n_turns)--;
 	for (i = 0; i < *n_turns; i++)
 		(*turns)[i].text = xstrdup((*turns)[i].text);
 	free(m);

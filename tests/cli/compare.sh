@@ -208,4 +208,19 @@ else
 	t_fail "compare: the saved output is the generated one" \
 		"$(cat "$T_TMP/again.txt") not in sessions show"
 fi
+# The prompt is the session's first message, as the chat stores a compare
+# run, so the session goes on from it: run --session answers the prompt
+# that the compare run left without a winner and continues.
+"$V" sessions export "$sid" --format json > "$T_TMP/saved.json" 2>&1
+py "$T_TMP/saved.json" \
+	"m=d['messages']; print(len(m), m[0]['role'], m[0]['content'])" \
+	> "$T_TMP/saved.txt" 2>&1
+if [ "$(cat "$T_TMP/saved.txt")" = "1 user Tell a story" ]; then
+	t_ok "compare: --save stores the prompt as the session's message"
+else
+	t_fail "compare: --save stores the prompt as the session's message" \
+		"$(head -c 300 "$T_TMP/saved.txt")"
+fi
+t_expect "compare: a --save session continues with run --session" 0 "" \
+	"$V" run -m "$model" --session "$sid" -p "Go on" -n 4 --temp 0
 t_end
