@@ -22,53 +22,103 @@ if [ ! -d "${VKCHAT_SHARED:-/nonexistent}" ]; then
 	echo "# shared test data not found at '${VKCHAT_SHARED:-}': tests that need it skip"
 fi
 
-failed_producers=0
-run_producer() {
-	name=$1
+# Producers (the unit binaries and the scripts) run side by side, TEST_JOBS
+# at a time (default: the processors plus one, as the scripts spend much of
+# their time waiting on a terminal or a database); each has its own HOME
+# and XDG directories (the pipeline cache is shared: its writes are atomic)
+# and its output is printed whole, in the order given, as soon as it and
+# those before it are done.
+jobs=${TEST_JOBS:-$(($(nproc 2> /dev/null || echo 1) + 1))}
+n_prod=0
+
+start_producer() {
+	n_prod=$((n_prod + 1))
+	k=$n_prod
+	echo "$1" > "$tmp_home/name.$k"
 	shift
+	dir="$tmp_home/p$k"
+	mkdir -p "$dir"
+	(
+		export HOME="$dir" XDG_DATA_HOME="$dir/data" \
+			XDG_CONFIG_HOME="$dir/config" XDG_STATE_HOME="$dir/state"
+		"$@" > "$tmp_home/out.$k" 2>&1
+		echo $? > "$tmp_home/rc.$k.tmp"
+		mv "$tmp_home/rc.$k.tmp" "$tmp_home/rc.$k"
+	) &
+}
+
+# report K: the results of producer K, and its failure diagnostics.
+report() {
+	name=$(cat "$tmp_home/name.$1")
+	rc=$(cat "$tmp_home/rc.$1")
+	out="$tmp_home/out.$1"
 	echo "# --- $name" >> "$log"
-	"$@" > "$tmp_home/out" 2>&1
-	rc=$?
-	cat "$tmp_home/out" >> "$log"
+	cat "$out" >> "$log"
 	# Show results and failure diagnostics, not every note.
 	awk -v name="$name" '
 		/^not ok/ { print name ": " $0; show = 1; next }
 		/^ok/ { print name ": " $0; show = 0; next }
 		/^# (FAIL|SKIP)/ { print "  " $0; next }
 		show && /^#/ { print "  " $0 }
-	' "$tmp_home/out"
-	n=$(grep -c '^\(ok\|not ok\)' "$tmp_home/out")
-	if [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$tmp_home/out"; then
+	' "$out"
+	n=$(grep -c '^\(ok\|not ok\)' "$out")
+	if [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$out"; then
 		echo "$name: not ok - exited with status $rc"
 		echo "not ok - $name exited with status $rc" >> "$tmp_home/all"
-		tail -n 20 "$tmp_home/out" | sed 's/^/  # /'
+		tail -n 20 "$out" | sed 's/^/  # /'
 	fi
 	# "1..0": a filter that selected nothing is not a failure.
-	if [ "$n" -eq 0 ] && [ "$rc" -eq 0 ] && ! grep -q '^1\.\.0$' "$tmp_home/out"; then
+	if [ "$n" -eq 0 ] && [ "$rc" -eq 0 ] && ! grep -q '^1\.\.0$' "$out"; then
 		echo "$name: not ok - produced no results"
 		echo "not ok - $name produced no results" >> "$tmp_home/all"
 	fi
-	grep '^\(ok\|not ok\)' "$tmp_home/out" >> "$tmp_home/all"
+	grep '^\(ok\|not ok\)' "$out" >> "$tmp_home/all"
+}
+
+reported=0
+# Report what is done in order; with an argument, wait until fewer than
+# that many producers run.
+drain() {
+	while :; do
+		while [ "$reported" -lt "$n_prod" ] &&
+			[ -f "$tmp_home/rc.$((reported + 1))" ]; do
+			reported=$((reported + 1))
+			report "$reported"
+		done
+		done_n=$(ls "$tmp_home" | grep -c '^rc\.[0-9]*$')
+		[ $((n_prod - done_n)) -lt "${1:-1}" ] && return
+		sleep 0.2
+	done
+}
+
+run_producer() {
+	drain "$jobs"
+	start_producer "$@"
 }
 
 : > "$tmp_home/all"
+# The unit tests run side by side inside the binary too.
+unit_jobs=$(nproc 2> /dev/null || echo 1)
 if [ -n "${TEST_FILTER:-}" ]; then
-	run_producer unit "$UNIT" "$TEST_FILTER"
+	run_producer unit "$UNIT" -j "$unit_jobs" "$TEST_FILTER"
 else
-	run_producer unit "$UNIT"
+	run_producer unit "$UNIT" -j "$unit_jobs"
 fi
 if [ -n "${ASAN_UNIT:-}" ]; then
 	# Sanitizer build of the same tests; Mesa and the Vulkan loader keep
 	# allocations alive until exit, so leak checking is left to the
 	# non-Vulkan tests' own runs under valgrind.
-	ASAN_OPTIONS="detect_leaks=0:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
-	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-		run_producer unit-asan "$ASAN_UNIT" ${TEST_FILTER:+"$TEST_FILTER"}
+	run_producer unit-asan env \
+		ASAN_OPTIONS="detect_leaks=0:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
+		UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+		"$ASAN_UNIT" -j "$unit_jobs" ${TEST_FILTER:+"$TEST_FILTER"}
 fi
 for script in "$@"; do
 	[ -n "${TEST_FILTER:-}" ] && case "$script" in *"$TEST_FILTER"*) ;; *) continue ;; esac
 	run_producer "$(basename "$script" .sh)" sh "$TOP_SRCDIR/$script"
 done
+wait
+drain
 
 passed=$(grep '^ok' "$tmp_home/all" | grep -vc '# SKIP')
 skipped=$(grep '^ok' "$tmp_home/all" | grep -c '# SKIP')
