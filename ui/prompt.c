@@ -8,7 +8,7 @@
  * drawn by screen.c from rl_display_prompt, rl_line_buffer and rl_point
  * (rl_redisplay_function does nothing: the TUI redraws after every batch
  * of input anyway).  rl_callback_read_char() is called once per queued
- * byte; a finished line goes to chatscreen_submit().
+ * byte; a finished line goes to the SUBMIT given to prompt_init().
  *
  * Multi-line input: the TUI inserts a newline itself for Ctrl-J and
  * Alt-Enter (prompt_insert), whatever the key bindings, and a bracketed
@@ -32,8 +32,6 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
-#include "chatscreen.h"
-#include "chatctl.h"
 #include "slash.h"
 #include "text.h"
 #include "util.h"
@@ -42,6 +40,9 @@
 #define PROMPT_HISTORY_MAX 1000
 
 static struct tui *prompt_tui;
+/* Where a finished line goes, and the names Tab completes. */
+static prompt_submit_fn prompt_submit;
+static slash_names_fn prompt_names;
 static struct sbuf prompt_queue;
 static size_t prompt_qpos;
 static char *prompt_history;
@@ -177,7 +178,7 @@ prompt_line(char *line)
 	if (line[0] != '\0')
 		prompt_save(line);
 	prompt_in_handler = 1;
-	chatscreen_submit(t, line);
+	prompt_submit(t, line);
 	prompt_in_handler = 0;
 	free(line);
 }
@@ -192,7 +193,7 @@ prompt_complete(const char *text, int start, int end)
 	(void)text;
 	rl_attempted_completion_over = 1;
 	v = slash_complete(rl_line_buffer, (size_t)start, (size_t)end,
-	    chatctl_names, prompt_tui);
+	    prompt_names, prompt_tui);
 	if (v == NULL)
 		return NULL;
 	while (v[n] != NULL)
@@ -240,11 +241,13 @@ prompt_matches(char **matches, int n, int max_len)
 }
 
 void
-prompt_init(struct tui *t)
+prompt_init(struct tui *t, prompt_submit_fn submit, slash_names_fn names)
 {
 	char *dir = util_xdg_dir("state");
 
 	prompt_tui = t;
+	prompt_submit = submit;
+	prompt_names = names;
 	sbuf_init(&prompt_queue);
 	prompt_qpos = 0;
 	prompt_null = fopen("/dev/null", "w");

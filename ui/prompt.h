@@ -11,14 +11,21 @@
 
 #include <stddef.h>
 
+#include "slash.h"
 #include "tui.h"
 
-/* Set readline up for T and load the history. */
-void prompt_init(struct tui *t);
+/* What a finished line is given to (a slash command or a message). */
+typedef void (*prompt_submit_fn)(struct tui *t, const char *line);
+
+/*
+ * Set readline up for T and load the history; finished lines go to
+ * SUBMIT, Tab completion asks NAMES (with T) for presets and templates.
+ */
+void prompt_init(struct tui *t, prompt_submit_fn submit, slash_names_fn names);
 /* Save the history and let readline go. */
 void prompt_end(struct tui *t);
 
-/* Feed LEN key bytes to readline (a whole line calls chat_submit). */
+/* Feed LEN key bytes to readline (a whole line goes to SUBMIT). */
 void prompt_feed(struct tui *t, const char *bytes, size_t len);
 /* Insert TEXT at the cursor as typed (a paste, a newline). */
 void prompt_insert(struct tui *t, const char *text, size_t len);

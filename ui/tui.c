@@ -715,7 +715,7 @@ tui_main(int argc, char **argv)
 	}
 	t.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	screen_init(&t);
-	prompt_init(&t);
+	prompt_init(&t, chatscreen_submit, chatctl_names);
 	tui_notice(&t, 0,
 	    "vkchat %s · F1 help · Ctrl-O sessions · Ctrl-P presets · "
 	    "Ctrl-T templates · Ctrl-D quits",

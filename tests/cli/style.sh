@@ -48,7 +48,8 @@ for pair in "ui/browser.c:chatscreen.h chatctl.h comparemode.h picker.h help.h" 
 	"ui/help.c:chatscreen.h chatctl.h comparemode.h browser.h picker.h" \
 	"ui/comparemode.c:chatscreen.h chatctl.h browser.h picker.h help.h" \
 	"ui/chatctl.c:chatscreen.h browser.h picker.h help.h" \
-	"ui/chatlog.c:chatscreen.h chatctl.h comparemode.h"; do
+	"ui/chatlog.c:chatscreen.h chatctl.h comparemode.h" \
+	"ui/prompt.c:chatscreen.h chatctl.h comparemode.h"; do
 	f=${pair%%:*}
 	for h in ${pair#*:}; do
 		grep -q "^#include \"$h\"" "$f" && bad="$bad $f:$h"
