@@ -18,28 +18,17 @@
  * row stay zero because no kernel writes them, so padded (zero) weight
  * columns multiply zeros.
  *
- * A step graph, per layer, fused (kern_mul_mat_fused, whenever the
- * matrix-vector kernel takes the step: decode everywhere, prefill too on
- * CPU devices): Q|K|V product of the normed x with rope and the KV store
- * in its epilogue, attention, output product accumulated into x,
- * gate|up product of the normed x with silu * up in its epilogue, down
- * product accumulated into x (5 dispatches).  Where something comes
- * between the Q|K|V product and rope (qwen2's bias add; qwen3's per-head
- * rmsnorm of the Q heads and of the K heads) the product only stores,
- * and those steps, rope and kv_store follow as dispatches of their own
- * (8 for qwen2, 9 for qwen3).  Otherwise step by step: rmsnorm, Q|K|V
- * product, the same Q|K|V steps, attention, output product accumulated
- * into x, rmsnorm, gate|up product, silu_mul, down product accumulated
- * into x (10 dispatches; 11 with the biases, 12 with the Q/K norms).
- * gemma3 (model.h) changes four things: the embeddings are scaled in
- * get_rows; the output and down products cannot accumulate into x, as
- * their results are RMS-normed first (post-norms), so they go to xn and
- * an rmsnorm adds them to x (11 dispatches fused, 14 step by step); the
- * gate is GELU (the epilogue's or gelu_mul); and each layer has its own
- * rope (base and scale) and attention window (sliding or global).
- * Then the logits: when every token of the step wants them the head
- * product norms x itself; otherwise the wanted rows of x are gathered
- * (get_rows over x viewed as an f32 matrix) and normed first; the
+ * A step graph: the architecture's embedding recorder, then per layer
+ * its layer recorder (arch.h: fused when arch_fusable says the
+ * matrix-vector kernel takes the step, step by step otherwise; the
+ * dispatches per layer are described in arch-llama.c and arch-gpt2.c)
+ * with the layer's caches, rope and attention window (sliding-window
+ * layers: model_layer_swa).
+ * Then the logits: when every token of the step wants them and the
+ * architecture's final norm is an RMSNorm the head product norms x
+ * itself; otherwise the wanted rows of x are gathered
+ * (get_rows over x viewed as an f32 matrix) and normed first (the
+ * entry's out_norm); the
  * products go to the readback logits, reduced to argmax ids.
  */
 #include "engine.h"
@@ -49,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch.h"
 #include "util.h"
 #include "vk-graph.h"
 
@@ -192,7 +182,7 @@ engine_new(struct model *m, const struct engine_config *cfg,
 	e->dev = m->dev;
 	e->k = m->kern;
 	e->qkv_w = hp->q_dim + 2 * hp->kv_dim;
-	e->gu_w = 2 * hp->ff_pad;
+	e->gu_w = hp->gu_w;
 	if ((rc = engine_config_resolve(e, cfg, err)) < 0)
 		goto fail;
 	align = e->dev->info.storage_align;
@@ -330,210 +320,6 @@ engine_mat(const struct vk_buf *b, uint32_t off, uint32_t stride)
 	return m;
 }
 
-/* Record the products of group GR from X into buffer OUT (row width). */
-static int
-engine_group(struct engine *e, struct vk_graph *g, const struct model_group *gr,
-    struct kern_mat x, const struct vk_buf *out, uint32_t n, struct err *err)
-{
-	size_t i;
-	int rc;
-
-	for (i = 0; i < gr->n_parts; i++) {
-		rc = kern_mul_mat(e->k, g, &gr->parts[i].w, x,
-		    engine_mat(out, gr->parts[i].off, gr->width), n, 0, err);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
-/*
- * Whether layer LY runs fused for N tokens: Q|K|V and gate|up are one
- * matrix each, the matrix-vector kernel takes them (kern_fusable), and
- * the shapes fit the epilogues (even head size, norm of a multiple of 4).
- */
-static int
-engine_fusable(const struct engine *e, const struct model_layer *ly, uint32_t n)
-{
-	return ly->qkv.n_parts == 1 && ly->gu.n_parts == 1 &&
-	    e->m->hp.head_dim % 2 == 0 && e->m->hp.n_embd % 4 == 0 &&
-	    kern_fusable(e->k, &ly->qkv.parts[0].w, n) &&
-	    kern_fusable(e->k, &ly->gu.parts[0].w, n);
-}
-
-/*
- * Whether rope and the KV store can run in the Q|K|V product's epilogue:
- * no Q|K|V biases (qwen2) to add and no Q/K heads to norm (qwen3: a
- * head's norm needs all its values) before rope.
- */
-static int
-engine_rope_fusable(const struct model_layer *ly)
-{
-	return ly->qkv_bias == NULL && ly->q_norm == NULL;
-}
-
-/*
- * Record what follows layer L's Q|K|V product for N tokens when rope is
- * not in its epilogue: the bias add, the per-head Q and K norms (those
- * the layer has), rope over the Q and K heads, kv_store.
- */
-static int
-engine_record_qkv_steps(struct engine *e, struct vk_graph *g, uint32_t l,
-    uint32_t n, const struct kern_rope *rope, struct err *err)
-{
-	const struct model_hparams *hp = &e->m->hp;
-	const struct model_layer *ly = &e->m->layers[l];
-	struct vk_view tokv =
-	    vk_buf_view(e->step, 0, n * sizeof(struct kern_tok));
-	struct kern_mat q = engine_mat(e->qkv, 0, e->qkv_w);
-	struct kern_mat k = engine_mat(e->qkv, hp->q_dim, e->qkv_w);
-	struct kern_mat v =
-	    engine_mat(e->qkv, hp->q_dim + hp->kv_dim, e->qkv_w);
-	struct vk_view qn, kn;
-	int rc;
-
-	if (ly->qkv_bias != NULL &&
-	    (rc = kern_add(e->k, g, q, engine_mat(ly->qkv_bias, 0, 0), q,
-		 e->qkv_w, n, err)) < 0)
-		return rc;
-	if (ly->q_norm != NULL) {
-		qn = vk_buf_all(ly->q_norm);
-		kn = vk_buf_all(ly->k_norm);
-		if ((rc = kern_rmsnorm_heads(e->k, g, q, &qn, q, hp->head_dim,
-			 hp->n_head, n, hp->rms_eps, err)) < 0 ||
-		    (rc = kern_rmsnorm_heads(e->k, g, k, &kn, k, hp->head_dim,
-			 hp->n_head_kv, n, hp->rms_eps, err)) < 0)
-			return rc;
-	}
-	if ((rc = kern_rope(e->k, g, tokv, q, rope, n, err)) < 0)
-		return rc;
-	return kern_kv_store(
-	    e->k, g, tokv, k, v, e->kcv[l], e->vcv[l], hp->kv_dim, n, err);
-}
-
-/*
- * Record x += W in for N tokens (the output and down products): the
- * product accumulated into x, or with a post-norm POST (gemma3) the
- * product into xn and xn RMS-normed times POST added to x.
- */
-static int
-engine_record_residual(struct engine *e, struct vk_graph *g,
-    const struct kern_weight *w, struct kern_mat in, const struct vk_buf *post,
-    uint32_t n, struct err *err)
-{
-	const struct model_hparams *hp = &e->m->hp;
-	struct kern_mat x = engine_mat(e->x, 0, hp->embd_pad);
-	struct kern_mat xn = engine_mat(e->xn, 0, hp->embd_pad);
-	struct vk_view pv;
-	int rc;
-
-	if (post == NULL)
-		return kern_mul_mat(e->k, g, w, in, x, n, 1, err);
-	pv = vk_buf_all(post);
-	if ((rc = kern_mul_mat(e->k, g, w, in, xn, n, 0, err)) < 0)
-		return rc;
-	return kern_rmsnorm_add(
-	    e->k, g, xn, &pv, x, hp->n_embd, n, hp->rms_eps, err);
-}
-
-/*
- * Record layer L for N tokens, fused into five dispatches (8 or 9, see
- * engine_rope_fusable; 11 with gemma3's post-norms): Q|K|V product of
- * the normed x with rope and the KV store in its epilogue (or storing
- * Q|K|V for engine_record_qkv_steps), attention with ROPE's and ATTN's
- * settings for the layer, output product accumulated into x (see
- * engine_record_residual), gate|up product of the normed x with silu
- * (or gelu) * up in its epilogue, down product accumulated into x.
- */
-static int
-engine_record_fused(struct engine *e, struct vk_graph *g, uint32_t l,
-    uint32_t n, const struct kern_rope *rope, const struct kern_attn *attn,
-    struct err *err)
-{
-	const struct model_hparams *hp = &e->m->hp;
-	const struct model_layer *ly = &e->m->layers[l];
-	struct vk_view tokv =
-	    vk_buf_view(e->step, 0, n * sizeof(struct kern_tok));
-	struct vk_view an = vk_buf_all(ly->attn_norm);
-	struct vk_view fn = vk_buf_all(ly->ffn_norm);
-	struct kern_mat x = engine_mat(e->x, 0, hp->embd_pad);
-	struct kern_mat qkv = engine_mat(e->qkv, 0, e->qkv_w);
-	struct kern_mat att = engine_mat(e->att, 0, hp->q_pad);
-	struct kern_mat gate = engine_mat(e->gu, 0, e->gu_w);
-	struct kern_fuse fq = {
-		.norm = &an,
-		.n_norm = hp->n_embd,
-		.eps = hp->rms_eps,
-		.epi = KERN_EPI_ROPE_KV,
-		.tok = tokv,
-		.kc = e->kcv[l],
-		.vc = e->vcv[l],
-		.rope = rope,
-		.q_dim = hp->q_dim,
-		.kv_dim = hp->kv_dim,
-	};
-	struct kern_fuse fg = {
-		.norm = &fn,
-		.n_norm = hp->n_embd,
-		.eps = hp->rms_eps,
-		.epi = hp->gelu ? KERN_EPI_GELU : KERN_EPI_SILU,
-	};
-	int rc;
-
-	if (!engine_rope_fusable(ly))
-		fq.epi = KERN_EPI_STORE;
-	if ((rc = kern_mul_mat_fused(
-		 e->k, g, &ly->qkv.parts[0].w, x, qkv, n, 0, &fq, err)) < 0 ||
-	    (fq.epi == KERN_EPI_STORE &&
-		(rc = engine_record_qkv_steps(e, g, l, n, rope, err)) < 0) ||
-	    (rc = kern_attention(
-		 e->k, g, tokv, qkv, fq.kc, fq.vc, att, attn, n, err)) < 0 ||
-	    (rc = engine_record_residual(
-		 e, g, &ly->wo, att, ly->post_attn_norm, n, err)) < 0 ||
-	    (rc = kern_mul_mat_fused(
-		 e->k, g, &ly->gu.parts[0].w, x, gate, n, 0, &fg, err)) < 0)
-		return rc;
-	return engine_record_residual(
-	    e, g, &ly->down, gate, ly->post_ffn_norm, n, err);
-}
-
-/* Record layer L for N tokens step by step (10 to 14 dispatches). */
-static int
-engine_record_layer(struct engine *e, struct vk_graph *g, uint32_t l,
-    uint32_t n, const struct kern_rope *rope, const struct kern_attn *attn,
-    struct err *err)
-{
-	const struct model_hparams *hp = &e->m->hp;
-	const struct model_layer *ly = &e->m->layers[l];
-	struct vk_view tokv =
-	    vk_buf_view(e->step, 0, n * sizeof(struct kern_tok));
-	struct vk_view an = vk_buf_all(ly->attn_norm);
-	struct vk_view fn = vk_buf_all(ly->ffn_norm);
-	struct kern_mat x = engine_mat(e->x, 0, hp->embd_pad);
-	struct kern_mat xn = engine_mat(e->xn, 0, hp->embd_pad);
-	struct kern_mat att = engine_mat(e->att, 0, hp->q_pad);
-	struct kern_mat gate = engine_mat(e->gu, 0, e->gu_w);
-	struct kern_mat up = engine_mat(e->gu, hp->ff_pad, e->gu_w);
-	int rc;
-
-	if ((rc = kern_rmsnorm(
-		 e->k, g, x, &an, xn, hp->n_embd, n, hp->rms_eps, err)) < 0 ||
-	    (rc = engine_group(e, g, &ly->qkv, xn, e->qkv, n, err)) < 0 ||
-	    (rc = engine_record_qkv_steps(e, g, l, n, rope, err)) < 0 ||
-	    (rc = kern_attention(e->k, g, tokv, engine_mat(e->qkv, 0, e->qkv_w),
-		 e->kcv[l], e->vcv[l], att, attn, n, err)) < 0 ||
-	    (rc = engine_record_residual(
-		 e, g, &ly->wo, att, ly->post_attn_norm, n, err)) < 0 ||
-	    (rc = kern_rmsnorm(
-		 e->k, g, x, &fn, xn, hp->n_embd, n, hp->rms_eps, err)) < 0 ||
-	    (rc = engine_group(e, g, &ly->gu, xn, e->gu, n, err)) < 0 ||
-	    (rc = (hp->gelu ? kern_gelu_mul : kern_silu_mul)(
-		 e->k, g, gate, up, gate, hp->n_ff, n, err)) < 0)
-		return rc;
-	return engine_record_residual(
-	    e, g, &ly->down, gate, ly->post_ffn_norm, n, err);
-}
-
 /*
  * Record the logits of N_OUT rows of the N tokens: when every token
  * wants them (N_OUT == N: the output records are then 0..N-1 in order)
@@ -542,20 +328,19 @@ engine_record_layer(struct engine *e, struct vk_graph *g, uint32_t l,
  * the device argmax.
  */
 static int
-engine_record_head(struct engine *e, struct vk_graph *g, uint32_t n,
-    uint32_t n_out, struct err *err)
+engine_record_head(
+    struct engine *e, const struct arch_rec *r, uint32_t n_out, struct err *err)
 {
 	const struct model *m = e->m;
 	const struct model_hparams *hp = &m->hp;
 	struct vk_view outv =
 	    vk_buf_view(e->step, e->out_off, n_out * sizeof(struct kern_tok));
-	struct kern_mat x = engine_mat(e->x, 0, hp->embd_pad);
 	struct kern_mat xo = engine_mat(e->xo, 0, hp->embd_pad);
 	struct kern_mat lg = engine_mat(e->logits, 0, hp->n_vocab);
 	struct vk_view on = vk_buf_all(m->output_norm);
 	int rc;
 
-	if (n_out == n && hp->n_embd % 4 == 0 &&
+	if (n_out == r->n && hp->def->head_fused_norm && hp->n_embd % 4 == 0 &&
 	    kern_fusable(e->k, model_head(m), n_out)) {
 		struct kern_fuse f = {
 			.norm = &on,
@@ -565,18 +350,17 @@ engine_record_head(struct engine *e, struct vk_graph *g, uint32_t n,
 		};
 
 		rc = kern_mul_mat_fused(
-		    e->k, g, model_head(m), x, lg, n_out, 0, &f, err);
+		    e->k, r->g, model_head(m), r->x, lg, n_out, 0, &f, err);
 	} else if ((rc = kern_get_rows(
-			e->k, g, &e->xw, outv, xo, n_out, err)) == 0 &&
-	    (rc = kern_rmsnorm(e->k, g, xo, &on, xo, hp->n_embd, n_out,
-		 hp->rms_eps, err)) == 0) {
-		rc =
-		    kern_mul_mat(e->k, g, model_head(m), xo, lg, n_out, 0, err);
+			e->k, r->g, &e->xw, outv, xo, n_out, err)) == 0 &&
+	    (rc = hp->def->out_norm(r, xo, xo, n_out, err)) == 0) {
+		rc = kern_mul_mat(
+		    e->k, r->g, model_head(m), xo, lg, n_out, 0, err);
 	}
 	if (rc < 0)
 		return rc;
 	return kern_argmax(
-	    e->k, g, lg, hp->n_vocab, vk_buf_all(e->ids), 0, n_out, err);
+	    e->k, r->g, lg, hp->n_vocab, vk_buf_all(e->ids), 0, n_out, err);
 }
 
 /* Record the step graph for N tokens and N_OUT logit rows into G. */
@@ -586,9 +370,6 @@ engine_record(struct engine *e, struct vk_graph *g, uint32_t n, uint32_t n_out,
 {
 	const struct model *m = e->m;
 	const struct model_hparams *hp = &m->hp;
-	struct vk_view tokv =
-	    vk_buf_view(e->step, 0, n * sizeof(struct kern_tok));
-	struct kern_mat x = engine_mat(e->x, 0, hp->embd_pad);
 	struct vk_view ff;
 	struct kern_rope rope = { hp->n_head + hp->n_head_kv, hp->head_dim,
 		hp->n_rot, hp->freq_base, hp->freq_scale, NULL };
@@ -596,6 +377,18 @@ engine_record(struct engine *e, struct vk_graph *g, uint32_t n, uint32_t n_out,
 	struct kern_attn attn = { hp->n_head, hp->n_head_kv, hp->head_dim,
 		hp->attn_scale, 0 };
 	struct kern_attn swa_attn = attn;
+	struct arch_rec r = {
+		.k = e->k,
+		.g = g,
+		.m = m,
+		.n = n,
+		.tok = vk_buf_view(e->step, 0, n * sizeof(struct kern_tok)),
+		.x = engine_mat(e->x, 0, hp->embd_pad),
+		.xn = engine_mat(e->xn, 0, hp->embd_pad),
+		.qkv = engine_mat(e->qkv, 0, e->qkv_w),
+		.att = engine_mat(e->att, 0, hp->q_pad),
+		.gu = engine_mat(e->gu, 0, e->gu_w),
+	};
 	uint32_t l;
 	int rc;
 
@@ -608,21 +401,20 @@ engine_record(struct engine *e, struct vk_graph *g, uint32_t n, uint32_t n_out,
 	swa_rope.freq_scale = hp->swa_freq_scale;
 	swa_attn.window = hp->n_swa;
 	if ((rc = vk_graph_begin(g, err)) < 0 ||
-	    (rc = kern_get_rows_scaled(
-		 e->k, g, &m->tok_embd, tokv, x, n, hp->embd_scale, err)) < 0)
+	    (rc = hp->def->embed(&r, err)) < 0)
 		return rc;
 	for (l = 0; l < hp->n_layer; l++) {
 		int swa = model_layer_swa(hp, l);
-		const struct kern_rope *r = swa ? &swa_rope : &rope;
-		const struct kern_attn *a = swa ? &swa_attn : &attn;
 
-		rc = engine_fusable(e, &m->layers[l], n)
-		    ? engine_record_fused(e, g, l, n, r, a, err)
-		    : engine_record_layer(e, g, l, n, r, a, err);
+		r.rope = swa ? &swa_rope : &rope;
+		r.attn = swa ? &swa_attn : &attn;
+		r.kc = e->kcv[l];
+		r.vc = e->vcv[l];
+		rc = hp->def->record_layer(&r, l, arch_fusable(&r, l), err);
 		if (rc < 0)
 			return rc;
 	}
-	if (n_out > 0 && (rc = engine_record_head(e, g, n, n_out, err)) < 0)
+	if (n_out > 0 && (rc = engine_record_head(e, &r, n_out, err)) < 0)
 		return rc;
 	return vk_graph_end(g, err);
 }

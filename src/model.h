@@ -5,7 +5,7 @@
  * ("gemma3") read from a GGUF file and uploaded to a Vulkan device for
  * the engine.
  *
- * Architectures: a table in model.c.  Keys are read with the
+ * Architectures: the table in arch.c (arch.h).  Keys are read with the
  * architecture's prefix ("qwen2.block_count").  qwen2 differs from llama
  * in two ways: Q, K and V have bias vectors (blk.N.attn_q.bias etc.,
  * required), uploaded as one f32 row Q|K|V that the engine adds after the
@@ -71,7 +71,10 @@
 #include "vk-buf.h"
 #include "vk-device.h"
 
+struct arch;
+
 struct model_hparams {
+	const struct arch *def; /* its entry in the table (arch.h) */
 	const char *arch; /* "llama", "qwen2", "qwen3", "gemma3": key prefix */
 	int rope_neox;	  /* NEOX rope: pairs (x[i], x[i + n_rot/2]) */
 	int has_bias;	  /* attn_q/k/v.bias (qwen2) */
@@ -101,6 +104,7 @@ struct model_hparams {
 	uint32_t q_dim, kv_dim;
 	/* Activation row lengths padded to multiples of 32 values. */
 	uint32_t embd_pad, q_pad, ff_pad;
+	uint32_t gu_w; /* gate | up row: 2 ff_pad */
 };
 
 /* One matrix of a group written at column OFF of the group's output. */
@@ -117,17 +121,22 @@ struct model_group {
 };
 
 struct model_layer {
-	struct vk_buf *attn_norm; /* (n_embd) f32 */
-	struct vk_buf *ffn_norm;  /* (n_embd) f32 */
-	struct model_group qkv;	  /* q_dim | kv_dim | kv_dim */
-	struct vk_buf *qkv_bias;  /* (q_dim + 2 kv_dim) f32, or NULL */
-	struct vk_buf *q_norm;	  /* (head_dim) f32, NEOX-permuted, or NULL */
-	struct vk_buf *k_norm;	  /* (head_dim) f32, NEOX-permuted, or NULL */
+	struct vk_buf *attn_norm;   /* (n_embd) f32 */
+	struct vk_buf *ffn_norm;    /* (n_embd) f32 */
+	struct vk_buf *attn_norm_b; /* (n_embd) f32 LayerNorm bias, or NULL */
+	struct vk_buf *ffn_norm_b;  /* (n_embd) f32 LayerNorm bias, or NULL */
+	struct vk_buf *wo_b;	    /* (n_embd) f32 output bias, or NULL */
+	struct vk_buf *up_b;	    /* (n_ff) f32 up bias, or NULL */
+	struct vk_buf *down_b;	    /* (n_embd) f32 down bias, or NULL */
+	struct model_group qkv;	    /* q_dim | kv_dim | kv_dim */
+	struct vk_buf *qkv_bias;    /* (q_dim + 2 kv_dim) f32, or NULL */
+	struct vk_buf *q_norm;	    /* (head_dim) f32, NEOX-permuted, or NULL */
+	struct vk_buf *k_norm;	    /* (head_dim) f32, NEOX-permuted, or NULL */
 	struct vk_buf *post_attn_norm; /* (n_embd) f32, or NULL */
 	struct vk_buf *post_ffn_norm;  /* (n_embd) f32, or NULL */
 	struct kern_weight wo;	       /* (n_embd, q_pad) */
-	struct model_group gu;	       /* gate (ff_pad) | up (ff_pad or n_ff) */
-	struct kern_weight down;       /* (n_embd, ff_pad) */
+	struct model_group gu; /* gate (ff_pad) | up (ff_pad or n_ff), or up */
+	struct kern_weight down; /* (n_embd, ff_pad) */
 };
 
 struct model {
@@ -135,10 +144,12 @@ struct model {
 	struct kern *kern;     /* not owned */
 	struct model_hparams hp;
 	char *path;
-	struct kern_weight tok_embd; /* (n_vocab, embd_pad) */
-	struct kern_weight output;   /* (n_vocab, embd_pad); unused if tied */
-	struct vk_buf *output_norm;  /* (n_embd) f32 */
-	struct vk_buf *freq_factors; /* (n_rot / 2) f32, or NULL */
+	struct kern_weight tok_embd;  /* (n_vocab, embd_pad) */
+	struct kern_weight output;    /* (n_vocab, embd_pad); unused if tied */
+	struct kern_weight pos_embd;  /* (n_ctx_train, embd_pad), or empty */
+	struct vk_buf *output_norm;   /* (n_embd) f32 */
+	struct vk_buf *output_norm_b; /* (n_embd) f32, or NULL */
+	struct vk_buf *freq_factors;  /* (n_rot / 2) f32, or NULL */
 	struct model_layer *layers;
 	uint64_t weight_bytes; /* everything uploaded */
 	uint64_t decode_bytes; /* weights one decode step reads */
