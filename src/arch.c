@@ -71,6 +71,35 @@ static const struct arch_tensor arch_gemma3_blk[] = {
 	{ ARCH_T_PF, "post_ffw_norm.weight", ARCH_D_EMBD, ARCH_D_NONE, 0 },
 };
 
+/*
+ * gpt2: learned positions, LayerNorms with biases, one Q|K|V matrix,
+ * biases on every product, no gate.
+ */
+static const struct arch_tensor arch_gpt2_globals[] = {
+	{ ARCH_G_TOK_EMBD, "token_embd.weight", ARCH_D_EMBD, ARCH_D_VOCAB, 0 },
+	{ ARCH_G_POS_EMBD, "position_embd.weight", ARCH_D_EMBD, ARCH_D_CTX, 0 },
+	{ ARCH_G_OUTPUT_NORM, "output_norm.weight", ARCH_D_EMBD, ARCH_D_NONE,
+	    0 },
+	{ ARCH_G_OUTPUT_NORM_B, "output_norm.bias", ARCH_D_EMBD, ARCH_D_NONE,
+	    0 },
+	{ ARCH_G_OUTPUT, "output.weight", ARCH_D_EMBD, ARCH_D_VOCAB, 1 },
+};
+
+static const struct arch_tensor arch_gpt2_blk[] = {
+	{ ARCH_T_ATTN_NORM, "attn_norm.weight", ARCH_D_EMBD, ARCH_D_NONE, 0 },
+	{ ARCH_T_ATTN_NORM_B, "attn_norm.bias", ARCH_D_EMBD, ARCH_D_NONE, 0 },
+	{ ARCH_T_QKV, "attn_qkv.weight", ARCH_D_EMBD, ARCH_D_QKV, 0 },
+	{ ARCH_T_BQKV, "attn_qkv.bias", ARCH_D_QKV, ARCH_D_NONE, 0 },
+	{ ARCH_T_O, "attn_output.weight", ARCH_D_Q, ARCH_D_EMBD, 0 },
+	{ ARCH_T_BO, "attn_output.bias", ARCH_D_EMBD, ARCH_D_NONE, 0 },
+	{ ARCH_T_FFN_NORM, "ffn_norm.weight", ARCH_D_EMBD, ARCH_D_NONE, 0 },
+	{ ARCH_T_FFN_NORM_B, "ffn_norm.bias", ARCH_D_EMBD, ARCH_D_NONE, 0 },
+	{ ARCH_T_UP, "ffn_up.weight", ARCH_D_EMBD, ARCH_D_FF, 0 },
+	{ ARCH_T_BUP, "ffn_up.bias", ARCH_D_FF, ARCH_D_NONE, 0 },
+	{ ARCH_T_DOWN, "ffn_down.weight", ARCH_D_FF, ARCH_D_EMBD, 0 },
+	{ ARCH_T_BDOWN, "ffn_down.bias", ARCH_D_EMBD, ARCH_D_NONE, 0 },
+};
+
 #define ARCH_LIST(a) a, ARCH_LEN(a)
 
 static const struct arch arch_table[] = {
@@ -86,6 +115,9 @@ static const struct arch arch_table[] = {
 	{ "gemma3", "gemma3", 1, arch_gemma3_hparams,
 	    ARCH_LIST(arch_llama_globals), ARCH_LIST(arch_gemma3_blk),
 	    arch_llama_embed, arch_llama_layer, arch_llama_out_norm, 1 },
+	{ "gpt2", "gpt2", 0, arch_gpt2_hparams, ARCH_LIST(arch_gpt2_globals),
+	    ARCH_LIST(arch_gpt2_blk), arch_gpt2_embed, arch_gpt2_layer,
+	    arch_gpt2_out_norm, 0 },
 };
 
 const struct arch *
@@ -103,7 +135,7 @@ arch_find(const char *name, size_t len)
 const char *
 arch_names(void)
 {
-	return "llama, qwen2, qwen3, gemma3";
+	return "llama, qwen2, qwen3, gemma3, gpt2";
 }
 
 int

@@ -194,4 +194,13 @@ int arch_llama_layer(
 int arch_llama_out_norm(const struct arch_rec *r, struct kern_mat x,
     struct kern_mat y, uint32_t n, struct err *err);
 
+/* gpt2's (arch-gpt2.c). */
+int arch_gpt2_hparams(
+    const struct gguf *g, struct model_hparams *hp, struct err *err);
+int arch_gpt2_embed(const struct arch_rec *r, struct err *err);
+int arch_gpt2_layer(
+    const struct arch_rec *r, uint32_t l, int fused, struct err *err);
+int arch_gpt2_out_norm(const struct arch_rec *r, struct kern_mat x,
+    struct kern_mat y, uint32_t n, struct err *err);
+
 #endif

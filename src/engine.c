@@ -10,7 +10,8 @@
  *           post-norms also a sub-block's output before its norm
  *   qkv     (max_batch, q_dim + 2 kv_dim) Q | K | V
  *   att     (max_batch, q_pad) attention output
- *   gu      (max_batch, 2 ff_pad) gate | up, then silu(gate) * up
+ *   gu      (max_batch, gu_w) gate | up, then silu(gate) * up (or the
+ *           up rows only, gpt2)
  *   xo      (max_out, embd_pad) the rows that get logits
  *   logits  readback (max_out, n_vocab); ids readback (max_out) argmax
  *   kc, vc  per layer (n_seq * n_ctx, kv_dim) f16; slot s * n_ctx + pos
@@ -120,6 +121,13 @@ engine_config_resolve(
 		    hp->n_ctx_train > 0 && hp->n_ctx_train < ENGINE_DEFAULT_CTX
 		    ? hp->n_ctx_train
 		    : ENGINE_DEFAULT_CTX;
+	/* Learned positions (gpt2): no row beyond the trained context. */
+	if (hp->ctx_limit && c.n_ctx > hp->n_ctx_train)
+		return err_set(err, ERR_RANGE,
+		    "context of %" PRIu32 " tokens is longer than the %" PRIu32
+		    " positions %s models learn (use --ctx %" PRIu32
+		    " or less)",
+		    c.n_ctx, hp->n_ctx_train, hp->arch, hp->n_ctx_train);
 	if (c.n_ctx > ENGINE_MAX_CTX)
 		return err_set(err, ERR_RANGE,
 		    "context of %" PRIu32 " tokens is too long (at most %u)",

@@ -85,7 +85,7 @@ static const struct kern_def {
 	    (1u << 2) | (1u << 5) | (1u << 6), 17 * 4, 1u },
 	[KERN_MUL_MM] = { "mul_mm", 3, 1u << 2, 8 * 4 },
 	[KERN_GET_ROWS] = { "get_rows", 3, 1u << 2, 6 * 4 },
-	[KERN_RMSNORM] = { "rmsnorm", 3, 1u << 2, 10 * 4 },
+	[KERN_RMSNORM] = { "rmsnorm", 4, 1u << 2, 11 * 4 },
 	[KERN_ADD] = { "add", 3, 1u << 2, 7 * 4 },
 	[KERN_SILU_MUL] = { "silu_mul", 3, 1u << 2, 7 * 4 },
 	[KERN_ROPE] = { "rope", 3, 1u << 1, 8 * 4 },
@@ -766,10 +766,11 @@ kern_get_rows(struct kern *k, struct vk_graph *g, const struct kern_weight *w,
 	return kern_get_rows_scaled(k, g, w, tok, y, n, 1.0f, err);
 }
 
-int
-kern_get_rows_scaled(struct kern *k, struct vk_graph *g,
+/* get_rows by token id (POS 0) or by position, added to y (POS 1). */
+static int
+kern_get_rows_any(struct kern *k, struct vk_graph *g,
     const struct kern_weight *w, struct vk_view tok, struct kern_mat y,
-    uint32_t n, float scale, struct err *err)
+    uint32_t n, float scale, uint32_t pos, struct err *err)
 {
 	struct vk_pipe *p;
 	size_t i;
@@ -782,7 +783,7 @@ kern_get_rows_scaled(struct kern *k, struct vk_graph *g,
 	for (i = 0; i < w->n_chunks; i++) {
 		const struct kern_weight_chunk *c = &w->chunks[i];
 		struct vk_view views[3] = { c->view, tok, y.view };
-		uint32_t spec[] = { KERN_EW_WG, w->type };
+		uint32_t spec[] = { KERN_EW_WG, w->type, pos };
 		uint32_t push[] = { w->cols, c->row0, c->rows, y.off, y.stride,
 			0 };
 
@@ -798,19 +799,37 @@ kern_get_rows_scaled(struct kern *k, struct vk_graph *g,
 	return 0;
 }
 
+int
+kern_get_rows_scaled(struct kern *k, struct vk_graph *g,
+    const struct kern_weight *w, struct vk_view tok, struct kern_mat y,
+    uint32_t n, float scale, struct err *err)
+{
+	return kern_get_rows_any(k, g, w, tok, y, n, scale, 0, err);
+}
+
+int
+kern_get_rows_pos_add(struct kern *k, struct vk_graph *g,
+    const struct kern_weight *w, struct vk_view tok, struct kern_mat y,
+    uint32_t n, struct err *err)
+{
+	return kern_get_rows_any(k, g, w, tok, y, n, 1.0f, 1, err);
+}
+
 /*
- * rmsnorm over HEADS runs of COLS values per row, added to y when ADD
- * (see rmsnorm.comp).
+ * rmsnorm over HEADS runs of COLS values per row, added to y when ADD,
+ * LayerNorm with bias B (may be NULL) when MEAN (see rmsnorm.comp).
  */
 static int
-kern_rmsnorm_runs(struct kern *k, struct vk_graph *g, struct kern_mat x,
-    const struct vk_view *w, struct kern_mat y, uint32_t cols, uint32_t heads,
-    uint32_t n, float eps, int add, struct err *err)
+kern_norm_runs(struct kern *k, struct vk_graph *g, struct kern_mat x,
+    const struct vk_view *w, const struct vk_view *b, struct kern_mat y,
+    uint32_t cols, uint32_t heads, uint32_t n, float eps, int add, int mean,
+    struct err *err)
 {
-	struct vk_view views[3] = { x.view, w != NULL ? *w : x.view, y.view };
-	uint32_t spec[] = { k->wg, k->nsub };
-	uint32_t push[10] = { cols, n * heads, x.off, x.stride, y.off, y.stride,
-		w != NULL, 0, heads, add != 0 };
+	struct vk_view views[4] = { x.view, w != NULL ? *w : x.view, y.view,
+		b != NULL ? *b : x.view };
+	uint32_t spec[] = { k->wg, k->nsub, mean != 0 };
+	uint32_t push[11] = { cols, n * heads, x.off, x.stride, y.off, y.stride,
+		w != NULL, 0, heads, add != 0, b != NULL };
 	struct vk_pipe *p;
 	uint32_t gx, gy;
 	int rc;
@@ -828,6 +847,10 @@ kern_rmsnorm_runs(struct kern *k, struct vk_graph *g, struct kern_mat x,
 		return err_set(err, ERR_RANGE,
 		    "rmsnorm: weight view has %llu bytes, need %u",
 		    (unsigned long long)w->size, cols * 4);
+	if (b != NULL && b->size < (uint64_t)cols * 4)
+		return err_set(err, ERR_RANGE,
+		    "rmsnorm: bias view has %llu bytes, need %u",
+		    (unsigned long long)b->size, cols * 4);
 	memcpy(&push[7], &eps, 4);
 	rc = kern_pipe(k, KERN_RMSNORM, spec, ARRAY_LEN(spec), &p, err);
 	if (rc < 0)
@@ -841,7 +864,7 @@ kern_rmsnorm(struct kern *k, struct vk_graph *g, struct kern_mat x,
     const struct vk_view *w, struct kern_mat y, uint32_t cols, uint32_t n,
     float eps, struct err *err)
 {
-	return kern_rmsnorm_runs(k, g, x, w, y, cols, 1, n, eps, 0, err);
+	return kern_norm_runs(k, g, x, w, NULL, y, cols, 1, n, eps, 0, 0, err);
 }
 
 int
@@ -860,7 +883,7 @@ kern_rmsnorm_add(struct kern *k, struct vk_graph *g, struct kern_mat x,
 		return err_set(err, ERR_USAGE,
 		    "rmsnorm: adding into '%s' over its own input",
 		    y.view.buf->label);
-	return kern_rmsnorm_runs(k, g, x, w, y, cols, 1, n, eps, 1, err);
+	return kern_norm_runs(k, g, x, w, NULL, y, cols, 1, n, eps, 1, 0, err);
 }
 
 int
@@ -868,8 +891,16 @@ kern_rmsnorm_heads(struct kern *k, struct vk_graph *g, struct kern_mat x,
     const struct vk_view *w, struct kern_mat y, uint32_t head_dim,
     uint32_t heads, uint32_t n, float eps, struct err *err)
 {
-	return kern_rmsnorm_runs(
-	    k, g, x, w, y, head_dim, heads, n, eps, 0, err);
+	return kern_norm_runs(
+	    k, g, x, w, NULL, y, head_dim, heads, n, eps, 0, 0, err);
+}
+
+int
+kern_layernorm(struct kern *k, struct vk_graph *g, struct kern_mat x,
+    const struct vk_view *w, const struct vk_view *b, struct kern_mat y,
+    uint32_t cols, uint32_t n, float eps, struct err *err)
+{
+	return kern_norm_runs(k, g, x, w, b, y, cols, 1, n, eps, 0, 1, err);
 }
 
 /*
@@ -922,6 +953,13 @@ kern_gelu_mul(struct kern *k, struct vk_graph *g, struct kern_mat gate,
     struct err *err)
 {
 	return kern_binary(k, g, KERN_SILU_MUL, 1, gate, up, y, cols, n, err);
+}
+
+int
+kern_gelu(struct kern *k, struct vk_graph *g, struct kern_mat x,
+    struct kern_mat y, uint32_t cols, uint32_t n, struct err *err)
+{
+	return kern_binary(k, g, KERN_SILU_MUL, 2, x, x, y, cols, n, err);
 }
 
 int

@@ -222,6 +222,13 @@ int kern_get_rows_scaled(struct kern *k, struct vk_graph *g,
     uint32_t n, float scale, struct err *err);
 
 /*
+ * gpt2's learned positions: y[t] += row tok[t].pos of W (f32) for t < N.
+ */
+int kern_get_rows_pos_add(struct kern *k, struct vk_graph *g,
+    const struct kern_weight *w, struct vk_view tok, struct kern_mat y,
+    uint32_t n, struct err *err);
+
+/*
  * y[t] = x[t] / rms(x[t]) * w for N rows of COLS (W NULL: no weight
  * multiply; W has COLS f32).  In place allowed.
  */
@@ -248,6 +255,15 @@ int kern_rmsnorm_heads(struct kern *k, struct vk_graph *g, struct kern_mat x,
     const struct vk_view *w, struct kern_mat y, uint32_t head_dim,
     uint32_t heads, uint32_t n, float eps, struct err *err);
 
+/*
+ * LayerNorm: y[t] = (x[t] - mean(x[t])) / sqrt(var(x[t]) + eps) * w + b
+ * for N rows of COLS (W, B: COLS f32 each, or NULL: none), ggml_norm
+ * then the weight and bias (gpt2).  In place allowed.
+ */
+int kern_layernorm(struct kern *k, struct vk_graph *g, struct kern_mat x,
+    const struct vk_view *w, const struct vk_view *b, struct kern_mat y,
+    uint32_t cols, uint32_t n, float eps, struct err *err);
+
 /* y = a + b over N rows of COLS.  In place allowed. */
 int kern_add(struct kern *k, struct vk_graph *g, struct kern_mat a,
     struct kern_mat b, struct kern_mat y, uint32_t cols, uint32_t n,
@@ -265,6 +281,13 @@ int kern_silu_mul(struct kern *k, struct vk_graph *g, struct kern_mat gate,
 int kern_gelu_mul(struct kern *k, struct vk_graph *g, struct kern_mat gate,
     struct kern_mat up, struct kern_mat y, uint32_t cols, uint32_t n,
     struct err *err);
+
+/*
+ * y = gelu(x) over N rows of COLS, GELU's tanh approximation with no
+ * gate (gpt2's MLP).  In place allowed.
+ */
+int kern_gelu(struct kern *k, struct vk_graph *g, struct kern_mat x,
+    struct kern_mat y, uint32_t cols, uint32_t n, struct err *err);
 
 /* Rotate the heads of x[t] for t < N in place, positions from TOK. */
 int kern_rope(struct kern *k, struct vk_graph *g, struct vk_view tok,

@@ -1,8 +1,8 @@
 /*
  * model: a llama-architecture model (Llama 2/3.x, TinyLlama, Mistral,
  * SmolLM2: general.architecture = "llama"), a Qwen2 / Qwen2.5 model
- * ("qwen2"), a dense Qwen3 model ("qwen3") or a Gemma 3 text model
- * ("gemma3") read from a GGUF file and uploaded to a Vulkan device for
+ * ("qwen2"), a dense Qwen3 model ("qwen3"), a Gemma 3 text model
+ * ("gemma3") or a GPT-2 model ("gpt2") read from a GGUF file and uploaded to a Vulkan device for
  * the engine.
  *
  * Architectures: the table in arch.c (arch.h).  Keys are read with the
@@ -37,6 +37,11 @@
  * 8 on 4B and larger).  The file's norm weights already include Gemma's
  * +1 (llama.cpp's converter adds it), so every norm is x / rms(x) * w;
  * the head is token_embd (tied), and Gemma 3 has no logit soft-capping.
+ * gpt2 (arch-gpt2.c has its block) has learned position embeddings
+ * (pos_embd), LayerNorms with biases, one attn_qkv matrix uploaded as a
+ * one-part Q|K|V group with its bias as qkv_bias, biases on the output,
+ * up and down products, and an up-only feed-forward group (gu_w =
+ * ff_pad); its context may not exceed n_ctx_train (ctx_limit).
  *
  * Loading has two phases.  model_validate reads and checks everything on
  * the host (hyperparameters, every tensor's presence, shape and type),
@@ -81,6 +86,8 @@ struct model_hparams {
 	int has_qk_norm;  /* attn_q_norm, attn_k_norm (qwen3, gemma3) */
 	int has_post_norms; /* post_attention_norm, post_ffw_norm (gemma3) */
 	int gelu;	    /* GELU (tanh) gate instead of SiLU (gemma3) */
+	int layer_norm;	    /* norms are LayerNorms with biases (gpt2) */
+	int ctx_limit;	    /* no context longer than n_ctx_train (gpt2) */
 	float embd_scale;   /* embeddings times this: 1, sqrt(n_embd) */
 	float attn_scale;   /* attention score scale */
 	/*
@@ -104,7 +111,7 @@ struct model_hparams {
 	uint32_t q_dim, kv_dim;
 	/* Activation row lengths padded to multiples of 32 values. */
 	uint32_t embd_pad, q_pad, ff_pad;
-	uint32_t gu_w; /* gate | up row: 2 ff_pad */
+	uint32_t gu_w; /* gate | up row: 2 ff_pad; ff_pad without a gate */
 };
 
 /* One matrix of a group written at column OFF of the group's output. */

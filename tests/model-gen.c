@@ -343,6 +343,64 @@ modelgen_write(const char *path, const struct modelgen_shape *shape,
 	    path, shape, "llama", weight_type, seed, err);
 }
 
+/*
+ * A gpt2 model of S (checked) in MG (writer open, types and seed set):
+ * the keys llama.cpp's converter writes for GPT-2, and its tensors:
+ * token and position embeddings, LayerNorm weights (1 + 0.1 z) and
+ * biases, one attn_qkv matrix and bias, biases on every product (N(0,
+ * 0.25)), an up/down MLP.  Position embeddings are N(0, 0.25) too, so
+ * a position looked up wrong shows.
+ */
+static void
+modelgen_gpt2(struct modelgen *mg, const struct modelgen_shape *s)
+{
+	uint64_t e = (uint64_t)s->n_embd, f = (uint64_t)s->n_ff;
+	uint64_t v = (uint64_t)s->n_vocab;
+	uint64_t qd = (uint64_t)s->n_head * (uint64_t)s->head_dim;
+	uint64_t kvd = (uint64_t)s->n_head_kv * (uint64_t)s->head_dim;
+	double se = 1.0 / sqrt((double)e);
+	int l;
+
+	gguf_writer_u32(
+	    mg->w, modelgen_key(mg, "context_length"), (uint32_t)s->n_ctx);
+	gguf_writer_u32(
+	    mg->w, modelgen_key(mg, "embedding_length"), (uint32_t)s->n_embd);
+	gguf_writer_u32(
+	    mg->w, modelgen_key(mg, "feed_forward_length"), (uint32_t)s->n_ff);
+	gguf_writer_u32(
+	    mg->w, modelgen_key(mg, "block_count"), (uint32_t)s->n_layer);
+	gguf_writer_u32(mg->w, modelgen_key(mg, "attention.head_count"),
+	    (uint32_t)s->n_head);
+	gguf_writer_f32(mg->w, modelgen_key(mg, "attention.layer_norm_epsilon"),
+	    s->rms_eps);
+	modelgen_vocab(mg->w, s->n_tok > 0 ? s->n_tok : s->n_vocab);
+	modelgen_tensor(mg, "token_embd.weight", e, v, 3.0 / sqrt((double)e));
+	modelgen_tensor(mg, "position_embd.weight", e, (uint64_t)s->n_ctx, 0.5);
+	modelgen_tensor(mg, "output_norm.weight", e, 0, 0.0);
+	modelgen_tensor(mg, "output_norm.bias", e, 0, 0.5);
+	if (!s->tied)
+		modelgen_tensor(
+		    mg, "output.weight", e, v, 3.0 / sqrt((double)e));
+	for (l = 0; l < s->n_layer; l++) {
+		modelgen_layer_tensor(mg, l, "attn_norm.weight", e, 0, 0.0);
+		modelgen_layer_tensor(mg, l, "attn_norm.bias", e, 0, 0.5);
+		modelgen_layer_tensor(
+		    mg, l, "attn_qkv.weight", e, qd + 2 * kvd, se);
+		modelgen_layer_tensor(
+		    mg, l, "attn_qkv.bias", qd + 2 * kvd, 0, 0.5);
+		modelgen_layer_tensor(
+		    mg, l, "attn_output.weight", qd, e, 1.0 / sqrt((double)qd));
+		modelgen_layer_tensor(mg, l, "attn_output.bias", e, 0, 0.5);
+		modelgen_layer_tensor(mg, l, "ffn_norm.weight", e, 0, 0.0);
+		modelgen_layer_tensor(mg, l, "ffn_norm.bias", e, 0, 0.5);
+		modelgen_layer_tensor(mg, l, "ffn_up.weight", e, f, se);
+		modelgen_layer_tensor(mg, l, "ffn_up.bias", f, 0, 0.5);
+		modelgen_layer_tensor(
+		    mg, l, "ffn_down.weight", f, e, 1.0 / sqrt((double)f));
+		modelgen_layer_tensor(mg, l, "ffn_down.bias", e, 0, 0.5);
+	}
+}
+
 int
 modelgen_write_arch(const char *path, const struct modelgen_shape *shape,
     const char *arch, uint32_t weight_type, uint64_t seed, struct err *err)
@@ -356,10 +414,10 @@ modelgen_write_arch(const char *path, const struct modelgen_shape *shape,
 	int l, rc;
 
 	if (strcmp(arch, "llama") != 0 && strcmp(arch, "qwen2") != 0 &&
-	    !qk_norm)
+	    strcmp(arch, "gpt2") != 0 && !qk_norm)
 		return err_set(err, ERR_USAGE,
 		    "model-gen: architecture '%s' (llama, qwen2, qwen3, "
-		    "gemma3)",
+		    "gemma3, gpt2)",
 		    arch);
 	if ((rc = modelgen_check(shape, weight_type, &s, err)) < 0)
 		return rc;
@@ -369,6 +427,10 @@ modelgen_write_arch(const char *path, const struct modelgen_shape *shape,
 	qd = (uint64_t)s.n_head * (uint64_t)s.head_dim;
 	kvd = (uint64_t)s.n_head_kv * (uint64_t)s.head_dim;
 	biggest = e * (v > f ? (v > qd ? v : qd) : (f > qd ? f : qd));
+	if (biggest < e * (qd + 2 * kvd))
+		biggest = e * (qd + 2 * kvd);
+	if (biggest < e * (uint64_t)s.n_ctx)
+		biggest = e * (uint64_t)s.n_ctx;
 
 	mg.w = gguf_writer_new(32);
 	mg.seed = seed;
@@ -381,6 +443,10 @@ modelgen_write_arch(const char *path, const struct modelgen_shape *shape,
 	gguf_writer_str(mg.w, "general.name", "vkchat random test model");
 	gguf_writer_u32(
 	    mg.w, "general.file_type", modelgen_file_type(weight_type));
+	if (strcmp(arch, "gpt2") == 0) {
+		modelgen_gpt2(&mg, &s);
+		goto save;
+	}
 	gguf_writer_u32(
 	    mg.w, modelgen_key(&mg, "vocab_size"), (uint32_t)s.n_vocab);
 	gguf_writer_u32(
@@ -472,6 +538,7 @@ modelgen_write_arch(const char *path, const struct modelgen_shape *shape,
 			modelgen_values(&mg, name, e, 0, 1.0, 0.5);
 		}
 	}
+save:
 	rc = gguf_writer_save(mg.w, path, err);
 	free(mg.f);
 	free(mg.buf);

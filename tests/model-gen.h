@@ -74,8 +74,11 @@ int modelgen_write(const char *path, const struct modelgen_shape *shape,
  * "qwen3.", no biases, attn_q_norm and attn_k_norm vectors of head_dim
  * values, 1 + 0.5 z) or "gemma3" (qwen3's tensors, plus
  * post_attention_norm and post_ffw_norm vectors of n_embd values, 1 +
- * 0.5 z, and the key attention.sliding_window).  ERR_USAGE for another
- * ARCH.
+ * 0.5 z, and the key attention.sliding_window) or "gpt2" (llama.cpp's
+ * GPT-2 layout: position_embd of n_ctx rows, LayerNorms with biases,
+ * one attn_qkv matrix and bias, biases on every product, no gate;
+ * rms_eps is written as attention.layer_norm_epsilon).  ERR_USAGE for
+ * another ARCH.
  */
 int modelgen_write_arch(const char *path, const struct modelgen_shape *shape,
     const char *arch, uint32_t weight_type, uint64_t seed, struct err *err);

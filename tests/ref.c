@@ -44,14 +44,22 @@ struct ref_layer {
 	float *w_down;	  /* (n_embd, n_ff) */
 	float *k_cache;	  /* (n_ctx, n_head_kv * head_dim) */
 	float *v_cache;	  /* (n_ctx, n_head_kv * head_dim) */
+	/* gpt2: LayerNorm biases, output, up and down biases, else NULL */
+	float *attn_norm_b; /* (n_embd) */
+	float *ffn_norm_b;  /* (n_embd) */
+	float *bo;	    /* (n_embd) */
+	float *b_up;	    /* (n_ff) */
+	float *b_down;	    /* (n_embd) */
 };
 
 struct ref_model {
 	struct ref_hparams hp;
-	float *tok_embd;     /* (n_vocab, n_embd) */
-	float *output_norm;  /* (n_embd) */
-	float *output;	     /* (n_vocab, n_embd); == tok_embd when tied */
-	float *freq_factors; /* (n_rot / 2) or NULL */
+	float *tok_embd;      /* (n_vocab, n_embd) */
+	float *output_norm;   /* (n_embd) */
+	float *output;	      /* (n_vocab, n_embd); == tok_embd when tied */
+	float *freq_factors;  /* (n_rot / 2) or NULL */
+	float *pos_embd;      /* gpt2: (n_ctx_train, n_embd), else NULL */
+	float *output_norm_b; /* gpt2: (n_embd), else NULL */
 	struct ref_layer *layers;
 
 	/* scratch for one token */
@@ -76,6 +84,38 @@ ref_rmsnorm(const float *x, const float *w, float *y, size_t n, float eps)
 	scale = (float)(1.0 / sqrt(ss / (double)n + eps));
 	for (i = 0; i < n; i++)
 		y[i] = x[i] * scale * w[i];
+}
+
+void
+ref_layernorm(const float *x, const float *w, const float *b, float *y,
+    size_t n, float eps)
+{
+	double mean = 0.0, var = 0.0;
+	float scale;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		mean += x[i];
+	mean /= (double)n;
+	for (i = 0; i < n; i++)
+		var += (x[i] - mean) * (x[i] - mean);
+	scale = (float)(1.0 / sqrt(var / (double)n + eps));
+	for (i = 0; i < n; i++)
+		y[i] = (float)((x[i] - mean) * scale) * w[i] + b[i];
+}
+
+void
+ref_gelu(float *x, size_t n)
+{
+	const double c = 0.79788456080286535588; /* sqrt(2 / pi) */
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		double v = x[i];
+
+		x[i] = (float)(0.5 * v *
+		    (1.0 + tanh(c * (v + 0.044715 * v * v * v))));
+	}
 }
 
 void
@@ -424,10 +464,13 @@ ref_model_hparams_read(
 		hp->neox = 1;
 		hp->qk_norm = 1;
 		hp->gemma3 = 1;
+	} else if (gguf_str_eq(arch, "gpt2")) {
+		a = "gpt2";
+		hp->gpt2 = 1;
 	} else {
 		return err_set(err, ERR_UNSUPPORTED,
 		    "%s: architecture '%.*s' is not supported by the "
-		    "reference (llama, qwen2, qwen3, gemma3)",
+		    "reference (llama, qwen2, qwen3, gemma3, gpt2)",
 		    gguf_path(g), (int)(arch.len > 64 ? 64 : arch.len),
 		    arch.ptr);
 	}
@@ -472,12 +515,16 @@ ref_model_hparams_read(
 		    "%s: rope dimension count %d must be even and at most the "
 		    "head size %d",
 		    gguf_path(g), hp->n_rot, hp->head_dim);
-	rc = gguf_get_arch_f32(
-	    g, "attention.layer_norm_rms_epsilon", &hp->rms_eps, err);
+	/* gpt2's LayerNorm epsilon has its own key. */
+	rc = gguf_get_arch_f32(g,
+	    hp->gpt2 ? "attention.layer_norm_epsilon"
+		     : "attention.layer_norm_rms_epsilon",
+	    &hp->rms_eps, err);
 	if (rc == ERR_NOTFOUND)
-		return err_set(err, ERR_MODEL,
-		    "%s: missing key '%s.attention.layer_norm_rms_epsilon'",
-		    gguf_path(g), a);
+		return err_set(err, ERR_MODEL, "%s: missing key '%s.%s'",
+		    gguf_path(g), a,
+		    hp->gpt2 ? "attention.layer_norm_epsilon"
+			     : "attention.layer_norm_rms_epsilon");
 	if (rc < 0)
 		return rc;
 	if (!(hp->rms_eps >= 0.0f && hp->rms_eps < 1.0f))
@@ -519,8 +566,73 @@ ref_model_hparams_read(
 		n_ctx = hp->n_ctx_train > 0 && hp->n_ctx_train < REF_DEFAULT_CTX
 		    ? hp->n_ctx_train
 		    : REF_DEFAULT_CTX;
+	if (hp->gpt2 && (hp->n_ctx_train <= 0 || n_ctx > hp->n_ctx_train))
+		return err_set(err, ERR_RANGE,
+		    "%s: context of %d positions, the model learned %d",
+		    gguf_path(g), n_ctx, hp->n_ctx_train);
 	hp->n_ctx = n_ctx;
 	return 0;
+}
+
+/*
+ * gpt2's layer L: one Q|K|V matrix and bias, split here by rows into
+ * Q, K, V (n_head * head_dim, then n_head_kv * head_dim each), and the
+ * LayerNorm and product biases.
+ */
+static int
+ref_gpt2_layer_load(const struct gguf *g, const struct ref_hparams *hp, int l,
+    struct ref_layer *ly, struct err *err)
+{
+	uint64_t e = (uint64_t)hp->n_embd, f = (uint64_t)hp->n_ff;
+	uint64_t qd = (uint64_t)hp->n_head * (uint64_t)hp->head_dim;
+	uint64_t kvd = (uint64_t)hp->n_head_kv * (uint64_t)hp->head_dim;
+	float *wqkv = NULL, *bqkv = NULL;
+	int rc;
+
+	if ((rc = ref_layer_tensor(
+		 g, l, "attn_norm.weight", e, 0, &ly->attn_norm, err)) < 0 ||
+	    (rc = ref_layer_tensor(
+		 g, l, "attn_norm.bias", e, 0, &ly->attn_norm_b, err)) < 0 ||
+	    (rc = ref_layer_tensor(
+		 g, l, "attn_qkv.weight", e, qd + 2 * kvd, &wqkv, err)) < 0 ||
+	    (rc = ref_layer_tensor(
+		 g, l, "attn_qkv.bias", qd + 2 * kvd, 0, &bqkv, err)) < 0 ||
+	    (rc = ref_layer_tensor(
+		 g, l, "attn_output.weight", qd, e, &ly->wo, err)) < 0 ||
+	    (rc = ref_layer_tensor(
+		 g, l, "attn_output.bias", e, 0, &ly->bo, err)) < 0 ||
+	    (rc = ref_layer_tensor(
+		 g, l, "ffn_norm.weight", e, 0, &ly->ffn_norm, err)) < 0 ||
+	    (rc = ref_layer_tensor(
+		 g, l, "ffn_norm.bias", e, 0, &ly->ffn_norm_b, err)) < 0 ||
+	    (rc = ref_layer_tensor(
+		 g, l, "ffn_up.weight", e, f, &ly->w_up, err)) < 0 ||
+	    (rc = ref_layer_tensor(g, l, "ffn_up.bias", f, 0, &ly->b_up, err)) <
+		0 ||
+	    (rc = ref_layer_tensor(
+		 g, l, "ffn_down.weight", f, e, &ly->w_down, err)) < 0 ||
+	    (rc = ref_layer_tensor(
+		 g, l, "ffn_down.bias", e, 0, &ly->b_down, err)) < 0)
+		goto done;
+	ly->wq = xreallocarray(NULL, (size_t)(qd * e), sizeof(float));
+	ly->wk = xreallocarray(NULL, (size_t)(kvd * e), sizeof(float));
+	ly->wv = xreallocarray(NULL, (size_t)(kvd * e), sizeof(float));
+	ly->bq = xreallocarray(NULL, (size_t)qd, sizeof(float));
+	ly->bk = xreallocarray(NULL, (size_t)kvd, sizeof(float));
+	ly->bv = xreallocarray(NULL, (size_t)kvd, sizeof(float));
+	memcpy(ly->wq, wqkv, (size_t)(qd * e) * sizeof(float));
+	memcpy(ly->wk, wqkv + qd * e, (size_t)(kvd * e) * sizeof(float));
+	memcpy(
+	    ly->wv, wqkv + (qd + kvd) * e, (size_t)(kvd * e) * sizeof(float));
+	memcpy(ly->bq, bqkv, (size_t)qd * sizeof(float));
+	memcpy(ly->bk, bqkv + qd, (size_t)kvd * sizeof(float));
+	memcpy(ly->bv, bqkv + qd + kvd, (size_t)kvd * sizeof(float));
+	ly->k_cache = xreallocarray(NULL, (size_t)hp->n_ctx * kvd, 4);
+	ly->v_cache = xreallocarray(NULL, (size_t)hp->n_ctx * kvd, 4);
+done:
+	free(wqkv);
+	free(bqkv);
+	return rc;
 }
 
 static int
@@ -532,6 +644,8 @@ ref_model_layer_load(const struct gguf *g, const struct ref_hparams *hp, int l,
 	uint64_t kvd = (uint64_t)hp->n_head_kv * (uint64_t)hp->head_dim;
 	int rc;
 
+	if (hp->gpt2)
+		return ref_gpt2_layer_load(g, hp, l, ly, err);
 	if ((rc = ref_layer_tensor(
 		 g, l, "attn_norm.weight", e, 0, &ly->attn_norm, err)) < 0 ||
 	    (rc = ref_layer_tensor(
@@ -593,6 +707,12 @@ ref_model_load(
 	    (rc = ref_tensor(
 		 g, "output_norm.weight", e, 0, &m->output_norm, err)) < 0)
 		goto fail;
+	if (hp->gpt2 &&
+	    ((rc = ref_tensor(g, "position_embd.weight", e,
+		  (uint64_t)hp->n_ctx_train, &m->pos_embd, err)) < 0 ||
+		(rc = ref_tensor(
+		     g, "output_norm.bias", e, 0, &m->output_norm_b, err)) < 0))
+		goto fail;
 	if (hp->tied)
 		m->output = m->tok_embd;
 	else if ((rc = ref_tensor(g, "output.weight", e, (uint64_t)hp->n_vocab,
@@ -652,6 +772,11 @@ ref_model_free(struct ref_model *m)
 			free(ly->w_down);
 			free(ly->k_cache);
 			free(ly->v_cache);
+			free(ly->attn_norm_b);
+			free(ly->ffn_norm_b);
+			free(ly->bo);
+			free(ly->b_up);
+			free(ly->b_down);
 		}
 		free(m->layers);
 	}
@@ -660,6 +785,8 @@ ref_model_free(struct ref_model *m)
 	free(m->tok_embd);
 	free(m->output_norm);
 	free(m->freq_factors);
+	free(m->pos_embd);
+	free(m->output_norm_b);
 	free(m->x);
 	free(m->xb);
 	free(m->q);
@@ -682,6 +809,64 @@ ref_model_hparams(const struct ref_model *m)
 	return &m->hp;
 }
 
+/*
+ * gpt2's forward pass for TOKEN at POS (checked by the caller), as
+ * llama.cpp's gpt2 graph and modeling_gpt2.py: token plus position
+ * embedding; per layer LayerNorm, Q|K|V with its bias, attention scaled
+ * by 1 / sqrt(head_dim) without rope, output product plus bias into the
+ * residual, LayerNorm, up plus bias, GELU, down plus bias into the
+ * residual; the final LayerNorm and the head.
+ */
+static void
+ref_gpt2_eval(struct ref_model *m, int32_t token, int pos, float *logits)
+{
+	const struct ref_hparams *hp = &m->hp;
+	size_t n_embd = (size_t)hp->n_embd, n_ff = (size_t)hp->n_ff;
+	size_t hd = (size_t)hp->head_dim;
+	size_t qd = (size_t)hp->n_head * hd, kvd = (size_t)hp->n_head_kv * hd;
+	size_t i;
+	int l;
+
+	for (i = 0; i < n_embd; i++)
+		m->x[i] = m->tok_embd[(size_t)token * n_embd + i] +
+		    m->pos_embd[(size_t)pos * n_embd + i];
+	for (l = 0; l < hp->n_layer; l++) {
+		struct ref_layer *ly = &m->layers[l];
+		float *k = ly->k_cache + (size_t)pos * kvd;
+		float *v = ly->v_cache + (size_t)pos * kvd;
+
+		ref_layernorm(m->x, ly->attn_norm, ly->attn_norm_b, m->xb,
+		    n_embd, hp->rms_eps);
+		ref_matvec(ly->wq, m->xb, m->q, qd, n_embd);
+		ref_matvec(ly->wk, m->xb, k, kvd, n_embd);
+		ref_matvec(ly->wv, m->xb, v, kvd, n_embd);
+		for (i = 0; i < qd; i++)
+			m->q[i] += ly->bq[i];
+		for (i = 0; i < kvd; i++) {
+			k[i] += ly->bk[i];
+			v[i] += ly->bv[i];
+		}
+		ref_attention_sc(m->q, ly->k_cache, ly->v_cache, m->att,
+		    (size_t)hp->n_head, (size_t)hp->n_head_kv, hd,
+		    (size_t)pos + 1, hp->attn_scale, m->sc);
+		ref_matvec(ly->wo, m->att, m->xb, n_embd, qd);
+		for (i = 0; i < n_embd; i++)
+			m->x[i] += m->xb[i] + ly->bo[i];
+		ref_layernorm(m->x, ly->ffn_norm, ly->ffn_norm_b, m->xb, n_embd,
+		    hp->rms_eps);
+		ref_matvec(ly->w_up, m->xb, m->hb, n_ff, n_embd);
+		for (i = 0; i < n_ff; i++)
+			m->hb[i] += ly->b_up[i];
+		ref_gelu(m->hb, n_ff);
+		ref_matvec(ly->w_down, m->hb, m->xb, n_embd, n_ff);
+		for (i = 0; i < n_embd; i++)
+			m->x[i] += m->xb[i] + ly->b_down[i];
+	}
+	ref_layernorm(
+	    m->x, m->output_norm, m->output_norm_b, m->xb, n_embd, hp->rms_eps);
+	ref_matvec(m->output, m->xb, logits, (size_t)hp->n_vocab, n_embd);
+}
+
 int
 ref_model_eval(struct ref_model *m, int32_t token, int pos, float *logits)
 {
@@ -694,6 +879,10 @@ ref_model_eval(struct ref_model *m, int32_t token, int pos, float *logits)
 
 	if (token < 0 || token >= hp->n_vocab || pos < 0 || pos >= hp->n_ctx)
 		return ERR_RANGE;
+	if (hp->gpt2) {
+		ref_gpt2_eval(m, token, pos, logits);
+		return 0;
+	}
 	memcpy(
 	    m->x, m->tok_embd + (size_t)token * n_embd, n_embd * sizeof(float));
 	if (hp->gemma3)

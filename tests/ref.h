@@ -20,6 +20,11 @@
 
 /* y[i] = x[i] * w[i] / sqrt(mean(x^2) + eps), i < n. */
 void ref_rmsnorm(const float *x, const float *w, float *y, size_t n, float eps);
+/* y = (x - mean(x)) / sqrt(var(x) + eps) * w + b (LayerNorm, gpt2). */
+void ref_layernorm(const float *x, const float *w, const float *b, float *y,
+    size_t n, float eps);
+/* x = gelu(x) in place, GELU's tanh form with no gate (gpt2's MLP). */
+void ref_gelu(float *x, size_t n);
 /* y = W x with W (rows x cols) in f32. */
 void ref_matvec(
     const float *w, const float *x, float *y, size_t rows, size_t cols);
@@ -79,7 +84,11 @@ size_t ref_argmax(const float *x, size_t n);
  * GELU (tanh) gate, scores times 1 / sqrt(head_dim) (1 / sqrt(n_embd /
  * n_head) with 62 layers), and layers l with l % 6 < 5 attending only
  * to the last attention.sliding_window (required) positions with rope
- * base 10000 unscaled, the others to all with the file's rope);
+ * base 10000 unscaled, the others to all with the file's rope; gpt2
+ * is its own block, see ref_gpt2_eval in ref.c: position_embd,
+ * LayerNorms with biases (attention.layer_norm_epsilon), one attn_qkv
+ * matrix and bias split into Q, K, V, biases on every product, a GELU
+ * MLP, no rope, and no context longer than context_length);
  * embedding_length,
  * block_count, attention.head_count, attention.head_count_kv (default
  * head_count), feed_forward_length, attention.layer_norm_rms_epsilon
@@ -111,6 +120,7 @@ struct ref_hparams {
 	int qk_norm;	      /* qwen3, gemma3: per-head Q and K RMSNorm */
 	int gemma3;	      /* gemma3's block (see above) */
 	int n_swa;	      /* gemma3: attention.sliding_window */
+	int gpt2;	      /* gpt2's block (see above) */
 	double attn_scale;    /* attention score scale */
 };
 

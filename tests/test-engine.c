@@ -38,6 +38,7 @@
 #include "model.h"
 #include "quant.h"
 #include "ref.h"
+#include "tokenizer.h"
 #include "util.h"
 #include "vkt.h"
 
@@ -312,6 +313,117 @@ TEST(engine_stories_greedy200)
 				break;
 			}
 	}
+	te_close(&t);
+}
+
+/* The gap between the largest and the second largest of N logits. */
+static double
+te_margin(const float *x, size_t n)
+{
+	double a = -INFINITY, b = -INFINITY;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (x[i] > a) {
+			b = a;
+			a = x[i];
+		} else if (x[i] > b) {
+			b = x[i];
+		}
+	}
+	return a - b;
+}
+
+/*
+ * The GPT-2 file as llama.cpp writes it (random weights, Q8_0, the real
+ * vocabulary): a prompt tokenized with its own tokenizer, then 32 greedy
+ * steps.  The oracle reads the same file (Q8_0 dequantized on the host)
+ * with its own GPT-2 block; at every step the engine's logits are held
+ * to the oracle tolerance and its argmax must be the oracle's, except
+ * at a near-tie (margin below 0.01, as for the shared reference
+ * outputs).  Both continue from the oracle's pick.
+ */
+TEST(engine_gpt2_shared)
+{
+	const char *path =
+	    test_shared_path("models/gpt2-tiny-random.q8_0.gguf");
+	static const char prompt[] = "Hello, my name is";
+	struct engine_config cfg = { 64, 1, 0, 0 };
+	struct tokenizer *tok = NULL;
+	struct tokenizer_ids ids;
+	struct ref_model *ref = NULL;
+	struct engine_tok *batch = NULL;
+	struct te_env t;
+	float *want = NULL;
+	double worst = 0, worst_cos = 1;
+	int32_t next;
+	unsigned ties = 0;
+	size_t i, n, nv;
+
+	if (path == NULL)
+		test_skip("shared models not found");
+	tokenizer_ids_init(&ids);
+	te_open_dev(&t);
+	if (te_load(&t, path, &cfg) < 0 ||
+	    ref_model_load(t.g, 64, &ref, &t.err) < 0 ||
+	    tokenizer_load(t.g, &tok, &t.err) < 0 ||
+	    tokenizer_encode(tok, prompt, sizeof prompt - 1, 0, &ids, &t.err) <
+		0) {
+		test_fail(__FILE__, __LINE__, "gpt2: %s", t.err.msg);
+		goto out;
+	}
+	CHECK_STR(t.m->hp.arch, "gpt2");
+	CHECK_INT(t.m->hp.n_embd, 64);
+	CHECK_INT(t.m->hp.n_layer, 4);
+	CHECK_INT(t.m->hp.n_ctx_train, 1024);
+	CHECK(t.m->hp.tied);
+	CHECK(fabs(t.m->hp.rms_eps - 1e-5) < 1e-9);
+	nv = t.m->hp.n_vocab;
+	CHECK_INT(nv, 50257);
+	CHECK(ids.n >= 4 && ids.n < 16);
+	want = xmalloc(nv * sizeof *want);
+	batch = xcalloc(ids.n, sizeof *batch);
+	for (i = 0; i < ids.n; i++) {
+		batch[i] = (struct engine_tok){ ids.ids[i], 0, (int32_t)i, 0 };
+		CHECK_INT(ref_model_eval(ref, ids.ids[i], (int)i, want), 0);
+	}
+	batch[ids.n - 1].logits = 1;
+	for (n = 0; n < 32; n++) {
+		const float *got;
+		double ma, cs;
+		size_t pick;
+
+		if (engine_eval(t.e, batch, n == 0 ? ids.n : 1, &t.err) < 0) {
+			test_fail(__FILE__, __LINE__, "eval: %s", t.err.msg);
+			break;
+		}
+		got = engine_logits(t.e, 0);
+		te_compare(got, want, nv, &ma, &cs);
+		worst = fmax(worst, ma);
+		worst_cos = fmin(worst_cos, cs);
+		pick = ref_argmax(want, nv);
+		if (te_margin(want, nv) < 0.01)
+			ties++;
+		else
+			CHECK_MSG(engine_argmax(t.e, 0) == (int32_t)pick,
+			    "step %zu: engine %d, oracle %zu", n,
+			    engine_argmax(t.e, 0), pick);
+		next = (int32_t)pick;
+		batch[0] =
+		    (struct engine_tok){ next, 0, (int32_t)(ids.n + n), 1 };
+		CHECK_INT(ref_model_eval(ref, next, (int)(ids.n + n), want), 0);
+	}
+	test_note("gpt2-tiny-random q8_0: %zu prompt tokens, 32 greedy "
+		  "steps (%u near-ties), max abs error %.2e, min cosine %.8f",
+	    ids.n, ties, worst, worst_cos);
+	CHECK_MSG(worst <= TE_MAX_ABS && worst_cos >= TE_MIN_COS,
+	    "gpt2: max abs %.3g, cosine %.8f", worst, worst_cos);
+out:
+	free(batch);
+	free(want);
+	tokenizer_ids_release(&ids);
+	tokenizer_free(tok);
+	ref_model_free(ref);
 	te_close(&t);
 }
 

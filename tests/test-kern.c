@@ -969,6 +969,144 @@ TEST(kern_rmsnorm)
 }
 
 /*
+ * LayerNorm (gpt2): rows of mean 4 (so skipping the mean shows), with
+ * weight and bias, without bias, and in place; against ref_layernorm,
+ * relative to |y| + 1e-2: 5e-5 (the f32 sums of the mean and of the
+ * squared deviations in another order than the double reference's;
+ * 1.4e-5 measured on lavapipe).
+ */
+TEST(kern_layernorm)
+{
+	const uint32_t n = 3, cols = 768, s = 800;
+	struct test_kern_env e;
+	float *x = xmalloc(n * s * 4), *w = xmalloc(cols * 4);
+	float *b = xmalloc(cols * 4), *zero = xcalloc(cols, 4), ref[768], *y;
+	struct vk_buf *xb, *wb, *bb, *yb;
+	double max_rel = 0;
+	uint32_t t, i, mode;
+
+	vkt_fill(x, n * s, 41, 3.0f);
+	for (i = 0; i < n * s; i++)
+		x[i] += 4.0f;
+	vkt_fill(w, cols, 42, 1.0f);
+	vkt_fill(b, cols, 43, 1.0f);
+	test_kern_open(&e);
+	wb = test_kern_floats(&e, w, cols);
+	bb = test_kern_floats(&e, b, cols);
+	for (mode = 0; mode < 3; mode++) {
+		struct vk_view wv = vk_buf_all(wb), bv = vk_buf_all(bb);
+
+		xb = test_kern_floats(&e, x, n * s);
+		yb = mode == 2 ? xb : test_kern_floats(&e, x, n * s);
+		test_kern_begin(&e);
+		{
+			struct kern_mat xm = { vk_buf_all(xb), 5, s };
+			struct kern_mat ym = { vk_buf_all(yb), 5, s };
+
+			CHECK_INT(kern_layernorm(e.k, e.g, xm, &wv,
+				      mode == 1 ? NULL : &bv, ym, cols, n,
+				      1e-5f, &e.err),
+			    0);
+		}
+		test_kern_run(&e);
+		y = vkt_read(yb, (size_t)n * s * 4);
+		for (t = 0; t < n; t++) {
+			ref_layernorm(x + 5 + t * s, w, mode == 1 ? zero : b,
+			    ref, cols, 1e-5f);
+			for (i = 0; i < cols; i++)
+				max_rel = fmax(max_rel,
+				    fabs(y[5 + t * s + i] - ref[i]) /
+					(fabs(ref[i]) + 1e-2));
+		}
+		free(y);
+		if (yb != xb)
+			vk_buf_free(yb);
+		vk_buf_free(xb);
+	}
+	test_note("layernorm: max relative error %.3g", max_rel);
+	CHECK(max_rel <= 5e-5);
+	vk_buf_free(bb);
+	vk_buf_free(wb);
+	test_kern_close(&e);
+	free(zero);
+	free(b);
+	free(w);
+	free(x);
+}
+
+/*
+ * GELU without a gate (gpt2's MLP), in place, against ref_gelu: 1e-5
+ * relative (the device's exp); and gpt2's position lookup, added to
+ * what the row holds: exact.
+ */
+TEST(kern_gelu_and_pos)
+{
+	const uint32_t n = 4, cols = 1000, rows = 12, pc = 64;
+	const int32_t pos[4] = { 0, 11, 3, 3 };
+	struct test_kern_env e;
+	struct kern_tok tok[4] = { { 0 } };
+	float *x = xmalloc(n * cols * 4), *ref = xmalloc(n * cols * 4), *y;
+	float *y0 = xmalloc(n * pc * 4), *deq;
+	struct vk_buf *xb, *tb, *pb;
+	struct kern_weight w;
+	double max_rel = 0;
+	uint32_t i, t, c, bad = 0;
+	void *data;
+
+	vkt_fill(x, n * cols, 51, 6.0f);
+	vkt_fill(y0, n * pc, 52, 1.0f);
+	memcpy(ref, x, (size_t)n * cols * 4);
+	ref_gelu(ref, (size_t)n * cols);
+	for (t = 0; t < n; t++) {
+		tok[t].token = 7; /* not the row: the position is */
+		tok[t].pos = pos[t];
+	}
+	test_kern_open(&e);
+	test_kern_weights(GGML_TYPE_F16, rows, pc, 5, &data, &deq);
+	CHECK_INT(kern_weight_upload(e.k, GGML_TYPE_F16, rows, pc, data,
+		      "position_embd", &w, &e.err),
+	    0);
+	xb = test_kern_floats(&e, x, n * cols);
+	pb = test_kern_floats(&e, y0, n * pc);
+	tb = vkt_buf(e.dev, VK_BUF_HOST, tok, sizeof tok);
+	test_kern_begin(&e);
+	{
+		struct kern_mat xm = { vk_buf_all(xb), 0, cols };
+		struct kern_mat pm = { vk_buf_all(pb), 0, pc };
+
+		CHECK_INT(kern_gelu(e.k, e.g, xm, xm, cols, n, &e.err), 0);
+		CHECK_INT(kern_get_rows_pos_add(
+			      e.k, e.g, &w, vk_buf_all(tb), pm, n, &e.err),
+		    0);
+	}
+	test_kern_run(&e);
+	y = vkt_read(xb, (size_t)n * cols * 4);
+	for (i = 0; i < n * cols; i++)
+		max_rel =
+		    fmax(max_rel, fabs(y[i] - ref[i]) / (fabs(ref[i]) + 1e-6));
+	free(y);
+	y = vkt_read(pb, (size_t)n * pc * 4);
+	for (t = 0; t < n; t++)
+		for (c = 0; c < pc; c++)
+			bad += y[t * pc + c] !=
+			    y0[t * pc + c] + deq[(size_t)pos[t] * pc + c];
+	free(y);
+	test_note("gelu: max relative error %.3g", max_rel);
+	CHECK(max_rel <= 1e-5);
+	CHECK_MSG(bad == 0, "position lookup: %u values differ", bad);
+	vk_buf_free(tb);
+	vk_buf_free(pb);
+	vk_buf_free(xb);
+	kern_weight_release(&w);
+	test_kern_close(&e);
+	free(deq);
+	free(data);
+	free(y0);
+	free(ref);
+	free(x);
+}
+
+/*
  * Per-head rmsnorm over rows laid out as the engine's Q|K|V: 4 Q heads of
  * 32 at offset 8 normed in place with one weight, 2 K heads after them
  * into another buffer with another; every other value stays as it was.

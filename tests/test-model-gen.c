@@ -504,8 +504,8 @@ TEST(modelgen_ref_load_errors)
 				     0, "llama.rope.scaling.type", "yarn"),
 	    ERR_UNSUPPORTED, "rope scaling type 'yarn' is not supported");
 	test_modelgen_load_fails(test_modelgen_copy(g, "e6.gguf", NULL, NULL, 0,
-				     0, "general.architecture", "gpt2"),
-	    ERR_UNSUPPORTED, "architecture 'gpt2'");
+				     0, "general.architecture", "falcon"),
+	    ERR_UNSUPPORTED, "architecture 'falcon'");
 	/* without output.weight the head is tied to token_embd */
 	{
 		struct gguf *g2;
@@ -947,6 +947,7 @@ test_modelgen_engine_arch(struct vk_device *dev, struct kern *k,
 	struct err e;
 	int gemma3 = strcmp(arch, "gemma3") == 0;
 	int qk_norm = gemma3 || strcmp(arch, "qwen3") == 0;
+	int gpt2 = strcmp(arch, "gpt2") == 0;
 	unsigned disp, barriers, recorded;
 	int i, rc = -1;
 
@@ -961,7 +962,10 @@ test_modelgen_engine_arch(struct vk_device *dev, struct kern *k,
 		goto out;
 	}
 	CHECK_STR(m->hp.arch, arch);
-	CHECK(m->hp.rope_neox && ref_model_hparams(ref)->neox);
+	CHECK_INT(m->hp.rope_neox, !gpt2);
+	CHECK_INT(ref_model_hparams(ref)->neox, !gpt2);
+	CHECK_INT(m->hp.layer_norm, gpt2);
+	CHECK_INT(ref_model_hparams(ref)->gpt2, gpt2);
 	CHECK_INT(m->hp.tied, shape->tied != 0);
 	CHECK_INT(m->hp.has_bias, strcmp(arch, "qwen2") == 0);
 	CHECK_INT(m->hp.has_qk_norm, qk_norm);
@@ -1015,16 +1019,19 @@ test_modelgen_engine_arch(struct vk_device *dev, struct kern *k,
 	/*
 	 * The last step decoded one token, fused: the lookup, the layers
 	 * (8 dispatches for qwen2, 9 for qwen3, 11 for gemma3's post-norms)
-	 * and the head with its argmax.
+	 * and the head with its argmax; gpt2 runs step by step.
 	 */
 	engine_stats(eng, &disp, &barriers, &recorded);
-	CHECK_INT(disp,
-	    1 +
-		(unsigned)shape->n_layer *
-		    (gemma3	      ? 11
-			    : qk_norm ? 9
-				      : 8) +
-		2);
+	if (gpt2) /* two lookups, 13 per layer, gather + norm + head */
+		CHECK_INT(disp, 2 + (unsigned)shape->n_layer * 13 + 4);
+	else
+		CHECK_INT(disp,
+		    1 +
+			(unsigned)shape->n_layer *
+			    (gemma3	      ? 11
+				    : qk_norm ? 9
+					      : 8) +
+			2);
 	rc = 0;
 out:
 	ref_model_free(ref);
@@ -1157,6 +1164,93 @@ TEST(modelgen_engine_qwen3)
 	    "qwen3", &wide, wide_types, ARRAY_LEN(wide_types));
 }
 
+/*
+ * gpt2 models (learned positions, LayerNorms with wide biases, one Q|K|V
+ * matrix with a bias, biases on every product, GELU without gate, tied
+ * and untied heads) through the engine against ref_model's own GPT-2
+ * block, which splits Q|K|V itself: a 64-wide model with 4 heads of 16
+ * in every 32-block type, and a 256-wide one in the K-quants.  The
+ * engine's prefill runs both matrix-product strategies for F32.
+ * Skipping the position embedding, a LayerNorm bias or the Q|K|V bias,
+ * splitting Q|K|V wrong or leaving out GELU fails this test.
+ */
+TEST(modelgen_engine_gpt2)
+{
+	static const struct modelgen_shape narrow = { .n_vocab = 300,
+		.n_embd = 64,
+		.n_layer = 2,
+		.n_head = 4,
+		.n_ff = 256,
+		.n_ctx = 64 };
+	static const struct modelgen_shape wide = { .n_vocab = 300,
+		.n_embd = 256,
+		.n_layer = 2,
+		.n_head = 4,
+		.n_ff = 512,
+		.tied = 1,
+		.n_ctx = 48 };
+	static const uint32_t narrow_types[] = { GGML_TYPE_F32, GGML_TYPE_F16,
+		GGML_TYPE_BF16, GGML_TYPE_Q8_0, GGML_TYPE_Q4_0, GGML_TYPE_Q4_1,
+		GGML_TYPE_Q5_0, GGML_TYPE_Q5_1 };
+	static const uint32_t wide_types[] = { GGML_TYPE_Q4_K, GGML_TYPE_Q5_K,
+		GGML_TYPE_Q6_K, MODELGEN_MIX_Q4_K_M };
+
+	test_timeout(300);
+	test_modelgen_engine_types(
+	    "gpt2", &narrow, narrow_types, ARRAY_LEN(narrow_types));
+	test_modelgen_engine_types(
+	    "gpt2", &wide, wide_types, ARRAY_LEN(wide_types));
+}
+
+/*
+ * A gpt2 model refuses a context longer than its position embeddings
+ * (engine and oracle alike), naming the sizes and the --ctx to use.
+ */
+TEST(modelgen_gpt2_context)
+{
+	static const struct modelgen_shape shape = { .n_vocab = 300,
+		.n_embd = 64,
+		.n_layer = 1,
+		.n_head = 4,
+		.n_ff = 128,
+		.n_ctx = 40 };
+	struct engine_config cfg = { .n_ctx = 41 };
+	const char *path = test_tmpfile("ctx.gguf");
+	struct vk_device *dev = vkt_open();
+	struct kern *k = NULL;
+	struct gguf *g = NULL;
+	struct model *m = NULL;
+	struct engine *eng = NULL;
+	struct ref_model *ref = NULL;
+	struct err e;
+
+	if (kern_new(dev, &k, &e) < 0 ||
+	    modelgen_write_arch(path, &shape, "gpt2", GGML_TYPE_F32, 5, &e) <
+		0 ||
+	    gguf_open(path, &g, &e) < 0 ||
+	    model_load(dev, k, g, NULL, NULL, &m, &e) < 0) {
+		CHECK_MSG(0, "gpt2: %s", e.msg);
+		goto out;
+	}
+	CHECK_INT(m->hp.n_ctx_train, 40);
+	CHECK_INT(engine_new(m, &cfg, &eng, &e), ERR_RANGE);
+	CHECK(strstr(e.msg, "41") != NULL && strstr(e.msg, "--ctx 40"));
+	CHECK_INT(ref_model_load(g, 41, &ref, &e), ERR_RANGE);
+	cfg.n_ctx = 0; /* the default: the 40 positions */
+	if (engine_new(m, &cfg, &eng, &e) < 0) {
+		CHECK_MSG(0, "gpt2: %s", e.msg);
+		goto out;
+	}
+	CHECK_INT(engine_config(eng)->n_ctx, 40);
+out:
+	ref_model_free(ref);
+	engine_free(eng);
+	model_free(m);
+	gguf_close(g);
+	kern_free(k);
+	vkt_close(dev);
+}
+
 /* model_validate and ref_model_load on PATH fail with CODE and WANT. */
 static void
 test_modelgen_both_fail(const char *path, int code, const char *want)
@@ -1206,8 +1300,8 @@ TEST(modelgen_qwen2_errors)
 	test_modelgen_both_fail(test_modelgen_copy(g, "q4.gguf", NULL, NULL, 0,
 				    0, "general.architecture", "llama"),
 	    ERR_MODEL, "missing key 'llama.embedding_length'");
-	CHECK_INT(modelgen_write_arch(
-		      path, &test_modelgen_small, "gpt2", GGML_TYPE_F32, 5, &e),
+	CHECK_INT(modelgen_write_arch(path, &test_modelgen_small, "falcon",
+		      GGML_TYPE_F32, 5, &e),
 	    ERR_USAGE);
 	gguf_close(g);
 }
@@ -1252,7 +1346,7 @@ TEST(modelgen_qwen3_errors)
 	    "expected [32]");
 	test_modelgen_both_fail(test_modelgen_copy(g, "q3c.gguf", NULL, NULL, 0,
 				    0, "general.architecture", "qwen3moe"),
-	    ERR_UNSUPPORTED, "(llama, qwen2, qwen3, gemma3)");
+	    ERR_UNSUPPORTED, "(llama, qwen2, qwen3, gemma3, gpt2)");
 	gguf_close(g);
 }
 
