@@ -1,8 +1,10 @@
 /*
  * cmd-info: "vkchat info MODEL.gguf" describes a model file: the format,
- * the architecture's hyperparameters, the weight types, the tokenizer and
- * its special tokens, and the chat template.  --json writes the same as
- * one JSON object.
+ * the architecture's hyperparameters, the weight types, whether the engine
+ * runs it (the architecture's particulars: gemma3's sliding window, gpt2's
+ * learned positions; or why it is refused and every tensor of a type the
+ * kernels do not run), the tokenizer and its special tokens, and the chat
+ * template.  --json writes the same as one JSON object.
  *
  * Everything is gathered once into a struct cmd_info (absent keys stay
  * "unset") and then printed by one of two printers, so the human and JSON
@@ -20,10 +22,15 @@
 #include "cmd.h"
 #include "cmd-store.h"
 #include "gguf.h"
+#include "kern.h"
+#include "model.h"
 #include "tokenizer.h"
 #include "json.h"
 #include "utf8.h"
 #include "util.h"
+
+/* Unsupported tensors listed by name; the rest are counted. */
+#define CMD_INFO_BAD_MAX 8
 
 /* A metadata number that may be absent or of the wrong type. */
 enum cmd_info_state {
@@ -69,6 +76,12 @@ struct cmd_info {
 	struct cmd_info_num add_bos, add_eos;
 	const char *chat_format; /* detected chat format */
 	struct sbuf chat_why;	 /* why it was chosen */
+	/* model_validate's verdict (files with tensors only) */
+	int engine_checked, engine_ok;
+	struct err engine_err;
+	struct model_hparams hp; /* valid when engine_ok */
+	const struct gguf_tensor *bad[CMD_INFO_BAD_MAX]; /* unsupported types */
+	size_t n_bad, n_bad_all;
 };
 
 /* The unsigned integer KEY into *n. */
@@ -220,6 +233,46 @@ cmd_info_specials(struct cmd_info *in)
 	}
 }
 
+/*
+ * Whether the engine runs the file (model_validate, on the host), and
+ * every tensor whose type the kernels do not run: matrices of a type
+ * kern_type_supported refuses, vectors other than f32, f16, bf16.
+ */
+static void
+cmd_info_engine(struct cmd_info *in)
+{
+	size_t i;
+
+	if (gguf_tensor_count(in->g) == 0)
+		return;
+	in->engine_checked = 1;
+	in->engine_ok = model_validate(in->g, &in->hp, &in->engine_err) == 0;
+	for (i = 0; i < gguf_tensor_count(in->g); i++) {
+		const struct gguf_tensor *t = gguf_tensor_at(in->g, i);
+		int ok = t->n_dims >= 2 ? kern_type_supported(t->type)
+					: t->type == GGML_TYPE_F32 ||
+			t->type == GGML_TYPE_F16 || t->type == GGML_TYPE_BF16;
+
+		if (ok)
+			continue;
+		if (in->n_bad < CMD_INFO_BAD_MAX)
+			in->bad[in->n_bad++] = t;
+		in->n_bad_all++;
+	}
+}
+
+/* The name of ggml type TYPE, or "type N" for one ggml does not list. */
+static const char *
+cmd_info_type_name(uint32_t type, char *buf, size_t size)
+{
+	const struct ggml_type_info *ti = ggml_type_info(type);
+
+	if (ti != NULL)
+		return ti->name;
+	snprintf(buf, size, "type %" PRIu32, type);
+	return buf;
+}
+
 static void
 cmd_info_gather(const struct gguf *g, struct cmd_info *in)
 {
@@ -280,6 +333,7 @@ cmd_info_gather(const struct gguf *g, struct cmd_info *in)
 	cmd_info_b(g, "tokenizer.ggml.add_bos_token", &in->add_bos);
 	cmd_info_b(g, "tokenizer.ggml.add_eos_token", &in->add_eos);
 	cmd_info_chat_template(in);
+	cmd_info_engine(in);
 }
 
 /* --- the human form --- */
@@ -447,6 +501,76 @@ cmd_info_print_model(const struct cmd_info *in)
 		cmd_info_num_line("rms eps", &in->rms_eps, 1);
 }
 
+/*
+ * The engine's verdict: the architecture's particulars when it runs the
+ * file, else the reason and the tensors of unsupported types.
+ */
+static void
+cmd_info_print_engine(const struct cmd_info *in)
+{
+	const struct model_hparams *hp = &in->hp;
+	char buf[256], tb[32];
+	struct sbuf sb;
+	size_t i;
+
+	if (!in->engine_checked)
+		return;
+	printf("\n");
+	if (in->engine_ok) {
+		snprintf(buf, sizeof buf, "runs it (%s)", hp->arch);
+		cmd_info_line("engine", buf);
+		cmd_info_line(
+		    "norm", hp->layer_norm ? "LayerNorm with bias" : "RMSNorm");
+		cmd_info_line("positions",
+		    hp->ctx_limit	? "learned (position_embd)"
+			: hp->rope_neox ? "rope, NEOX pairs"
+					: "rope");
+		if (hp->ctx_limit) {
+			snprintf(buf, sizeof buf,
+			    "%" PRIu32 " positions (the longest --ctx)",
+			    hp->n_ctx_train);
+			cmd_info_line("trained ctx", buf);
+		}
+		if (hp->swa_pattern != 0) {
+			snprintf(buf, sizeof buf,
+			    "%" PRIu32 " positions on %" PRIu32
+			    " of every %" PRIu32 " layers",
+			    hp->n_swa, hp->swa_pattern - 1, hp->swa_pattern);
+			cmd_info_line("sliding window", buf);
+		}
+		cmd_info_line(
+		    "head", hp->tied ? "tied to token_embd" : "output.weight");
+		return;
+	}
+	sbuf_init(&sb);
+	/* the message without the file name (shown above) */
+	{
+		const char *msg = in->engine_err.msg;
+		size_t pl = strlen(gguf_path(in->g));
+
+		if (strncmp(msg, gguf_path(in->g), pl) == 0 &&
+		    strncmp(msg + pl, ": ", 2) == 0)
+			msg += pl + 2;
+		sbuf_adds(&sb, "refused: ");
+		sbuf_adds(&sb, msg);
+	}
+	cmd_info_line("engine", sb.buf);
+	sbuf_release(&sb);
+	for (i = 0; i < in->n_bad; i++) {
+		const struct gguf_tensor *t = in->bad[i];
+
+		snprintf(buf, sizeof buf, "%.*s (%s)",
+		    (int)(t->name.len > 96 ? 96 : t->name.len), t->name.ptr,
+		    cmd_info_type_name(t->type, tb, sizeof tb));
+		cmd_info_line(i == 0 ? "unsupported" : "", buf);
+	}
+	if (in->n_bad_all > in->n_bad) {
+		snprintf(buf, sizeof buf, "and %zu more tensors",
+		    in->n_bad_all - in->n_bad);
+		cmd_info_line("", buf);
+	}
+}
+
 static void
 cmd_info_print(const struct cmd_info *in)
 {
@@ -493,6 +617,7 @@ cmd_info_print(const struct cmd_info *in)
 		    util_bytes(w->bytes, b2, sizeof(b2)));
 		cmd_info_line(i == 0 ? "weights" : "", buf);
 	}
+	cmd_info_print_engine(in);
 
 	printf("\n");
 	sbuf_init(&sb);
@@ -584,6 +709,78 @@ cmd_info_json_str(
 		json_null(w);
 }
 
+/*
+ * "engine": null for a vocabulary-only file; else supported, the error
+ * (null when supported), the unsupported tensors and, when supported,
+ * the architecture's particulars.
+ */
+static void
+cmd_info_json_engine(const struct cmd_info *in, struct json_writer *w)
+{
+	const struct model_hparams *hp = &in->hp;
+	char tb[32];
+	size_t i;
+
+	json_key(w, "engine");
+	if (!in->engine_checked) {
+		json_null(w);
+		return;
+	}
+	json_obj_begin(w);
+	json_key(w, "supported");
+	json_bool(w, in->engine_ok);
+	json_key(w, "error");
+	if (in->engine_ok)
+		json_null(w);
+	else
+		json_str(w, in->engine_err.msg);
+	json_key(w, "unsupported_tensors");
+	json_arr_begin(w);
+	for (i = 0; i < in->n_bad; i++) {
+		char *name = gguf_str_dup(in->bad[i]->name);
+
+		json_obj_begin(w);
+		json_key(w, "name");
+		json_str(w, name);
+		json_key(w, "type");
+		json_str(
+		    w, cmd_info_type_name(in->bad[i]->type, tb, sizeof tb));
+		json_end(w);
+		free(name);
+	}
+	json_end(w);
+	json_key(w, "unsupported_count");
+	json_int(w, (int64_t)in->n_bad_all);
+	if (in->engine_ok) {
+		json_key(w, "norm");
+		json_str(w, hp->layer_norm ? "layernorm" : "rmsnorm");
+		json_key(w, "positions");
+		json_str(w,
+		    hp->ctx_limit	? "learned"
+			: hp->rope_neox ? "rope_neox"
+					: "rope");
+		json_key(w, "max_ctx");
+		if (hp->ctx_limit)
+			json_int(w, hp->n_ctx_train);
+		else
+			json_null(w);
+		json_key(w, "sliding_window");
+		if (hp->swa_pattern != 0) {
+			json_obj_begin(w);
+			json_key(w, "window");
+			json_int(w, hp->n_swa);
+			json_key(w, "pattern");
+			json_int(w, hp->swa_pattern);
+			json_end(w);
+		} else {
+			json_null(w);
+		}
+		json_key(w, "tied");
+		json_bool(w, hp->tied);
+	}
+	json_end(w);
+}
+
 static void
 cmd_info_json(const struct cmd_info *in, struct sbuf *out)
 {
@@ -650,6 +847,7 @@ cmd_info_json(const struct cmd_info *in, struct sbuf *out)
 		json_end(&w);
 	}
 	json_end(&w);
+	cmd_info_json_engine(in, &w);
 	json_key(&w, "tokenizer");
 	json_obj_begin(&w);
 	cmd_info_json_str(&w, "model", in->has_tok_model, in->tok_model);
