@@ -228,6 +228,8 @@ gen_sample(struct engine *e, const struct tokenizer *tok,
 		return rc;
 	tokenizer_ids_push(&res->ids, t);
 	st->n_gen++;
+	if (req->on_token != NULL)
+		req->on_token(req->ud, c, t, col->logits);
 	sbuf_reset(&col->piece);
 	if ((rc = tok_decoder_push(&col->dec, t, &col->piece, err)) < 0)
 		return rc;

@@ -59,6 +59,14 @@ const char *gen_finish_name(enum gen_finish f);
 /* Streamed text of column COL (LEN bytes of complete UTF-8, no NUL). */
 typedef void (*gen_text_fn)(void *ud, size_t col, const char *text, size_t len);
 
+/*
+ * Column COL generated token ID (kept: not an end token), sampled from
+ * LOGITS (n_vocab floats, the engine's row; valid during the call only).
+ * Called before the token's text reaches on_text.
+ */
+typedef void (*gen_token_fn)(
+    void *ud, size_t col, int32_t id, const float *logits);
+
 struct gen_result;
 
 /*
@@ -92,6 +100,8 @@ struct gen_request {
 	void (*on_prefill)(void *ud, size_t done, size_t total);
 	/* Each column's end, as it happens; may be NULL. */
 	gen_done_fn on_done;
+	/* Each generated token, before its text; may be NULL. */
+	gen_token_fn on_token;
 };
 
 struct gen_stats {

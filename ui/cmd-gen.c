@@ -89,7 +89,7 @@ static const struct cmd_gen_option cmd_gen_options[] = {
 	{ "chat-format", CMD_GEN_STRING, CMD_GEN_ALL, 0, CMD_GEN_AT(format), 0,
 	    1 },
 	{ "plain", CMD_GEN_FLAG, CMD_GEN_H, 0, CMD_GEN_AT(plain), 1, 0 },
-	{ "json", CMD_GEN_FLAG, CMD_GEN_C, 0, CMD_GEN_AT(json), 1, 0 },
+	{ "json", CMD_GEN_FLAG, CMD_GEN_RC, 0, CMD_GEN_AT(json), 1, 0 },
 	{ "save", CMD_GEN_FLAG, CMD_GEN_RC, 0, CMD_GEN_AT(save), 1, 0 },
 	{ "no-save", CMD_GEN_FLAG, CMD_GEN_H, 0, CMD_GEN_AT(no_save), 1, 0 },
 	{ "session", CMD_GEN_SESSION, CMD_GEN_RH, 0, 0, 0, 1 },
@@ -429,6 +429,12 @@ cmd_gen_check(struct cmd_gen_args *a, const char *name, int argc, char **argv)
 		cmd_error("%s: %s continues a saved session and saves to it: "
 			  "not with --no-save",
 		    name, a->cont ? "--continue" : "--session");
+		return EXIT_USAGE;
+	}
+	if (a->json && a->echo) {
+		cmd_error("%s: --echo and --json exclude each other (the JSON "
+			  "has the generated tokens only)",
+		    name);
 		return EXIT_USAGE;
 	}
 	/* run continues a session only to save the exchange in it */

@@ -80,10 +80,11 @@ struct cmd_gen_args {
 	int bos;       /* run: --bos 1, --no-bos 0, else -1 */
 	int chat;      /* --chat, or implied by --chat-format or --system */
 	int verbose, save, echo, special;
-	int json, same_seed; /* compare */
-	int plain, no_save;  /* chat (--plain: see cmd_chat_screen) */
-	int64_t session;     /* chat: --session, 0: none */
-	int cont;	     /* chat: -c, --continue */
+	int json;	    /* run, compare */
+	int same_seed;	    /* compare */
+	int plain, no_save; /* chat (--plain: see cmd_chat_screen) */
+	int64_t session;    /* chat: --session, 0: none */
+	int cont;	    /* chat: -c, --continue */
 };
 
 /* Empty *a for a command line of ARGC arguments (device and bos -1). */

@@ -16,6 +16,13 @@
  * as a session (cmd-gen.h): the prompt and the answer's row are written
  * before generation, the answer streamed into it.
  *
+ * --json prints one JSON object per line instead of the text: one per
+ * generated token ({"id": N, "piece": TEXT}, or "piece_hex" with the
+ * piece's bytes in hex when they are not valid UTF-8 on their own, a
+ * byte token or part of a character), written by cmd_run_json_token
+ * alone, then a final record with the text (after stop strings), the
+ * finish reason and the stats.  Scripts compare runs token by token.
+ *
  * Ctrl-C stops the generation after the current token (the text so far
  * is kept, the status is 0); a second Ctrl-C ends the program.
  *
@@ -33,8 +40,10 @@
 #include "cmd-load.h"
 #include "cmd.h"
 #include "gen.h"
+#include "json.h"
 #include "llm.h"
 #include "params.h"
+#include "utf8.h"
 #include "util.h"
 
 static const char cmd_run_usage[] =
@@ -54,6 +63,9 @@ static const char cmd_run_usage[] =
     "most 4096)\n"
     "      --device N         Vulkan device (see 'vkchat devices')\n"
     "      --echo             print the prompt before the completion\n"
+    "      --json             one JSON object per generated token (id, "
+    "piece),\n"
+    "                         then one with the text and the stats\n"
     "      --bos, --no-bos    put BOS first or not (raw; default: the "
     "model's)\n"
     "      --special          special-token text in the prompt becomes "
@@ -76,6 +88,9 @@ struct cmd_run {
 	size_t len;
 	struct chat_turn *history; /* --session, -c: the session's turns */
 	size_t n_history;
+	struct sbuf json_text;	/* --json: the text, for the final record */
+	struct sbuf json_piece; /* --json: scratch for one token's bytes */
+	struct sbuf json_line;	/* --json: scratch for one record */
 };
 
 static atomic_int cmd_run_cancel;
@@ -88,13 +103,127 @@ cmd_run_sigint(int sig)
 		_exit(130);
 }
 
+/* Write the record in r->json_line as one line and flush it. */
+static void
+cmd_run_json_line(struct cmd_run *r)
+{
+	sbuf_addc(&r->json_line, '\n');
+	fwrite(r->json_line.buf, 1, r->json_line.len, stdout);
+	fflush(stdout);
+}
+
+/*
+ * The --json record of generated token ID: {"id": ID, "piece": TEXT},
+ * "piece_hex" for bytes that are not valid UTF-8 on their own.  LOGITS
+ * (the row it was sampled from) are for records that show candidates.
+ */
+static void
+cmd_run_json_token(struct cmd_run *r, int32_t id, const float *logits)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct json_writer w;
+	struct err err;
+	size_t i;
+
+	(void)logits;
+	sbuf_reset(&r->json_piece);
+	sbuf_reset(&r->json_line);
+	if (tokenizer_piece(
+		r->l->tok, id, TOK_DECODE_SPECIAL, &r->json_piece, &err) < 0)
+		sbuf_reset(&r->json_piece);
+	json_writer_init(&w, &r->json_line, 0);
+	json_obj_begin(&w);
+	json_key(&w, "id");
+	json_int(&w, id);
+	if (utf8_valid(r->json_piece.buf, r->json_piece.len)) {
+		json_key(&w, "piece");
+		json_strn(&w, r->json_piece.buf, r->json_piece.len);
+	} else {
+		struct sbuf h;
+
+		sbuf_init(&h);
+		for (i = 0; i < r->json_piece.len; i++) {
+			unsigned char b = (unsigned char)r->json_piece.buf[i];
+
+			sbuf_addc(&h, hex[b >> 4]);
+			sbuf_addc(&h, hex[b & 15]);
+		}
+		json_key(&w, "piece_hex");
+		json_strn(&w, h.buf, h.len);
+		sbuf_release(&h);
+	}
+	json_end(&w);
+	cmd_run_json_line(r);
+}
+
+static void
+cmd_run_on_token(void *ud, size_t col, int32_t id, const float *logits)
+{
+	(void)col;
+	cmd_run_json_token(ud, id, logits);
+}
+
+/*
+ * The final --json record: the text, the finish reason (ERRMSG, when
+ * not NULL, the error that ended it) and the stats.
+ */
+static void
+cmd_run_json_done(
+    struct cmd_run *r, const struct gen_stats *st, const char *errmsg)
+{
+	struct json_writer w;
+	char seed[32];
+
+	snprintf(seed, sizeof seed, "%llu", (unsigned long long)st->seed);
+	sbuf_reset(&r->json_line);
+	json_writer_init(&w, &r->json_line, 0);
+	json_obj_begin(&w);
+	json_key(&w, "done");
+	json_bool(&w, 1);
+	json_key(&w, "text");
+	json_strn(&w, r->json_text.buf, r->json_text.len);
+	json_key(&w, "finish");
+	json_str(&w, errmsg != NULL ? "error" : gen_finish_name(st->finish));
+	json_key(&w, "stop");
+	if (st->stop != NULL)
+		json_str(&w, st->stop);
+	else
+		json_null(&w);
+	json_key(&w, "error");
+	if (errmsg != NULL)
+		json_str(&w, errmsg);
+	else
+		json_null(&w);
+	json_key(&w, "prompt_tokens");
+	json_int(&w, (int64_t)st->n_prompt);
+	json_key(&w, "prompt_evaluated");
+	json_int(&w, (int64_t)st->n_eval);
+	json_key(&w, "completion_tokens");
+	json_int(&w, (int64_t)st->n_gen);
+	json_key(&w, "prompt_s");
+	json_num(&w, st->t_prompt);
+	json_key(&w, "ttft_s");
+	json_num(&w, st->t_first);
+	json_key(&w, "prompt_tok_s");
+	json_num(&w, st->prompt_tps);
+	json_key(&w, "tok_s");
+	json_num(&w, st->gen_tps);
+	json_key(&w, "seed");
+	json_str(&w, seed);
+	json_end(&w);
+	cmd_run_json_line(r);
+}
+
 static void
 cmd_run_on_text(void *ud, size_t col, const char *text, size_t len)
 {
 	struct cmd_run *r = ud;
 
 	(void)col;
-	cmd_gen_out_write(&r->out, text, len);
+	if (r->opt.json)
+		sbuf_add(&r->json_text, text, len);
+	else
+		cmd_gen_out_write(&r->out, text, len);
 	if (r->opt.save)
 		cmd_gen_save_text(&r->save_db, text, len);
 }
@@ -151,6 +280,8 @@ cmd_run_generate(struct cmd_run *r, const struct tokenizer_ids *ids)
 	req.decode_flags =
 	    r->len == 0 || r->opt.chat ? TOK_DECODE_STRIP_PREFIX : 0;
 	req.on_text = cmd_run_on_text;
+	if (r->opt.json)
+		req.on_token = cmd_run_on_token;
 	req.ud = r;
 	req.cancel = &cmd_run_cancel;
 	if (r->opt.chat)
@@ -174,7 +305,10 @@ cmd_run_generate(struct cmd_run *r, const struct tokenizer_ids *ids)
 			status = EXIT_DEVICE;
 	}
 	sigaction(SIGINT, &old, NULL);
-	if (r->out.tty)
+	if (r->opt.json)
+		cmd_run_json_done(
+		    r, &res.stats, status == EXIT_OK ? NULL : err.msg);
+	else if (r->out.tty)
 		fputc('\n', stdout);
 	fflush(stdout);
 	if (r->opt.save) {
@@ -204,6 +338,9 @@ cmd_run(int argc, char **argv)
 	int status;
 
 	memset(&r, 0, sizeof r);
+	sbuf_init(&r.json_text);
+	sbuf_init(&r.json_piece);
+	sbuf_init(&r.json_line);
 	cmd_gen_args_init(&r.opt, argc);
 	params_init(&r.p);
 	tokenizer_ids_init(&ids);
@@ -269,5 +406,8 @@ out:
 		free((char *)r.history[i].text);
 	free(r.history);
 	free(r.text);
+	sbuf_release(&r.json_text);
+	sbuf_release(&r.json_piece);
+	sbuf_release(&r.json_line);
 	return status;
 }

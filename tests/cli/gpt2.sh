@@ -2,7 +2,8 @@
 # layout, random weights, the real vocabulary): vkchat info shows the
 # architecture's particulars, run --temp 0 is the greedy continuation
 # (the same as compare's temperature-0 column), --ctx beyond the learned
-# positions is refused, compare sweeps the temperature, the plain chat
+# positions is refused, run --json gives the token ids and pieces,
+# compare sweeps the temperature, the plain chat
 # format is detected and the line chat and the chat screen answer.  Also
 # (any machine): info on a refused file names the unknown architecture
 # and every tensor of a type the engine does not run.  The chat screen
@@ -96,6 +97,33 @@ sys.exit(0 if len(c) == 3 and d['chat_format'] is None and
 else
 	t_skip "compare: columns" "python3 not installed"
 fi
+# run --json: one record per token, then the text and the stats; the
+# pieces put together are the plain output; a byte that is not UTF-8 on
+# its own (GPT-2's token 158 is the byte 0xe2) comes as hex.
+t_run "run --json" "$VKCHAT" run -m "$M" -p Hello --temp 0 -n 16 --json
+if [ "$have_python" = 1 ]; then
+	if python3 -c "import json,sys
+r = [json.loads(l) for l in open(sys.argv[1])]
+g = open(sys.argv[2], encoding='utf-8', errors='replace').read()
+toks, end = r[:-1], r[-1]
+sys.exit(0 if len(toks) == 16 and end['done'] and
+    end['completion_tokens'] == 16 and end['finish'] == 'length' and
+    end['text'] == g and ''.join(t['piece'] for t in toks) == g and
+    all(isinstance(t['id'], int) for t in toks) else 1)" "$T_OUT" \
+		"$T_TMP/greedy1.txt"; then
+		t_ok "run --json: 16 token records and the final one match the text"
+	else
+		t_fail "run --json: 16 token records and the final one match the text"
+		head -c 600 "$T_OUT" | sed 's/^/#   /'
+	fi
+else
+	t_skip "run --json: records" "python3 not installed"
+fi
+t_expect "run --json: a piece that is not UTF-8 is hex" 0 \
+	'^\{"id":158,"piece_hex":"e2"\}$' \
+	"$VKCHAT" run -m "$M" -p Hello --temp 0 -n 2 --json --logit-bias 158:100
+t_expect "run --json --echo: refused" 1 "--echo and --json exclude each other" \
+	"$VKCHAT" run -m "$M" -p Hello --json --echo
 t_expect "chat --plain: answers in the plain format" 0 \
 	"context: [0-9]+ of 1024 tokens used" sh -c \
 	"printf 'Hello\\nAnd then\\n' | '$VKCHAT' chat --plain -m '$M' --no-save -n 8 -v 2>&1"
