@@ -132,10 +132,15 @@ arch_find(const char *name, size_t len)
 	return NULL;
 }
 
-const char *
-arch_names(void)
+void
+arch_names(char *buf, size_t size)
 {
-	return "llama, qwen2, qwen3, gemma3, gpt2";
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < ARCH_LEN(arch_table) && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s",
+		    i > 0 ? ", " : "", arch_table[i].name);
 }
 
 int
@@ -209,11 +214,15 @@ arch_hparams_read(
 	if (rc < 0)
 		return rc;
 	a = arch_find(name.ptr, name.len);
-	if (a == NULL)
+	if (a == NULL) {
+		char names[ARCH_NAME_MAX];
+
+		arch_names(names, sizeof names);
 		return err_set(err, ERR_UNSUPPORTED,
 		    "%s: architecture '%.*s' is not supported (%s)",
 		    gguf_path(g), (int)(name.len > 64 ? 64 : name.len),
-		    name.ptr, arch_names());
+		    name.ptr, names);
+	}
 	hp->def = a;
 	hp->arch = a->name;
 	if ((rc = arch_hp_int(g, "embedding_length", 0, 1, &hp->n_embd, err)) <

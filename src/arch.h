@@ -139,8 +139,8 @@ struct arch {
 /* The entry named NAME (LEN bytes), or NULL. */
 const struct arch *arch_find(const char *name, size_t len);
 
-/* The names of every entry, comma separated (for messages). */
-const char *arch_names(void);
+/* The names of every entry, comma separated, into BUF (for messages). */
+void arch_names(char *buf, size_t size);
 
 /*
  * Read G's hyperparameters into *HP (cleared first): the architecture,
