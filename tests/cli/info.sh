@@ -1,6 +1,7 @@
 # vkchat info: the values it prints for the shared models and vocab-only
-# tokenizer files, its JSON, and its errors (bad file: status 2 with the
-# offset; missing file: status 2 too, as in run).
+# tokenizer files, its JSON, the engine's verdict (refused files, gemma3's
+# window), and its errors (bad file: status 2 with the offset; missing
+# file: status 2 too, as in run).
 . "$TOP_SRCDIR/tests/lib.sh"
 
 # json_check NAME FILE PYTHON-EXPR: ok when "vkchat info --json FILE" parses
@@ -125,6 +126,82 @@ if s=$(t_shared models/stories260K.gguf); then
 else
 	t_skip "base model: plain chat format" "shared data absent"
 	t_skip "chat format in --json" "shared data absent"
+fi
+# The engine's verdict on files written here (a GGUF v3 header, keys,
+# tensor records, zero data): a refused one names the unknown
+# architecture and every tensor of a type the kernels do not run; a
+# gemma3 one shows its sliding window.
+if [ "$have_python" = 1 ]; then
+	python3 - "$T_TMP" << 'EOF'
+import struct, sys
+def s(x):
+    b = x.encode()
+    return struct.pack("<Q", len(b)) + b
+def write(path, keys, tensors):
+    kv = b""
+    for k, v in keys:
+        if isinstance(v, str):
+            kv += s(k) + struct.pack("<I", 8) + s(v)
+        elif isinstance(v, float):
+            kv += s(k) + struct.pack("<If", 6, v)
+        else:
+            kv += s(k) + struct.pack("<II", 4, v)
+    info, data = b"", b""
+    for name, typ, ne, size in tensors:
+        info += s(name) + struct.pack("<I", len(ne))
+        info += b"".join(struct.pack("<Q", n) for n in ne)
+        info += struct.pack("<IQ", typ, len(data))
+        data += b"\0" * size + b"\0" * ((-size) % 32)
+    head = b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(keys))
+    head += kv + info
+    head += b"\0" * ((-len(head)) % 32)
+    open(path, "wb").write(head + data)
+def f32(name, *ne):
+    n = 1
+    for x in ne:
+        n *= x
+    return (name, 0, ne, 4 * n)
+write(sys.argv[1] + "/falcon.gguf", [("general.architecture", "falcon")],
+      [("blk.0.attn_q.weight", 10, (256, 2), 2 * 84),
+       ("token_embd.weight", 1, (32, 4), 32 * 4 * 2)])
+g = "gemma3."
+write(sys.argv[1] + "/gemma3.gguf",
+      [("general.architecture", "gemma3"), (g + "embedding_length", 64),
+       (g + "block_count", 1), (g + "attention.head_count", 2),
+       (g + "attention.head_count_kv", 1), (g + "feed_forward_length", 128),
+       (g + "context_length", 512),
+       (g + "attention.layer_norm_rms_epsilon", 1e-6),
+       (g + "attention.sliding_window", 32)],
+      [f32("token_embd.weight", 64, 40), f32("output_norm.weight", 64),
+       f32("blk.0.attn_norm.weight", 64), f32("blk.0.attn_q.weight", 64, 64),
+       f32("blk.0.attn_k.weight", 64, 32), f32("blk.0.attn_v.weight", 64, 32),
+       f32("blk.0.attn_output.weight", 64, 64),
+       f32("blk.0.attn_q_norm.weight", 32),
+       f32("blk.0.attn_k_norm.weight", 32),
+       f32("blk.0.post_attention_norm.weight", 64),
+       f32("blk.0.ffn_norm.weight", 64),
+       f32("blk.0.ffn_gate.weight", 64, 128),
+       f32("blk.0.ffn_up.weight", 64, 128),
+       f32("blk.0.ffn_down.weight", 128, 64),
+       f32("blk.0.post_ffw_norm.weight", 64)])
+EOF
+	t_expect "engine: a refused file names the unknown architecture" 0 \
+		"^engine +refused: architecture 'falcon' is not supported \(llama, qwen2, qwen3, gemma3, gpt2\)$" \
+		"$VKCHAT" info "$T_TMP/falcon.gguf"
+	t_expect "engine: and the tensor of an unsupported type" 0 \
+		"^unsupported +blk\.0\.attn_q\.weight \(q2_K\)$" \
+		"$VKCHAT" info "$T_TMP/falcon.gguf"
+	json_check "engine in --json: refused, the tensor named" \
+		"$T_TMP/falcon.gguf" \
+		"not d['engine']['supported'] and 'falcon' in d['engine']['error'] and d['engine']['unsupported_tensors'] == [{'name': 'blk.0.attn_q.weight', 'type': 'q2_K'}]"
+	t_expect "engine: gemma3's sliding window" 0 \
+		"^sliding window +32 positions on 5 of every 6 layers$" \
+		"$VKCHAT" info "$T_TMP/gemma3.gguf"
+	json_check "engine in --json: gemma3's window and pattern" \
+		"$T_TMP/gemma3.gguf" \
+		"d['engine']['supported'] and d['engine']['sliding_window'] == {'window': 32, 'pattern': 6} and d['engine']['max_ctx'] is None"
+else
+	t_skip "engine verdicts" "python3 not installed"
 fi
 t_expect "--devices lists devices or says why not" 0 "" "$VKCHAT" info --devices
 t_expect "--devices takes no file" 1 "no model file" "$VKCHAT" info --devices x.gguf
