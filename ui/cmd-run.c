@@ -239,8 +239,10 @@ cmd_run_tokens(struct cmd_run *r, struct tokenizer_ids *ids)
 	if (r->opt.chat)
 		return cmd_gen_render(l, r->p.system_prompt, r->history,
 		    r->n_history, r->text, &r->p, r->opt.verbose, ids);
+	/* An empty prompt starts from BOS alone, also where the model adds
+	 * none to text (GPT-2's <|endoftext|>: an unconditional sample). */
 	if (r->opt.bos < 0)
-		r->opt.bos = tokenizer_add_bos(l->tok);
+		r->opt.bos = tokenizer_add_bos(l->tok) || r->len == 0;
 	if (r->opt.bos && tokenizer_bos(l->tok) >= 0)
 		flags |= TOK_ADD_BOS;
 	if (r->opt.special)

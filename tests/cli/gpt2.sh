@@ -40,6 +40,8 @@ if [ -s "$T_TMP/greedy1.txt" ] && cmp -s "$T_TMP/greedy1.txt" "$T_TMP/greedy2.tx
 else
 	t_fail "run --temp 0: the same continuation twice"
 fi
+t_expect "run: an empty prompt starts from <|endoftext|>" 0 "" \
+	"$VKCHAT" run -m "$M" -p "" --temp 0 -n 4
 t_expect "run: --ctx beyond the learned positions is refused" 1 \
 	"context of 2048 tokens is longer than the 1024 positions gpt2 models learn \(use --ctx 1024 or less\)" \
 	"$VKCHAT" run -m "$M" -p Hello --ctx 2048
