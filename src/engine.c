@@ -141,10 +141,8 @@ engine_config_resolve(
 	if (c.max_out == 0)
 		c.max_out = c.n_seq > 8 ? c.n_seq : 8;
 	if (c.max_batch == 0)
-		c.max_batch =
-		    e->dev->info.vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU
-		    ? ENGINE_CPU_BATCH
-		    : ENGINE_DEFAULT_BATCH;
+		c.max_batch = e->dev->info.cpu_kernels ? ENGINE_CPU_BATCH
+						       : ENGINE_DEFAULT_BATCH;
 	widest = e->qkv_w > e->gu_w ? e->qkv_w : e->gu_w;
 	if (hp->embd_pad > widest)
 		widest = hp->embd_pad;

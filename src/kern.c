@@ -122,7 +122,7 @@ kern_new(struct vk_device *dev, struct kern **out, struct err *err)
 	k->max_view = vk_buf_max_view(dev);
 	k->wg = info->subgroup_size < 64 ? info->subgroup_size : 64;
 	k->nsub = (k->wg + info->subgroup_min - 1) / info->subgroup_min;
-	k->lane_rows = info->vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+	k->lane_rows = info->cpu_kernels;
 	k->texel_views = k->texel = k->lane_rows && info->texel_u128;
 	if (info->max_invocations < KERN_EW_WG ||
 	    info->max_shared < (KERN_MM_BM + KERN_MM_BN) * 33 * 4) {

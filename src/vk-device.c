@@ -462,6 +462,23 @@ vk_device_pick(
 	    infos[0].unusable);
 }
 
+/* INFO's kernel set: by its type, or as VKCHAT_KERNELS says. */
+static int
+vk_device_kernels(struct vk_device_info *info, struct err *err)
+{
+	const char *env = getenv("VKCHAT_KERNELS");
+
+	info->cpu_kernels = info->vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+	if (env == NULL || env[0] == '\0' || strcmp(env, "auto") == 0)
+		return 0;
+	if (strcmp(env, "gpu") == 0 || strcmp(env, "cpu") == 0) {
+		info->cpu_kernels = env[0] == 'c';
+		return 0;
+	}
+	return err_set(err, ERR_USAGE,
+	    "VKCHAT_KERNELS: '%s' is not auto, gpu or cpu", env);
+}
+
 /* Create the logical device, enabling the optional features offered. */
 static int
 vk_device_create(struct vk_device *dev, struct err *err)
@@ -549,6 +566,9 @@ vk_device_new(int index, struct vk_device **out, struct err *err)
 		goto fail;
 	dev->phys = pds[pick];
 	dev->info = infos[pick];
+	rc = vk_device_kernels(&dev->info, err);
+	if (rc < 0)
+		goto fail;
 	dev->queue_family = (uint32_t)vk_device_compute_family(dev->phys);
 	/* Enabled: the required and the offered optional ones. */
 	dev->info.feat.size_control = 0;

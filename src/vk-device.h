@@ -65,6 +65,14 @@ struct vk_device_info {
 	/* RGBA32UI uniform texel buffers (vk_buf_texel) */
 	int texel_u128;
 	struct vk_device_features feat;
+	/*
+	 * The kernel set the engine uses (set when the device is opened):
+	 * 1 the CPU set (a row per invocation, texel-buffer weights, 64-token
+	 * prompt steps), 0 the GPU set (a workgroup per row, storage buffers,
+	 * 512-token steps).  By the device type, unless VKCHAT_KERNELS says
+	 * "gpu" or "cpu": a CPU device then runs exactly what a GPU would.
+	 */
+	int cpu_kernels;
 	const char *unusable; /* NULL, or why the engine cannot use it */
 	int chosen;	      /* the automatic choice */
 };

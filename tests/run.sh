@@ -120,6 +120,12 @@ if [ -z "${TEST_FILTER:-}" ]; then
 	run_producer unit-lanes4 env LP_NATIVE_VECTOR_WIDTH=128 \
 		"$UNIT" -j "$unit_jobs" kern_ engine_ modelgen_
 fi
+# The same tests with the kernel set, buffer kinds and step sizes a GPU
+# gets (VKCHAT_KERNELS=gpu), so a GPU's first run is not their first run.
+if [ -z "${TEST_FILTER:-}" ]; then
+	run_producer unit-gpu-kernels env VKCHAT_KERNELS=gpu \
+		"$UNIT" -j "$unit_jobs" kern_ engine_ modelgen_ gen_ worker_
+fi
 for script in "$@"; do
 	[ -n "${TEST_FILTER:-}" ] && case "$script" in *"$TEST_FILTER"*) ;; *) continue ;; esac
 	run_producer "$(basename "$script" .sh)" sh "$TOP_SRCDIR/$script"

@@ -526,7 +526,7 @@ TEST(engine_default_batch)
 	int cpu;
 
 	te_open_dev(&t);
-	cpu = t.dev->info.vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+	cpu = t.dev->info.cpu_kernels;
 	if (te_load(&t, te_random_model(GGML_TYPE_F16), &cfg) < 0) {
 		test_fail(__FILE__, __LINE__, "load: %s", t.err.msg);
 		te_close(&t);

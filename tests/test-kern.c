@@ -195,7 +195,7 @@ test_kern_mul_mat_case(struct test_kern_env *e, uint32_t type, uint32_t rows,
 
 /*
  * The matrix-vector strategy (kern_mv_lane_rows) and weight binding
- * (kern_mv_texel) under test.  On a CPU device the texel path must be
+ * (kern_mv_texel) under test.  With the CPU kernel set the texel path must be
  * available: it is the default there.
  */
 static void
@@ -205,7 +205,7 @@ test_kern_strategy(struct test_kern_env *e, int lane_rows, int texel)
 
 	kern_mv_lane_rows(e->k, lane_rows);
 	on = kern_mv_texel(e->k, texel);
-	if (texel && e->dev->info.vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU)
+	if (texel && e->dev->info.cpu_kernels)
 		CHECK_MSG(on, "device '%s': no texel-buffer weights",
 		    e->dev->info.name);
 }
@@ -1409,8 +1409,7 @@ test_kern_attn_case(struct test_kern_env *e, uint32_t n_head,
 	vv = vk_buf_all(vb);
 	CHECK_INT(kern_texel_view(e->k, &kv, &e->err), 0);
 	CHECK_INT(kern_texel_view(e->k, &vv, &e->err), 0);
-	if (e->dev->info.vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU &&
-	    e->dev->info.texel_u128)
+	if (e->dev->info.cpu_kernels && e->dev->info.texel_u128)
 		CHECK(kv.texel != VK_NULL_HANDLE && vv.texel != VK_NULL_HANDLE);
 	test_kern_begin(e);
 	{

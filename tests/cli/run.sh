@@ -111,4 +111,19 @@ t_expect "bench: sampler chain overhead" 0 \
 	"$VKCHAT" bench -m "$model" -p 16 -n 8 -r 1
 t_expect "bench: sampler overhead in JSON" 0 '"sampler_us_per_token":[0-9.]+' \
 	"$VKCHAT" bench -m "$model" -p 16 -n 8 -r 1 --json
+# VKCHAT_KERNELS picks the kernel set: "gpu" on this CPU device gives the
+# same greedy text (the unit tests compare the kernels themselves).
+VKCHAT_KERNELS=gpu "$VKCHAT" run -m "$model" -p "Once upon a time" -n 24 \
+	--temp 0 > "$T_TMP/gpu.txt" 2>&1
+"$VKCHAT" run -m "$model" -p "Once upon a time" -n 24 --temp 0 \
+	> "$T_TMP/cpu.txt" 2>&1
+if [ -s "$T_TMP/cpu.txt" ] && cmp -s "$T_TMP/gpu.txt" "$T_TMP/cpu.txt"; then
+	t_ok "VKCHAT_KERNELS=gpu: the same greedy text"
+else
+	t_fail "VKCHAT_KERNELS=gpu: the same greedy text" \
+		"$(head -c 200 "$T_TMP/gpu.txt") / $(head -c 200 "$T_TMP/cpu.txt")"
+fi
+VKCHAT_KERNELS=tpu t_expect "VKCHAT_KERNELS: a bad value is named" 1 \
+	"VKCHAT_KERNELS: 'tpu' is not auto, gpu or cpu" \
+	"$VKCHAT" run -m "$model" -p "x" -n 1
 t_end
