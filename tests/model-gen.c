@@ -545,3 +545,23 @@ save:
 	gguf_writer_free(mg.w);
 	return rc;
 }
+
+/* The name of model-gen weight type TYPE (a ggml type or a mix). */
+const char *
+modelgen_type_name(uint32_t type)
+{
+	if (type == MODELGEN_MIX_Q4_K_M)
+		return "q4_K_M";
+	if (type == MODELGEN_MIX_Q5_K_M)
+		return "q5_K_M";
+	if (type == MODELGEN_MIX_Q4_K_FB)
+		return "q4_K_M+q5_0";
+	return ggml_type_info(type)->name;
+}
+
+/* Token I of a fixed, seed-independent test sequence. */
+int32_t
+modelgen_token(int i, int n_vocab)
+{
+	return i == 0 ? 1 : (int32_t)((i * 7919 + 13) % n_vocab);
+}

@@ -83,4 +83,9 @@ int modelgen_write(const char *path, const struct modelgen_shape *shape,
 int modelgen_write_arch(const char *path, const struct modelgen_shape *shape,
     const char *arch, uint32_t weight_type, uint64_t seed, struct err *err);
 
+/* The name of weight type TYPE (a ggml type or a MODELGEN_MIX_*). */
+const char *modelgen_type_name(uint32_t type);
+/* Token I of a fixed, seed-independent test sequence of N_VOCAB. */
+int32_t modelgen_token(int i, int n_vocab);
+
 #endif
