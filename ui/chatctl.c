@@ -357,9 +357,7 @@ static void
 chatctl_generate(struct tui *t, int64_t parent, int stored)
 {
 	struct worker_gen_request req;
-	struct chat_turn *turns;
 	struct err err;
-	size_t k;
 
 	if (!stored && conv_begin_answer(&t->conv, parent, 0, &err) < 0) {
 		tui_notice(t, 1, "cannot store the answer, not generating: %s",
@@ -370,15 +368,7 @@ chatctl_generate(struct tui *t, int64_t parent, int stored)
 	t->n_dropped = 0;
 	t->gen_entry = transcript_add(t->tr, TRANSCRIPT_ASSISTANT,
 	    chatlog_label(t->conv.model.path), "", 0);
-	turns = xcalloc(t->n_msgs + 1, sizeof(*turns));
-	k = chatlog_turns(t, turns);
-	memset(&req, 0, sizeof(req));
-	if (t->conv.params.system_prompt != NULL &&
-	    t->conv.params.system_prompt[0] != '\0')
-		req.system = t->conv.params.system_prompt;
-	req.turns = turns;
-	req.n_turns = k;
-	req.chat_format = t->conv.chat_format;
+	chatlog_request(t, &req);
 	req.n_columns = 1;
 	req.params[0] = t->conv.params;
 	req.params[0].seed = t->conv.seed;
@@ -392,7 +382,7 @@ chatctl_generate(struct tui *t, int64_t parent, int stored)
 		chatctl_finish(t, GEN_FINISH_ERROR, NULL, err.msg);
 		tui_notice(t, 1, "cannot generate: %s", err.msg);
 	}
-	free(turns);
+	free((void *)req.turns);
 }
 
 /*

@@ -116,6 +116,20 @@ chatlog_turns(const struct tui *t, struct chat_turn *turns)
 	return k;
 }
 
+void
+chatlog_request(const struct tui *t, struct worker_gen_request *req)
+{
+	struct chat_turn *turns = xcalloc(t->n_msgs + 1, sizeof(*turns));
+
+	memset(req, 0, sizeof(*req));
+	if (t->conv.params.system_prompt != NULL &&
+	    t->conv.params.system_prompt[0] != '\0')
+		req->system = t->conv.params.system_prompt;
+	req->n_turns = chatlog_turns(t, turns);
+	req->turns = turns;
+	req->chat_format = t->conv.chat_format;
+}
+
 size_t
 chatlog_add_prompt(struct tui *t, const char *text, int64_t id)
 {

@@ -13,6 +13,7 @@
 #include "storage/db-messages.h"
 #include "tui.h"
 #include "util.h"
+#include "worker.h"
 
 /* Forget every message shown / all from the Nth on (the transcript
  * entries are the caller's to cut). */
@@ -44,6 +45,13 @@ void chatlog_meta(struct sbuf *sb, const struct db_gen_stats *st, int partial,
  * borrowed from T.
  */
 size_t chatlog_turns(const struct tui *t, struct chat_turn *turns);
+
+/*
+ * Fill REQ (cleared first) with what every answer to the conversation
+ * shown is asked with: the system prompt in force, the turns (a new
+ * array: free((void *)req->turns)) and the chat format.
+ */
+void chatlog_request(const struct tui *t, struct worker_gen_request *req);
 
 /* Show prompt TEXT (message ID) as the conversation's next message. */
 size_t chatlog_add_prompt(struct tui *t, const char *text, int64_t id);

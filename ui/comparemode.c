@@ -363,9 +363,8 @@ comparemode_send(struct tui *t, const char *text, int64_t prompt_id)
 {
 	struct comparemode *c = t->cmp;
 	struct worker_gen_request req;
-	struct chat_turn *turns;
 	struct err err;
-	size_t i, k;
+	size_t i;
 	uint64_t seed0;
 
 	c->prompt_id = prompt_id;
@@ -384,15 +383,7 @@ comparemode_send(struct tui *t, const char *text, int64_t prompt_id)
 		tui_notice(t, 1, "cannot store the compare run: %s", err.msg);
 		c->run_id = 0;
 	}
-	memset(&req, 0, sizeof(req));
-	turns = xcalloc(t->n_msgs + 1, sizeof(*turns));
-	k = chatlog_turns(t, turns);
-	if (t->conv.params.system_prompt != NULL &&
-	    t->conv.params.system_prompt[0] != '\0')
-		req.system = t->conv.params.system_prompt;
-	req.turns = turns;
-	req.n_turns = k;
-	req.chat_format = t->conv.chat_format;
+	chatlog_request(t, &req);
 	req.n_columns = c->n;
 	req.same_seed = c->same_seed;
 	for (i = 0; i < c->n; i++) {
@@ -417,7 +408,7 @@ comparemode_send(struct tui *t, const char *text, int64_t prompt_id)
 		tui_notice(t, 1, "cannot generate: %s", err.msg);
 		comparemode_abort(t);
 	}
-	free(turns);
+	free((void *)req.turns);
 }
 
 /* Column I ended with FINISH and statistics GS (NULL: unknown). */
