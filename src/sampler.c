@@ -89,6 +89,12 @@ struct sampler {
 	double bmass[SAMPLER_BUCKETS];
 	uint32_t bcount[SAMPLER_BUCKETS];
 	double sum; /* sum of e over the candidates after sampler_chain */
+
+	/* The stage record of the step being sampled, or NULL (set only
+	 * during sampler_sample_rec), and the model's max logit and mass. */
+	struct sampler_rec *rec;
+	float rec_max;
+	double rec_sum;
 };
 
 /*
@@ -909,6 +915,134 @@ sampler_mass_select(struct sampler *s, size_t n, double target, int strict)
 	return kept;
 }
 
+/*
+ * The stage record.  Each helper appends one stage to s->rec from the
+ * numbers the chain has at that point; they run only when a record was
+ * asked for.
+ */
+const char *
+sampler_stage_name(enum sampler_stage kind)
+{
+	switch (kind) {
+	case SAMPLER_STAGE_MODEL:
+		return "model";
+	case SAMPLER_STAGE_PENALTIES:
+		return "penalties";
+	case SAMPLER_STAGE_TOP_K:
+		return "top_k";
+	case SAMPLER_STAGE_TYPICAL:
+		return "typical";
+	case SAMPLER_STAGE_MIN_P:
+		return "min_p";
+	case SAMPLER_STAGE_TOP_P:
+		return "top_p";
+	case SAMPLER_STAGE_TOP_P_MIN_P:
+		return "top_p+min_p";
+	case SAMPLER_STAGE_TEMPERATURE:
+		return "temperature";
+	case SAMPLER_STAGE_MIROSTAT:
+		return "mirostat";
+	case SAMPLER_STAGE_GREEDY:
+		return "greedy";
+	}
+	return "?";
+}
+
+static float
+sampler_exp1(float x)
+{
+	sampler_v4sf v = { x, x, x, x };
+
+	return sampler_expf4(v)[0];
+}
+
+/* A new stage of KIND in the record (never more than SAMPLER_REC_STAGES:
+ * no chain has that many). */
+static struct sampler_rec_stage *
+sampler_rec_stage(struct sampler *s, enum sampler_stage kind)
+{
+	struct sampler_rec_stage *st = &s->rec->stage[s->rec->n_stages++];
+
+	st->kind = kind;
+	st->n_left = 0;
+	st->n = 0;
+	return st;
+}
+
+/* Keep (ID, V) among the best of ST's cand[] (by V in .p, ties lower id). */
+static void
+sampler_rec_keep(struct sampler_rec_stage *st, int32_t k, int32_t id, float v)
+{
+	struct sampler_rec_cand *c = st->cand;
+	int32_t i;
+
+	if (st->n == k) {
+		if (!(v > c[k - 1].p || (v == c[k - 1].p && id < c[k - 1].id)))
+			return;
+		i = k - 1;
+	} else {
+		i = st->n++;
+	}
+	for (;
+	     i > 0 && (v > c[i - 1].p || (v == c[i - 1].p && id < c[i - 1].id));
+	     i--)
+		c[i] = c[i - 1];
+	c[i].id = id;
+	c[i].p = v;
+}
+
+/* A stage over the whole vocabulary L (softmax at temperature 1): the
+ * model's distribution, or the logits after bias and penalties. */
+static void
+sampler_rec_logits(struct sampler *s, enum sampler_stage kind, const float *l)
+{
+	struct sampler_rec_stage *st = sampler_rec_stage(s, kind);
+	float max = sampler_max_l(l, (size_t)s->n_vocab);
+	double sum;
+	int32_t t;
+
+	if (max == -INFINITY)
+		return;
+	sum = sampler_sum_l(l, (size_t)s->n_vocab, max, 1.0f);
+	for (t = 0; t < s->n_vocab; t++) {
+		if (!isfinite(l[t]))
+			continue;
+		st->n_left++;
+		sampler_rec_keep(st, s->rec->n_top, t, l[t]);
+	}
+	for (t = 0; t < st->n; t++)
+		st->cand[t].p =
+		    (float)(sampler_exp1(st->cand[t].p - max) / sum);
+	if (kind == SAMPLER_STAGE_MODEL) {
+		s->rec_max = max;
+		s->rec_sum = sum;
+	}
+}
+
+/*
+ * A stage over the candidates items[0..n) at 1/INV_T: their e are
+ * computed here (each e depends only on its logit, MAX and INV_T, so
+ * the stages after see the values they would have computed) unless SUM
+ * is given (>= 0), the final stage's own.
+ */
+static void
+sampler_rec_items(struct sampler *s, enum sampler_stage kind, size_t n,
+    float max, float inv_t, double sum)
+{
+	struct sampler_rec_stage *st = sampler_rec_stage(s, kind);
+	struct sampler_item *it = s->items;
+	size_t i;
+	int32_t j;
+
+	if (sum < 0)
+		sum = sampler_softmax(it, n, max, inv_t, NULL);
+	st->n_left = (int32_t)n;
+	for (i = 0; i < n; i++)
+		sampler_rec_keep(st, s->rec->n_top, it[i].id, it[i].e);
+	for (j = 0; j < st->n; j++)
+		st->cand[j].p = (float)(st->cand[j].p / sum);
+}
+
 /* Stage 4: locally typical sampling over items[0..n), best logit MAX. */
 static size_t
 sampler_typical(struct sampler *s, size_t n, float max)
@@ -950,12 +1084,17 @@ sampler_top_p_min_p(struct sampler *s, size_t n, float max)
 			if ((double)(it[i].logit - max) >= s->ln_min_p)
 				it[k++] = it[i];
 		n = k;
+		if (s->rec != NULL)
+			sampler_rec_items(
+			    s, SAMPLER_STAGE_MIN_P, n, max, 1, -1);
 	}
 	if (s->top_p < 1.0f && n > 1) {
 		for (i = 0; i < n; i++)
 			it[i].key = -it[i].logit;
 		n = sampler_mass_select(s, n, s->top_p * sum, 0);
 	}
+	if (s->top_p < 1.0f && s->rec != NULL)
+		sampler_rec_items(s, SAMPLER_STAGE_TOP_P, n, max, 1, -1);
 	return n;
 }
 
@@ -1072,6 +1211,9 @@ sampler_chain(struct sampler *s, const float *l, size_t *n, struct err *err)
 	if (s->mirostat != 2 && s->top_k > 0 && s->top_k < s->n_vocab) {
 		m = sampler_top_k(s, l, (size_t)s->top_k);
 		max = m > 0 ? s->items[0].logit : -INFINITY;
+		if (s->rec != NULL && m > 0)
+			sampler_rec_items(
+			    s, SAMPLER_STAGE_TOP_K, m, max, 1, -1);
 	} else {
 		max = sampler_max_l(l, (size_t)s->n_vocab);
 		m = 0;
@@ -1101,6 +1243,12 @@ sampler_chain(struct sampler *s, const float *l, size_t *n, struct err *err)
 			m = sampler_top_p_vocab(s, l, max, threshold);
 		else
 			m = sampler_collect(s, l, max, 1.0f, threshold);
+		if (s->rec != NULL)
+			sampler_rec_items(s,
+			    s->top_p >= 1.0f   ? SAMPLER_STAGE_MIN_P
+				: s->min_p > 0 ? SAMPLER_STAGE_TOP_P_MIN_P
+					       : SAMPLER_STAGE_TOP_P,
+			    m, max, 1, -1);
 	} else {
 		if (m == 0)
 			m = sampler_collect(s, l, max, 1.0f, -INFINITY);
@@ -1108,10 +1256,27 @@ sampler_chain(struct sampler *s, const float *l, size_t *n, struct err *err)
 			m = sampler_typical(s, m, max);
 			max = sampler_max(s->items, m);
 		}
-		if ((s->top_p < 1.0f || s->min_p > 0.0f) && m > 1)
+		if (s->typical_p < 1.0f && s->rec != NULL)
+			sampler_rec_items(
+			    s, SAMPLER_STAGE_TYPICAL, m, max, 1, -1);
+		if ((s->top_p < 1.0f || s->min_p > 0.0f) && m > 1) {
 			m = sampler_top_p_min_p(s, m, max);
+		} else if (s->rec != NULL) {
+			/* One candidate left: the stages in force keep it. */
+			if (s->min_p > 0.0f)
+				sampler_rec_items(
+				    s, SAMPLER_STAGE_MIN_P, m, max, 1, -1);
+			if (s->top_p < 1.0f)
+				sampler_rec_items(
+				    s, SAMPLER_STAGE_TOP_P, m, max, 1, -1);
+		}
 	}
 	s->sum = sampler_softmax(s->items, m, max, inv_t, NULL);
+	if (s->rec != NULL)
+		sampler_rec_items(s,
+		    s->mirostat == 2 ? SAMPLER_STAGE_MIROSTAT
+				     : SAMPLER_STAGE_TEMPERATURE,
+		    m, max, inv_t, s->sum);
 	*n = m;
 	return 0;
 }
@@ -1152,27 +1317,82 @@ int
 sampler_sample(
     struct sampler *s, const float *logits, int32_t *token, struct err *err)
 {
+	return sampler_sample_rec(s, logits, token, NULL, err);
+}
+
+/* Close the record of a step that drew TOKEN with probability P. */
+static void
+sampler_rec_draw(
+    struct sampler *s, const float *logits, int32_t token, double p)
+{
+	struct sampler_rec *r = s->rec;
+	float l = logits[token];
+
+	r->token = token;
+	r->p_token = (float)p;
+	r->p_model = isfinite(l) && s->rec_sum > 0
+	    ? (float)(sampler_exp1(l - s->rec_max) / s->rec_sum)
+	    : 0.0f;
+	s->rec = NULL;
+}
+
+int
+sampler_sample_rec(struct sampler *s, const float *logits, int32_t *token,
+    struct sampler_rec *rec, struct err *err)
+{
 	const float *l = sampler_patch(s, logits);
 	struct sampler_item *it;
 	size_t n, i;
 	double u;
 	int rc;
 
+	if (rec != NULL) {
+		if (rec->n_top < 1)
+			rec->n_top = 1;
+		if (rec->n_top > SAMPLER_REC_TOP)
+			rec->n_top = SAMPLER_REC_TOP;
+		rec->n_stages = 0;
+		rec->token = -1;
+		rec->p_token = 0;
+		rec->p_model = 0;
+		rec->mu = s->mu;
+		s->rec = rec;
+		s->rec_sum = 0;
+		sampler_rec_logits(s, SAMPLER_STAGE_MODEL, logits);
+		if (l != logits)
+			sampler_rec_logits(s, SAMPLER_STAGE_PENALTIES, l);
+	}
 	if (s->temperature <= 0.0f) {
 		int32_t id = sampler_argmax(l, s->n_vocab);
 
-		if (id < 0)
+		if (id < 0) {
+			s->rec = NULL;
 			return err_set(err, ERR_RANGE,
 			    "sampler: no token has a finite logit");
+		}
 		*token = id;
+		if (s->rec != NULL) {
+			struct sampler_rec_stage *st =
+			    sampler_rec_stage(s, SAMPLER_STAGE_GREEDY);
+
+			st->n_left = 1;
+			st->n = 1;
+			st->cand[0].id = id;
+			st->cand[0].p = 1.0f;
+			sampler_rec_draw(s, logits, id, 1.0);
+		}
 		return 0;
 	}
-	if ((rc = sampler_chain(s, l, &n, err)) != 0)
+	if ((rc = sampler_chain(s, l, &n, err)) != 0) {
+		s->rec = NULL;
 		return rc;
+	}
 	it = s->items;
 	u = rng_double(&s->rng) * s->sum;
 	i = sampler_pick(it, n, u);
 	*token = it[i].id;
+	if (s->rec != NULL)
+		sampler_rec_draw(s, logits, it[i].id, it[i].e / s->sum);
 	if (s->mirostat == 2) {
 		/* The observed surprise of the drawn token, in bits, among
 		 * the candidates it was drawn from. */

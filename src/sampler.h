@@ -106,6 +106,80 @@ int sampler_sample(
     struct sampler *s, const float *logits, int32_t *token, struct err *err);
 
 /*
+ * The stage record: what one step's chain did, written by the sampler as
+ * it runs (the numbers it used, not a recomputation) when the caller asks
+ * for it with sampler_sample_rec.  A plain struct with no pointers, so a
+ * worker thread can copy it into an event.
+ *
+ * stage[0] is always SAMPLER_STAGE_MODEL: the model's own distribution,
+ * softmax of the raw logits.  Then, for each stage in force, in the order
+ * the sampler applies them: SAMPLER_STAGE_PENALTIES (logit bias and
+ * penalties, when they change a logit), SAMPLER_STAGE_TOP_K,
+ * SAMPLER_STAGE_TYPICAL, SAMPLER_STAGE_MIN_P and SAMPLER_STAGE_TOP_P (over
+ * a short candidate list min_p is applied first and top_p's target taken
+ * from the mass before it, which keeps the same set as the documented
+ * order), SAMPLER_STAGE_TOP_P_MIN_P (both in one pass over the whole
+ * vocabulary: their intersection), SAMPLER_STAGE_TEMPERATURE (the
+ * distribution the draw uses), SAMPLER_STAGE_MIROSTAT (temperature and
+ * mirostat's cut, applied together), or SAMPLER_STAGE_GREEDY (temperature
+ * 0: the best token, p = 1).  Each stage lists the N_TOP most probable
+ * survivors (ties: lower id first) with their probability renormalised
+ * over all survivors (at temperature 1 before the temperature stage), and
+ * n_left, how many survive in all.
+ */
+#define SAMPLER_REC_TOP 16
+#define SAMPLER_REC_STAGES 8
+
+enum sampler_stage {
+	SAMPLER_STAGE_MODEL,
+	SAMPLER_STAGE_PENALTIES,
+	SAMPLER_STAGE_TOP_K,
+	SAMPLER_STAGE_TYPICAL,
+	SAMPLER_STAGE_MIN_P,
+	SAMPLER_STAGE_TOP_P,
+	SAMPLER_STAGE_TOP_P_MIN_P,
+	SAMPLER_STAGE_TEMPERATURE,
+	SAMPLER_STAGE_MIROSTAT,
+	SAMPLER_STAGE_GREEDY,
+};
+
+struct sampler_rec_cand {
+	int32_t id;
+	float p;
+};
+
+struct sampler_rec_stage {
+	enum sampler_stage kind;
+	int32_t n_left; /* survivors in all */
+	int32_t n;	/* entries of cand[] filled: min(n_top, n_left) */
+	struct sampler_rec_cand cand[SAMPLER_REC_TOP]; /* most probable first */
+};
+
+struct sampler_rec {
+	int32_t n_top; /* set by the caller: candidates to keep, 1..16 */
+	int32_t n_stages;
+	struct sampler_rec_stage stage[SAMPLER_REC_STAGES];
+	int32_t token; /* the token drawn */
+	float p_token; /* its probability in the last stage */
+	float p_model; /* its probability in the model's distribution */
+	float mu;      /* mirostat's mu before the step (0 when off) */
+};
+
+/* "model", "penalties", "top_k", "typical", "min_p", "top_p",
+ * "top_p+min_p", "temperature", "mirostat", "greedy". */
+const char *sampler_stage_name(enum sampler_stage kind);
+
+/*
+ * sampler_sample, and when REC is not NULL (rec->n_top set, clamped to
+ * 1..SAMPLER_REC_TOP) fill it with the step's stage record.  With REC
+ * NULL it costs nothing more than sampler_sample; with it, one more pass
+ * over the vocabulary for the model's distribution and a small selection
+ * per stage.  The token drawn is the same either way.
+ */
+int sampler_sample_rec(struct sampler *s, const float *logits, int32_t *token,
+    struct sampler_rec *rec, struct err *err);
+
+/*
  * What the draw would choose from: run the chain over LOGITS up to, not
  * including, the draw and write the surviving candidates, most probable
  * first (ties: lower id first), to OUT (up to MAX of them); *n_out gets

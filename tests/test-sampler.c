@@ -235,6 +235,215 @@ TEST(sampler_min_p)
 }
 
 /*
+ * The stage record against hand-computed cases.  Check stage I of R: its
+ * kind, how many survive, and its listed candidates (ids in order) with
+ * probabilities P (libm, double).
+ */
+static void
+test_sampler_rec_stage(const struct sampler_rec *r, int32_t i,
+    enum sampler_stage kind, int32_t n_left, const int32_t *ids,
+    const double *p, int32_t n, int line)
+{
+	const struct sampler_rec_stage *st = &r->stage[i];
+	int32_t j;
+
+	if (i >= r->n_stages) {
+		test_fail(
+		    __FILE__, line, "no stage %d (%d stages)", i, r->n_stages);
+		return;
+	}
+	if (st->kind != kind || st->n_left != n_left || st->n != n) {
+		test_fail(__FILE__, line,
+		    "stage %d: %s with %d left, %d listed; want %s, %d, %d", i,
+		    sampler_stage_name(st->kind), st->n_left, st->n,
+		    sampler_stage_name(kind), n_left, n);
+		return;
+	}
+	for (j = 0; j < n; j++)
+		if (st->cand[j].id != ids[j] ||
+		    fabs(st->cand[j].p - p[j]) > 1e-6)
+			test_fail(__FILE__, line,
+			    "stage %d cand %d: %d p %.9f, want %d p %.9f", i, j,
+			    st->cand[j].id, (double)st->cand[j].p, ids[j],
+			    p[j]);
+}
+
+#define REC_STAGE(r, i, kind, n_left, ...) \
+	do { \
+		static const int32_t ids_[] = { __VA_ARGS__ }; \
+		double p_[ARRAY_LEN(ids_)]; \
+		test_sampler_rec_p( \
+		    probs, ids_, p_, ARRAY_LEN(ids_), t_, keep_, n_keep_); \
+		test_sampler_rec_stage(r, i, kind, n_left, ids_, p_, \
+		    (int32_t)ARRAY_LEN(ids_), __LINE__); \
+	} while (0)
+
+/*
+ * P[j] for IDS[j]: PROBS (the model's distribution) renormalised over the
+ * survivors KEEP (N_KEEP ids) at temperature T.
+ */
+static void
+test_sampler_rec_p(const double *probs, const int32_t *ids, double *p, size_t n,
+    double t, const int32_t *keep, size_t n_keep)
+{
+	double z = 0;
+	size_t j;
+
+	for (j = 0; j < n_keep; j++)
+		z += pow(probs[keep[j]], 1 / t);
+	for (j = 0; j < n; j++)
+		p[j] = pow(probs[ids[j]], 1 / t) / z;
+}
+
+#define SURVIVORS(...) \
+	do { \
+		static const int32_t k_[] = { __VA_ARGS__ }; \
+		keep_ = k_; \
+		n_keep_ = ARRAY_LEN(k_); \
+	} while (0)
+
+TEST(sampler_record_stages)
+{
+	static const double probs[] = { 0.05, 0.5, 0.1, 0.2, 0.15 };
+	static const int32_t all_[] = { 0, 1, 2, 3, 4 };
+	const int32_t *keep_ = all_;
+	size_t n_keep_ = 5;
+	double t_ = 1.0;
+	struct sampler_rec r;
+	struct gen_params p;
+	struct sampler *s, *plain;
+	float logits[5];
+	int32_t tok, tok2;
+	int i;
+
+	test_sampler_from_probs(logits, probs, 5);
+
+	/* top_k 2 then temperature 0.5: exactly two left, renormalised. */
+	test_sampler_neutral(&p);
+	p.top_k = 2;
+	p.temperature = 0.5f;
+	s = test_sampler_make(&p, 5);
+	memset(&r, 0, sizeof r);
+	r.n_top = 3;
+	CHECK(sampler_sample_rec(s, logits, &tok, &r, NULL) == 0);
+	CHECK_INT(r.n_stages, 3);
+	REC_STAGE(&r, 0, SAMPLER_STAGE_MODEL, 5, 1, 3, 4);
+	SURVIVORS(1, 3);
+	REC_STAGE(&r, 1, SAMPLER_STAGE_TOP_K, 2, 1, 3);
+	t_ = 0.5;
+	REC_STAGE(&r, 2, SAMPLER_STAGE_TEMPERATURE, 2, 1, 3);
+	CHECK(r.token == 1 || r.token == 3);
+	CHECK_INT(r.token, tok);
+	CHECK(fabs(r.p_model - probs[tok]) < 1e-6);
+	CHECK(fabs(r.p_token - (tok == 1 ? 0.25 / 0.29 : 0.04 / 0.29)) < 1e-6);
+	sampler_free(s);
+
+	/* min_p 0.25: threshold 0.125, so 0.05 and 0.1 go; then top_p 0.6:
+	 * 0.5 / 0.85 < 0.6 <= 0.7 / 0.85, two stay. */
+	t_ = 1.0;
+	test_sampler_neutral(&p);
+	p.top_k = 4; /* a short list: the stages apply one at a time */
+	p.min_p = 0.25f;
+	p.top_p = 0.6f;
+	s = test_sampler_make(&p, 5);
+	r.n_top = 16;
+	CHECK(sampler_sample_rec(s, logits, &tok, &r, NULL) == 0);
+	CHECK_INT(r.n_stages, 5);
+	keep_ = all_;
+	n_keep_ = 5;
+	REC_STAGE(&r, 0, SAMPLER_STAGE_MODEL, 5, 1, 3, 4, 2, 0);
+	SURVIVORS(1, 3, 4, 2);
+	REC_STAGE(&r, 1, SAMPLER_STAGE_TOP_K, 4, 1, 3, 4, 2);
+	SURVIVORS(1, 3, 4);
+	REC_STAGE(&r, 2, SAMPLER_STAGE_MIN_P, 3, 1, 3, 4);
+	SURVIVORS(1, 3);
+	REC_STAGE(&r, 3, SAMPLER_STAGE_TOP_P, 2, 1, 3);
+	REC_STAGE(&r, 4, SAMPLER_STAGE_TEMPERATURE, 2, 1, 3);
+	sampler_free(s);
+
+	/* Over the whole vocabulary min_p alone, then both in one pass. */
+	test_sampler_neutral(&p);
+	p.min_p = 0.25f;
+	s = test_sampler_make(&p, 5);
+	CHECK(sampler_sample_rec(s, logits, &tok, &r, NULL) == 0);
+	CHECK_INT(r.n_stages, 3);
+	SURVIVORS(1, 3, 4);
+	REC_STAGE(&r, 1, SAMPLER_STAGE_MIN_P, 3, 1, 3, 4);
+	sampler_free(s);
+	p.top_p = 0.6f;
+	s = test_sampler_make(&p, 5);
+	CHECK(sampler_sample_rec(s, logits, &tok, &r, NULL) == 0);
+	SURVIVORS(1, 3);
+	REC_STAGE(&r, 1, SAMPLER_STAGE_TOP_P_MIN_P, 2, 1, 3);
+	sampler_free(s);
+
+	/* Greedy: the model's distribution, then the best token alone. */
+	test_sampler_neutral(&p);
+	p.temperature = 0;
+	s = test_sampler_make(&p, 5);
+	r.n_top = 2;
+	CHECK(sampler_sample_rec(s, logits, &tok, &r, NULL) == 0);
+	CHECK_INT(r.n_stages, 2);
+	SURVIVORS(0, 1, 2, 3, 4);
+	REC_STAGE(&r, 0, SAMPLER_STAGE_MODEL, 5, 1, 3);
+	CHECK_INT(r.stage[1].kind, SAMPLER_STAGE_GREEDY);
+	CHECK_INT(r.stage[1].n_left, 1);
+	CHECK_INT(r.stage[1].cand[0].id, 1);
+	CHECK(r.stage[1].cand[0].p == 1.0f);
+	CHECK_INT(r.token, 1);
+	CHECK(r.p_token == 1.0f);
+	CHECK(fabs(r.p_model - 0.5) < 1e-6);
+	sampler_free(s);
+
+	/* Penalties: token 1 (p 0.5, logit ln 0.5 < 0) penalised by 2 becomes
+	 * ln 0.5 * 2 = ln 0.25; the stage shows the new distribution. */
+	test_sampler_neutral(&p);
+	p.repeat_penalty = 2.0f;
+	p.repeat_last_n = 8;
+	s = test_sampler_make(&p, 5);
+	CHECK(sampler_accept(s, 1, NULL) == 0);
+	r.n_top = 5;
+	CHECK(sampler_sample_rec(s, logits, &tok, &r, NULL) == 0);
+	CHECK_INT(r.n_stages, 3);
+	CHECK_INT(r.stage[1].kind, SAMPLER_STAGE_PENALTIES);
+	CHECK_INT(r.stage[1].cand[0].id, 1);
+	CHECK(fabs(r.stage[1].cand[0].p - 0.25 / 0.75) < 1e-6);
+	CHECK_INT(r.stage[1].cand[1].id, 3);
+	CHECK(fabs(r.stage[1].cand[1].p - 0.2 / 0.75) < 1e-6);
+	sampler_free(s);
+
+	/* Mirostat: temperature and the cut in one stage. */
+	test_sampler_neutral(&p);
+	p.mirostat = 2;
+	s = test_sampler_make(&p, 5);
+	CHECK(sampler_sample_rec(s, logits, &tok, &r, NULL) == 0);
+	CHECK_INT(r.n_stages, 2);
+	CHECK_INT(r.stage[1].kind, SAMPLER_STAGE_MIROSTAT);
+	CHECK(fabs(r.mu - 2 * p.mirostat_tau) < 1e-6);
+	sampler_free(s);
+
+	/* Recording changes nothing: the same stream as without. */
+	test_sampler_neutral(&p);
+	p.top_k = 4;
+	p.top_p = 0.9f;
+	p.min_p = 0.05f;
+	p.typical_p = 0.95f;
+	p.temperature = 0.8f;
+	s = test_sampler_make(&p, 5);
+	plain = test_sampler_make(&p, 5);
+	for (i = 0; i < 200; i++) {
+		CHECK(sampler_sample_rec(s, logits, &tok, &r, NULL) == 0);
+		CHECK(sampler_sample(plain, logits, &tok2, NULL) == 0);
+		CHECK_INT(tok, tok2);
+		CHECK_INT(r.token, tok);
+		CHECK_INT(
+		    r.stage[r.n_stages - 1].kind, SAMPLER_STAGE_TEMPERATURE);
+	}
+	sampler_free(s);
+	sampler_free(plain);
+}
+
+/*
  * Locally typical sampling by its definition (Meister et al. 2022, as
  * llama.cpp implements it): sort by |-ln p - H|, keep until the mass
  * exceeds P.
