@@ -33,7 +33,8 @@ struct gen_col {
 	const float *logits;
 	int ready; /* decoder, matcher and buffers initialised */
 	int active;
-	double t_first; /* absolute time of the first token */
+	double t_first;		/* absolute time of the first token */
+	struct sampler_rec rec; /* the last step's, when on_step is set */
 };
 
 const char *
@@ -216,8 +217,15 @@ gen_sample(struct engine *e, const struct tokenizer *tok,
 		st->finish = GEN_FINISH_LENGTH;
 		return 0;
 	}
-	if ((rc = sampler_sample(col->s, col->logits, &t, err)) < 0)
+	if (req->on_step != NULL && req->probs_top > 0) {
+		col->rec.n_top = req->probs_top;
+		if ((rc = sampler_sample_rec(
+			 col->s, col->logits, &t, &col->rec, err)) < 0)
+			return rc;
+		req->on_step(req->ud, c, &col->rec);
+	} else if ((rc = sampler_sample(col->s, col->logits, &t, err)) < 0) {
 		return rc;
+	}
 	if (col->t_first == 0)
 		col->t_first = util_now();
 	if (gen_is_eog(tok, req, t)) {

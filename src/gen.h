@@ -41,6 +41,7 @@
 #include "engine.h"
 #include "err.h"
 #include "params.h"
+#include "sampler.h"
 #include "tokenizer.h"
 
 #define GEN_MAX_COLS 8
@@ -78,6 +79,13 @@ struct gen_result;
 typedef void (*gen_done_fn)(
     void *ud, size_t col, const struct gen_result *res, const struct err *err);
 
+/*
+ * Column COL sampled a token: REC is the sampler's stage record of the
+ * step, valid during the call only (copy it to keep it).
+ */
+typedef void (*gen_step_fn)(
+    void *ud, size_t col, const struct sampler_rec *rec);
+
 struct gen_request {
 	const int32_t *prompt; /* at least one token */
 	size_t n_prompt;
@@ -102,6 +110,11 @@ struct gen_request {
 	gen_done_fn on_done;
 	/* Each generated token, before its text; may be NULL. */
 	gen_token_fn on_token;
+	/* The sampler's stage record of every token sampled (the one that
+	 * ends a column too), before its text: with probs_top candidates
+	 * per stage (1..SAMPLER_REC_TOP) when on_step is not NULL. */
+	int32_t probs_top;
+	gen_step_fn on_step;
 };
 
 struct gen_stats {

@@ -126,7 +126,7 @@ tg_run(struct tg_env *t, const int32_t *prompt, size_t n_prompt,
 {
 	struct gen_request req = { prompt, n_prompt, n_cols, params, NULL, 0,
 		tg_on_text, t, &t->cancel, NULL, NULL, 0, NULL, 0, NULL,
-		tg_on_done, NULL };
+		tg_on_done, NULL, 0, NULL };
 	size_t i;
 
 	for (i = 0; i < n_cols; i++) {

@@ -47,6 +47,7 @@ enum cmd_gen_kind {
 	CMD_GEN_WIDTH,
 	CMD_GEN_DEVICE,
 	CMD_GEN_SESSION,
+	CMD_GEN_PROBS,
 	CMD_GEN_HELP,
 };
 
@@ -98,6 +99,7 @@ static const struct cmd_gen_option cmd_gen_options[] = {
 	{ "ctx-shift", CMD_GEN_PFLAG, CMD_GEN_H, 0, 0, 1, 0 },
 	{ "no-ctx-shift", CMD_GEN_PFLAG, CMD_GEN_H, 0, 0, 0, 0 },
 	{ "device", CMD_GEN_DEVICE, CMD_GEN_ALL, 0, 0, 0, 0 },
+	{ "probs", CMD_GEN_PROBS, CMD_GEN_R, 0, 0, 0, 0 },
 	{ "echo", CMD_GEN_FLAG, CMD_GEN_R, 0, CMD_GEN_AT(echo), 1, 0 },
 	{ "bos", CMD_GEN_FLAG, CMD_GEN_R, 0, CMD_GEN_AT(bos), 1, 0 },
 	{ "no-bos", CMD_GEN_FLAG, CMD_GEN_R, 0, CMD_GEN_AT(bos), 0, 0 },
@@ -286,6 +288,12 @@ cmd_gen_take(struct cmd_gen_args *a, enum cmd_gen_cmd cmd,
 		cmd_error("--session: '%s' is not a session id (see 'vkchat "
 			  "sessions list')",
 		    arg);
+		return EXIT_USAGE;
+	case CMD_GEN_PROBS:
+		if (util_parse_i64(arg, 1, SAMPLER_REC_TOP, &a->probs) == 0)
+			return 0;
+		cmd_error("run: --probs: '%s' is not a candidate count (1-%d)",
+		    arg, SAMPLER_REC_TOP);
 		return EXIT_USAGE;
 	case CMD_GEN_HELP:
 		fputs(usage, stdout);

@@ -84,6 +84,7 @@ struct cmd_gen_args {
 	int same_seed;	    /* compare */
 	int plain, no_save; /* chat (--plain: see cmd_chat_screen) */
 	int64_t session;    /* chat: --session, 0: none */
+	int64_t probs;	    /* run: --probs N, 0: off */
 	int cont;	    /* chat: -c, --continue */
 };
 

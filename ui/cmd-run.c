@@ -12,7 +12,8 @@
  * Sampling options are the generation parameters of params.h (--temp,
  * --top-k, ..., --set key=value,..., --preset NAME: built-in or saved);
  * -v reports load time, the chat format, the sampler chain, prompt and
- * generation speed and the seed on stderr.  --save stores the exchange
+ * generation speed and the seed on stderr; --probs N prints the
+ * sampler's stage record of every token there (probs.h).  --save stores the exchange
  * as a session (cmd-gen.h): the prompt and the answer's row are written
  * before generation, the answer streamed into it.
  *
@@ -44,6 +45,7 @@
 #include "llm.h"
 #include "params.h"
 #include "utf8.h"
+#include "probs.h"
 #include "util.h"
 
 static const char cmd_run_usage[] =
@@ -76,6 +78,9 @@ static const char cmd_run_usage[] =
     "                         first (implies --chat and --save)\n"
     "  -c, --continue         the same with the most recently used "
     "session\n"
+    "      --probs N          on stderr, for every token: the top N "
+    "candidates\n"
+    "                         and what each sampling stage left of them\n"
     "  -v, --verbose          timing and settings on stderr\n";
 
 struct cmd_run {
@@ -91,6 +96,11 @@ struct cmd_run {
 	struct sbuf json_text;	/* --json: the text, for the final record */
 	struct sbuf json_piece; /* --json: scratch for one token's bytes */
 	struct sbuf json_line;	/* --json: scratch for one record */
+	size_t n_steps;		/* --probs: steps printed */
+	int text_out;		/* --probs: text written since the last table */
+	struct sbuf table;
+	struct sampler_rec rec; /* --probs with --json: the step's record */
+	int have_rec;
 };
 
 static atomic_int cmd_run_cancel;
@@ -151,6 +161,11 @@ cmd_run_json_token(struct cmd_run *r, int32_t id, const float *logits)
 		json_key(&w, "piece_hex");
 		json_strn(&w, h.buf, h.len);
 		sbuf_release(&h);
+	}
+	if (r->have_rec) {
+		json_key(&w, "probs");
+		probs_json(r->l->tok, &r->rec, &w);
+		r->have_rec = 0;
 	}
 	json_end(&w);
 	cmd_run_json_line(r);
@@ -224,8 +239,33 @@ cmd_run_on_text(void *ud, size_t col, const char *text, size_t len)
 		sbuf_add(&r->json_text, text, len);
 	else
 		cmd_gen_out_write(&r->out, text, len);
+	r->text_out = 1;
 	if (r->opt.save)
 		cmd_gen_save_text(&r->save_db, text, len);
+}
+
+/* --probs: the step's table on stderr, after the text so far. */
+static void
+cmd_run_on_step(void *ud, size_t col, const struct sampler_rec *rec)
+{
+	struct cmd_run *r = ud;
+
+	(void)col;
+	if (r->opt.json) {
+		/* it goes into the token's record (cmd_run_json_token) */
+		r->rec = *rec;
+		r->have_rec = 1;
+		return;
+	}
+	fflush(stdout);
+	/* On one terminal the table starts on a line of its own. */
+	if (r->text_out && r->out.tty && isatty(STDERR_FILENO))
+		fputc('\n', stderr);
+	r->text_out = 0;
+	sbuf_reset(&r->table);
+	probs_text(r->l->tok, rec, ++r->n_steps, &r->table);
+	fwrite(r->table.buf, 1, r->table.len, stderr);
+	fflush(stderr);
 }
 
 /* The prompt's tokens, raw or rendered with the chat format. */
@@ -286,6 +326,10 @@ cmd_run_generate(struct cmd_run *r, const struct tokenizer_ids *ids)
 		req.on_token = cmd_run_on_token;
 	req.ud = r;
 	req.cancel = &cmd_run_cancel;
+	if (r->opt.probs > 0) {
+		req.probs_top = (int32_t)r->opt.probs;
+		req.on_step = cmd_run_on_step;
+	}
 	if (r->opt.chat)
 		llm_stop_rules(r->l, &req);
 	if (r->opt.save &&
@@ -347,6 +391,7 @@ cmd_run(int argc, char **argv)
 	params_init(&r.p);
 	tokenizer_ids_init(&ids);
 	cmd_gen_out_init(&r.out);
+	sbuf_init(&r.table);
 	if ((status = cmd_gen_args_parse(
 		 &r.opt, CMD_GEN_RUN, cmd_run_usage, argc, argv)) != 0) {
 		status = status < 0 ? EXIT_OK : status;
@@ -401,6 +446,7 @@ out:
 		cmd_gen_save_close(&r.save_db);
 	llm_free(r.l);
 	cmd_gen_out_release(&r.out);
+	sbuf_release(&r.table);
 	tokenizer_ids_release(&ids);
 	params_release(&r.p);
 	cmd_gen_args_release(&r.opt);
