@@ -62,6 +62,7 @@ struct worker_req {
 	size_t n_columns;
 	struct gen_params params[WORKER_MAX_COLUMNS];
 	int same_seed;
+	int32_t probs_top;
 	atomic_int cancel;
 	atomic_int cancel_cols[WORKER_MAX_COLUMNS];
 };
@@ -112,8 +113,23 @@ worker_req_free(struct worker_req *r)
 }
 
 void
+worker_step_free(struct worker_step *step)
+{
+	size_t i;
+
+	if (step == NULL)
+		return;
+	for (i = 0; i < step->n; i++)
+		free(step->text[i]);
+	free(step->text);
+	free(step->ids);
+	free(step);
+}
+
+void
 worker_event_release(struct worker_event *ev)
 {
+	worker_step_free(ev->step);
 	free(ev->text);
 	free(ev->info.name);
 	free(ev->info.path);
@@ -294,6 +310,46 @@ worker_on_text(void *ud, size_t col, const char *text, size_t len)
 		worker_post_context(w, used, 0);
 }
 
+/* Add ID to STEP's names unless it is there (room: see worker_on_step). */
+static void
+worker_step_name(struct worker *w, struct worker_step *st, int32_t id)
+{
+	struct sbuf sb;
+	size_t i;
+
+	for (i = 0; i < st->n; i++)
+		if (st->ids[i] == id)
+			return;
+	sbuf_init(&sb);
+	if (tokenizer_piece(w->llm->tok, id, TOK_DECODE_SPECIAL, &sb, NULL) < 0)
+		sbuf_adds(&sb, "?");
+	st->ids[st->n] = id;
+	st->text[st->n++] = sbuf_detach(&sb);
+}
+
+static void
+worker_on_step(void *ud, size_t col, const struct sampler_rec *rec)
+{
+	struct worker *w = ud;
+	struct worker_step *st = xcalloc(1, sizeof *st);
+	struct worker_event ev;
+	size_t room = 1 + (size_t)SAMPLER_REC_STAGES * SAMPLER_REC_TOP;
+	int32_t k, j;
+
+	st->rec = *rec;
+	st->ids = xcalloc(room, sizeof *st->ids);
+	st->text = xcalloc(room, sizeof *st->text);
+	worker_step_name(w, st, rec->token);
+	for (k = 0; k < rec->n_stages; k++)
+		for (j = 0; j < rec->stage[k].n; j++)
+			worker_step_name(w, st, rec->stage[k].cand[j].id);
+	memset(&ev, 0, sizeof ev);
+	ev.type = WORKER_EV_STEP;
+	ev.column = (int)col;
+	ev.step = st;
+	worker_post(w, &ev, 0);
+}
+
 static void
 worker_on_prefill(void *ud, size_t done, size_t total)
 {
@@ -398,6 +454,10 @@ worker_do_generate(struct worker *w, struct worker_req *r)
 	req.cancel_cols = r->cancel_cols;
 	req.on_prefill = worker_on_prefill;
 	req.on_done = worker_on_done;
+	if (r->probs_top > 0) {
+		req.probs_top = r->probs_top;
+		req.on_step = worker_on_step;
+	}
 	llm_stop_rules(w->llm, &req);
 	memset(w->col_done, 0, sizeof w->col_done);
 	w->n_col_done = 0;
@@ -622,6 +682,7 @@ worker_generate(
 		params_copy(&r->params[i], &req->params[i]);
 	r->n_columns = req->n_columns;
 	r->same_seed = req->same_seed;
+	r->probs_top = req->probs_top;
 	worker_enqueue(w, r);
 	return 0;
 }

@@ -59,6 +59,7 @@
 #include "gen.h"
 #include "llm.h"
 #include "params.h"
+#include "sampler.h"
 
 #define WORKER_MAX_COLUMNS GEN_MAX_COLS
 
@@ -98,8 +99,26 @@ struct worker_gen_request {
 	size_t n_turns;
 	size_t n_columns; /* 1..WORKER_MAX_COLUMNS */
 	struct gen_params params[WORKER_MAX_COLUMNS];
-	int same_seed; /* every column uses column 0's seed */
+	int same_seed;	   /* every column uses column 0's seed */
+	int32_t probs_top; /* > 0: a STEP event per token with the sampler's
+			      stage record, this many candidates per stage */
 };
+
+/*
+ * STEP: what the sampler did for one token of a column (sampler.h's
+ * stage record, the sampler's own numbers), with the text of every token
+ * the record names (special tokens shown), since only the engine thread
+ * has the tokenizer.
+ */
+struct worker_step {
+	struct sampler_rec rec;
+	size_t n;     /* ids named */
+	int32_t *ids; /* (n) */
+	char **text;  /* (n) their texts */
+};
+
+/* Free STEP and what it holds. */
+void worker_step_free(struct worker_step *step);
 
 enum worker_event_type {
 	WORKER_EV_LOADING, /* progress 0..1 while the weights upload */
@@ -110,6 +129,8 @@ enum worker_event_type {
 			      error if failed */
 	WORKER_EV_ERROR,   /* a request failed as a whole: err */
 	WORKER_EV_CONTEXT, /* n_ctx_used changed (after prefill / a token) */
+	WORKER_EV_STEP,	   /* step: a token's stage record (probs_top),
+			      before the token's text */
 };
 
 struct worker_event {
@@ -124,6 +145,7 @@ struct worker_event {
 	struct err err;		       /* ERROR, DONE with GEN_FINISH_ERROR */
 	size_t n_dropped;	       /* CONTEXT: turns ctx_shift left out */
 	enum llm_stage stage;	       /* ERROR of a load: where it failed */
+	struct worker_step *step;      /* STEP (owned by the event) */
 };
 
 struct worker;

@@ -42,6 +42,7 @@ struct tw {
 	enum llm_stage stage;
 	int n_ctx_used;
 	size_t n_dropped;
+	int n_steps[WORKER_MAX_COLUMNS]; /* STEP events per column */
 	int cancel_at; /* cancel column cancel_col after this many TOKENs */
 	int cancel_col;
 	/* Every TOKEN and DONE of the last request, in order (TW_LOG). */
@@ -206,6 +207,18 @@ tw_event(struct tw *t, struct worker_event *ev)
 	case WORKER_EV_CONTEXT:
 		t->n_ctx_used = ev->n_ctx_used;
 		t->n_dropped = ev->n_dropped;
+		break;
+	case WORKER_EV_STEP:
+		CHECK(ev->column >= 0 && ev->column < WORKER_MAX_COLUMNS);
+		CHECK(ev->step != NULL);
+		if (ev->step == NULL)
+			break;
+		/* the drawn token first among the ids named, with a text */
+		CHECK(ev->step->n >= 1 &&
+		    ev->step->ids[0] == ev->step->rec.token &&
+		    ev->step->text[0] != NULL);
+		CHECK(ev->step->rec.n_stages >= 2);
+		t->n_steps[ev->column]++;
 		break;
 	}
 }
@@ -546,6 +559,47 @@ TEST(worker_columns_decode_together)
 	CHECK(t.done[1].n_gen < 200);
 	CHECK_INT(t.done[1].seed, 5);
 	free(alone);
+	params_release(&p);
+	tw_free(&t);
+}
+
+/*
+ * With probs_top a STEP per sampled token of each column, the sampler's
+ * record with the texts of the tokens it names; without, none.
+ */
+TEST(worker_steps_per_token)
+{
+	struct chat_turn turn = { CHAT_USER, "Show the steps." };
+	struct worker_gen_request req;
+	struct gen_params p;
+	struct err err;
+	struct tw t;
+
+	tw_init(&t);
+	tw_model(&t, 512);
+	tw_load(&t, 0);
+	tw_params(&p, 6);
+	tw_generate(&t, &turn, 1, 1, &p);
+	CHECK_INT(t.n_steps[0], 0);
+
+	memset(&req, 0, sizeof req);
+	req.turns = &turn;
+	req.n_turns = 1;
+	req.n_columns = 2;
+	req.params[0] = p;
+	req.params[1] = p;
+	req.params[1].temperature = 0.9f;
+	req.params[1].top_k = 3;
+	req.params[1].seed = 7;
+	req.probs_top = 4;
+	memset(t.n_steps, 0, sizeof t.n_steps);
+	tw_reset(&t);
+	CHECK_INT(worker_generate(t.w, &req, &err), 0);
+	tw_wait(&t);
+	CHECK_INT(t.n_done, 2);
+	CHECK_INT(t.n_steps[0], (int)t.done[0].n_gen);
+	CHECK_INT(t.n_steps[1], (int)t.done[1].n_gen);
+	CHECK_INT(t.n_steps[1], 6);
 	params_release(&p);
 	tw_free(&t);
 }

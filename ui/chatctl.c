@@ -42,6 +42,9 @@
 #include "prompt.h"
 #include "util.h"
 
+/* Candidates per sampler stage kept for the inspector (steps.h). */
+#define CHATCTL_PROBS_TOP 8
+
 /* How long quitting waits for a cancelled answer to end, in seconds. */
 #define CHAT_STOP_WAIT 3.0
 
@@ -67,6 +70,8 @@ chatctl_release(struct tui *t)
 {
 	comparemode_close(t);
 	chatlog_release(t);
+	steps_release(&t->live);
+	steps_store_release(&t->kept);
 	conv_release(&t->conv);
 	free(t->pending_line);
 	t->pending_line = NULL;
@@ -156,6 +161,10 @@ chatctl_finish(struct tui *t, enum gen_finish finish,
 		tui_notice(t, 1, "the answer could not be saved completely: %s",
 		    err.msg);
 	conv_sibling_pos(&t->conv, id, &pos, &n_sib);
+	if (t->live.n > 0) {
+		t->live.id = id;
+		steps_keep(&t->kept, &t->live);
+	}
 	sbuf_init(&meta);
 	chatlog_meta(&meta, &st, 0, error, (int64_t)pos, (int64_t)n_sib);
 	transcript_set_meta(t->tr, t->gen_entry, meta.len ? meta.buf : NULL);
@@ -230,6 +239,10 @@ chatctl_event(struct tui *t, const struct worker_event *ev)
 			tui_notice(
 			    t, 1, "saving the answer: %s (retrying)", err.msg);
 		}
+		break;
+	case WORKER_EV_STEP:
+		if (t->generating && ev->column == 0 && ev->step != NULL)
+			steps_push(&t->live, ev->step);
 		break;
 	case WORKER_EV_CONTEXT:
 		t->n_used = ev->n_ctx_used;
@@ -370,6 +383,9 @@ chatctl_generate(struct tui *t, int64_t parent, int stored)
 	    chatlog_label(t->conv.model.path), "", 0);
 	chatlog_request(t, &req);
 	req.n_columns = 1;
+	req.probs_top = CHATCTL_PROBS_TOP;
+	steps_release(&t->live);
+	t->live.label = xstrdup(chatlog_label(t->conv.model.path));
 	req.params[0] = t->conv.params;
 	req.params[0].seed = t->conv.seed;
 	req.params[0].max_tokens = conv_answer_limit(&t->conv.params);

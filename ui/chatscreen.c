@@ -16,6 +16,7 @@
 #include "chatctl.h"
 #include "comparemode.h"
 #include "help.h"
+#include "inspector.h"
 #include "picker.h"
 #include "prompt.h"
 #include "screen.h"
@@ -265,6 +266,54 @@ chatscreen_redraw(struct tui *t, const struct keys_event *ev)
 	return 1;
 }
 
+/*
+ * Open the inspector: on the compare columns while compare mode shows a
+ * live run, else on the answer streaming, else on the last answer shown
+ * when this run generated it.
+ */
+static void
+chatscreen_inspect(struct tui *t)
+{
+	const struct steps *cols[WORKER_MAX_COLUMNS];
+	size_t n, i;
+	int64_t id = 0;
+
+	if ((n = comparemode_steps(t, cols, WORKER_MAX_COLUMNS)) > 0) {
+		inspector_open_columns(t, cols, n);
+		return;
+	}
+	if (t->generating && t->live.n > 0) {
+		inspector_open_live(t);
+		return;
+	}
+	for (i = t->n_msgs; i > 0 && id == 0; i--)
+		if (t->msgs[i - 1].role == DB_ROLE_ASSISTANT)
+			id = t->msgs[i - 1].id;
+	for (i = t->kept.n; i > 0; i--)
+		if (id > 0 && t->kept.v[i - 1].id == id) {
+			inspector_open_kept(t, i - 1);
+			return;
+		}
+	if (t->kept.n > 0) {
+		tui_hint(t,
+		    "the last answer was not generated in this run: "
+		    "showing the newest one that was");
+		inspector_open_kept(t, t->kept.n - 1);
+		return;
+	}
+	tui_notice(t, 1,
+	    "nothing to inspect yet: the inspector shows the answers "
+	    "generated since vkchat started (their records are not stored)");
+}
+
+static int
+chatscreen_probs_key(struct tui *t, const struct keys_event *ev)
+{
+	(void)ev;
+	chatscreen_inspect(t);
+	return 1;
+}
+
 /* One key the chat screen knows. */
 struct chatscreen_bind {
 	enum keys_code code;
@@ -309,6 +358,8 @@ static const struct chatscreen_key {
 	    chatscreen_sibling,
 	    { { KEYS_LEFT, 0, KEYS_MOD_ALT },
 		{ KEYS_RIGHT, 0, KEYS_MOD_ALT } } },
+	{ "Alt-P", "the sampler's choices for the last answer (inspector)",
+	    chatscreen_probs_key, { { KEYS_ALT, 'p', 0 } } },
 	{ "Ctrl-O", "sessions: search, resume, fork, delete, export",
 	    chatscreen_sessions, { { KEYS_CTRL, 'o', 0 } } },
 	{ "Ctrl-P", "presets: pick, edit a copy, save", chatscreen_presets,
@@ -328,7 +379,9 @@ chatscreen_match(const struct chatscreen_bind *b, const struct keys_event *ev)
 {
 	if (b->code != ev->code || (b->mods & ev->mods) != b->mods)
 		return 0;
-	if ((b->code == KEYS_CHAR || b->code == KEYS_CTRL) && b->cp != ev->cp)
+	if ((b->code == KEYS_CHAR || b->code == KEYS_CTRL ||
+		b->code == KEYS_ALT) &&
+	    b->cp != ev->cp)
 		return 0;
 	return 1;
 }
@@ -537,6 +590,14 @@ chatscreen_cmd_runs(struct tui *t, const char *args, int bang)
 }
 
 static void
+chatscreen_cmd_probs(struct tui *t, const char *args, int bang)
+{
+	(void)args;
+	(void)bang;
+	chatscreen_inspect(t);
+}
+
+static void
 chatscreen_cmd_man(struct tui *t, const char *args, int bang)
 {
 	(void)bang;
@@ -568,6 +629,7 @@ static void (*const chatscreen_cmds[SLASH_N])(
 	[SLASH_COMPARE] = chatscreen_cmd_compare,
 	[SLASH_RUNS] = chatscreen_cmd_runs,
 	[SLASH_PARAMS] = chatscreen_cmd_params,
+	[SLASH_PROBS] = chatscreen_cmd_probs,
 	[SLASH_MAN] = chatscreen_cmd_man,
 	[SLASH_QUIT] = chatscreen_cmd_quit,
 };

@@ -164,7 +164,8 @@ cmd_run_json_token(struct cmd_run *r, int32_t id, const float *logits)
 	}
 	if (r->have_rec) {
 		json_key(&w, "probs");
-		probs_json(r->l->tok, &r->rec, &w);
+		probs_json(
+		    &(struct probs_names){ .tok = r->l->tok }, &r->rec, &w);
 		r->have_rec = 0;
 	}
 	json_end(&w);
@@ -263,7 +264,8 @@ cmd_run_on_step(void *ud, size_t col, const struct sampler_rec *rec)
 		fputc('\n', stderr);
 	r->text_out = 0;
 	sbuf_reset(&r->table);
-	probs_text(r->l->tok, rec, ++r->n_steps, &r->table);
+	probs_text(&(struct probs_names){ .tok = r->l->tok }, rec, ++r->n_steps,
+	    &r->table);
 	fwrite(r->table.buf, 1, r->table.len, stderr);
 	fflush(stderr);
 }

@@ -65,6 +65,7 @@ struct comparemode_col {
 	int to_top;   /* stored: show the text from its start when drawn */
 	struct db_gen_stats stats;
 	char *error;
+	struct steps steps; /* the sampler's records of the live run */
 };
 
 struct comparemode {
@@ -99,6 +100,7 @@ comparemode_free(struct comparemode *c)
 		params_release(&c->col[i].params);
 		transcript_free(c->col[i].tr);
 		sbuf_release(&c->col[i].out);
+		steps_release(&c->col[i].steps);
 	}
 	free(c->prompt);
 	free(c->system);
@@ -385,12 +387,18 @@ comparemode_send(struct tui *t, const char *text, int64_t prompt_id)
 	}
 	chatlog_request(t, &req);
 	req.n_columns = c->n;
+	req.probs_top = COMPAREMODE_PROBS_TOP;
 	req.same_seed = c->same_seed;
 	for (i = 0; i < c->n; i++) {
 		req.params[i] = c->col[i].params;
 		req.params[i].seed = c->col[i].seed;
 		req.params[i].max_tokens = conv_answer_limit(&c->col[i].params);
 		req.params[i].system_prompt = NULL;
+		steps_release(&c->col[i].steps);
+		c->col[i].steps.label = xasprintf("column %zu: %s", i + 1,
+		    c->col[i].diff != NULL && c->col[i].diff[0] != '\0'
+			? c->col[i].diff
+			: c->col[i].name);
 		c->col[i].tr = c->col[i].tr ? c->col[i].tr : transcript_new();
 		transcript_clear(c->col[i].tr);
 		transcript_add(c->col[i].tr, TRANSCRIPT_ASSISTANT, NULL, "", 0);
@@ -482,6 +490,11 @@ comparemode_event(struct tui *t, const struct worker_event *ev)
 	if (c == NULL || !c->running)
 		return 0;
 	switch (ev->type) {
+	case WORKER_EV_STEP:
+		if (ev->column >= 0 && (size_t)ev->column < c->n &&
+		    ev->step != NULL)
+			steps_push(&c->col[ev->column].steps, ev->step);
+		return 1;
 	case WORKER_EV_TOKEN:
 		t->prefilling = 0;
 		if (ev->column < 0 || (size_t)ev->column >= c->n)
@@ -546,6 +559,10 @@ comparemode_answers(struct tui *t, size_t w, const struct db_model *model)
 			tui_notice(
 			    t, 1, "storing column %zu: %s", i + 1, err.msg);
 			id = 0;
+		}
+		if (c->col[i].steps.n > 0) {
+			c->col[i].steps.id = id;
+			steps_keep(&t->kept, &c->col[i].steps);
 		}
 	}
 	entry = chatlog_add_reply(t, c->col[w].out.buf ? c->col[w].out.buf : "",
@@ -924,6 +941,18 @@ comparemode_scroll(struct tui *t, const struct keys_event *ev)
 	for (i = 0; i < c->n; i++)
 		transcript_scroll(c->col[i].tr, d);
 	return 1;
+}
+
+size_t
+comparemode_steps(struct tui *t, const struct steps **out, size_t max)
+{
+	struct comparemode *c = t->cmp;
+	size_t i, n = 0;
+
+	for (i = 0; c != NULL && !c->stored && i < c->n && n < max; i++)
+		if (c->col[i].steps.n > 0)
+			out[n++] = &c->col[i].steps;
+	return n;
 }
 
 const struct view_keyhelp comparemode_keys_help[] = {

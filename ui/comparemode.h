@@ -19,6 +19,15 @@
 /* The narrowest column drawn; narrower ones get a notice instead. */
 #define COMPAREMODE_MIN_WIDTH 12
 
+/* Candidates per sampler stage kept for the inspector. */
+#define COMPAREMODE_PROBS_TOP 8
+
+/*
+ * The sampler's records of the live run's columns (those that have any)
+ * into OUT (at most MAX); how many.  Borrowed: valid until the next event.
+ */
+size_t comparemode_steps(struct tui *t, const struct steps **out, size_t max);
+
 /* Compare mode's keys for the help overlay, ended by a NULL keys. */
 extern const struct view_keyhelp comparemode_keys_help[];
 

@@ -47,10 +47,22 @@ probs_heading(enum sampler_stage kind)
 
 /* The text of token ID, special tokens shown, into OUT (appending). */
 static void
-probs_piece(const struct tokenizer *tok, int32_t id, struct sbuf *out)
+probs_piece(const struct probs_names *nm, int32_t id, struct sbuf *out)
 {
-	if (tokenizer_piece(tok, id, TOK_DECODE_SPECIAL, out, NULL) < 0)
-		sbuf_adds(out, "?");
+	size_t i;
+
+	if (nm->tok != NULL) {
+		if (tokenizer_piece(
+			nm->tok, id, TOK_DECODE_SPECIAL, out, NULL) < 0)
+			sbuf_adds(out, "?");
+		return;
+	}
+	for (i = 0; i < nm->n; i++)
+		if (nm->ids[i] == id) {
+			sbuf_adds(out, nm->text[i]);
+			return;
+		}
+	sbuf_adds(out, "?");
 }
 
 /*
@@ -59,14 +71,14 @@ probs_piece(const struct tokenizer *tok, int32_t id, struct sbuf *out)
  * half of a character) as \xNN; the rest sanitised for the terminal.
  */
 static void
-probs_quoted(const struct tokenizer *tok, int32_t id, struct sbuf *out)
+probs_quoted(const struct probs_names *nm, int32_t id, struct sbuf *out)
 {
 	struct sbuf raw, esc;
 	size_t i;
 
 	sbuf_init(&raw);
 	sbuf_init(&esc);
-	probs_piece(tok, id, &raw);
+	probs_piece(nm, id, &raw);
 	sbuf_addc(&esc, '"');
 	for (i = 0; i < raw.len;) {
 		unsigned char c = (unsigned char)raw.buf[i];
@@ -135,7 +147,7 @@ probs_pad(struct sbuf *out, size_t start, int cols)
 }
 
 void
-probs_text(const struct tokenizer *tok, const struct sampler_rec *rec,
+probs_text(const struct probs_names *nm, const struct sampler_rec *rec,
     size_t step, struct sbuf *out)
 {
 	int32_t rows[PROBS_ROWS];
@@ -143,7 +155,7 @@ probs_text(const struct tokenizer *tok, const struct sampler_rec *rec,
 	int32_t k, j;
 
 	sbuf_addf(out, "step %zu: ", step);
-	probs_quoted(tok, rec->token, out);
+	probs_quoted(nm, rec->token, out);
 	sbuf_addf(out, " (id %d) drawn with p %.4f (model %.4f)",
 	    (int)rec->token, (double)rec->p_token, (double)rec->p_model);
 	if (rec->n_stages > 0 &&
@@ -166,7 +178,7 @@ probs_text(const struct tokenizer *tok, const struct sampler_rec *rec,
 
 		sbuf_adds(out, rows[i] == rec->token ? "> " : "  ");
 		start = out->len;
-		probs_quoted(tok, rows[i], out);
+		probs_quoted(nm, rows[i], out);
 		probs_pad(out, start, PROBS_TOKEN_COLS);
 		sbuf_addf(out, "%7d", (int)rows[i]);
 		for (k = 0; k < rec->n_stages; k++) {
@@ -196,19 +208,19 @@ probs_text(const struct tokenizer *tok, const struct sampler_rec *rec,
 
 /* "text": token ID's decoded text (special tokens shown). */
 static void
-probs_json_text(const struct tokenizer *tok, int32_t id, struct json_writer *w)
+probs_json_text(const struct probs_names *nm, int32_t id, struct json_writer *w)
 {
 	struct sbuf b;
 
 	sbuf_init(&b);
-	probs_piece(tok, id, &b);
+	probs_piece(nm, id, &b);
 	json_key(w, "text");
 	json_strn(w, b.buf, b.len);
 	sbuf_release(&b);
 }
 
 void
-probs_json(const struct tokenizer *tok, const struct sampler_rec *rec,
+probs_json(const struct probs_names *nm, const struct sampler_rec *rec,
     struct json_writer *w)
 {
 	int32_t k, j;
@@ -216,7 +228,7 @@ probs_json(const struct tokenizer *tok, const struct sampler_rec *rec,
 	json_obj_begin(w);
 	json_key(w, "token");
 	json_int(w, rec->token);
-	probs_json_text(tok, rec->token, w);
+	probs_json_text(nm, rec->token, w);
 	json_key(w, "p");
 	json_num(w, rec->p_token);
 	json_key(w, "p_model");
@@ -242,7 +254,7 @@ probs_json(const struct tokenizer *tok, const struct sampler_rec *rec,
 			json_obj_begin(w);
 			json_key(w, "id");
 			json_int(w, st->cand[j].id);
-			probs_json_text(tok, st->cand[j].id, w);
+			probs_json_text(nm, st->cand[j].id, w);
 			json_key(w, "p");
 			json_num(w, st->cand[j].p);
 			json_end(w);

@@ -15,23 +15,35 @@
 #include "util.h"
 
 /*
+ * Where token texts come from: the tokenizer TOK, or (TOK NULL) the N
+ * ids IDS with their texts TEXT (what the engine's worker sends with a
+ * step, for the chat screen's inspector).
+ */
+struct probs_names {
+	const struct tokenizer *tok;
+	size_t n;
+	const int32_t *ids;
+	char *const *text;
+};
+
+/*
  * Append to OUT the table of step STEP (counted from 1) of REC, token
- * texts from TOK: a title line with the drawn token, one row per
+ * texts from NAMES: a title line with the drawn token, one row per
  * candidate (the model's top N, those the penalties brought into the top
  * N, and the drawn token) with its probability after each stage ("-":
  * cut by it or before; ".": alive but below the N listed), and a row of
  * how many tokens each stage left.  Every line ends in '\n'.
  */
-void probs_text(const struct tokenizer *tok, const struct sampler_rec *rec,
+void probs_text(const struct probs_names *nm, const struct sampler_rec *rec,
     size_t step, struct sbuf *out);
 
 /*
  * Write REC as one JSON object to W: {"token", "text", "p", "p_model",
  * "stages": [{"stage", "left", "top": [{"id", "text", "p"}, ...]}, ...]}
- * ("mu" too under mirostat).  Token texts from TOK, decoded with special
+ * ("mu" too under mirostat).  Token texts from NAMES, decoded with special
  * tokens shown.
  */
-void probs_json(const struct tokenizer *tok, const struct sampler_rec *rec,
+void probs_json(const struct probs_names *nm, const struct sampler_rec *rec,
     struct json_writer *w);
 
 #endif

@@ -41,6 +41,9 @@ const struct slash_cmd slash_table[] = {
 	{ SLASH_RUNS, "runs", "[ID|last]",
 	    "reopen this session's last (or ID) compare run, read-only" },
 	{ SLASH_PARAMS, "params", "", "show every setting in force" },
+	{ SLASH_PROBS, "probs", "",
+	    "the sampler's choices, token by token, for the last answer "
+	    "(Alt-P)" },
 	{ SLASH_MAN, "man", "[TOPIC]",
 	    "open manual page vkchat-TOPIC (or vkchat)" },
 	{ SLASH_QUIT, "quit", "", "leave vkchat (Ctrl-D)" },

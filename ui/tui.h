@@ -19,6 +19,7 @@
 #include "storage/db.h"
 #include "keys.h"
 #include "params.h"
+#include "steps.h"
 #include "transcript.h"
 #include "view.h"
 #include "worker.h"
@@ -91,6 +92,11 @@ struct tui {
 	size_t gen_entry;
 	int stream_failed; /* a write failed and was reported */
 	size_t n_dropped;  /* turns left out of this answer's prompt, told */
+
+	/* The sampler's records (steps.h): the answer streaming, and the
+	 * answers of this run by message id, for the inspector. */
+	struct steps live;
+	struct steps_store kept;
 
 	/* /edit: the next prompt replaces conv[edit_at] as a new branch. */
 	int editing;

@@ -46,6 +46,7 @@ bad=""
 for pair in "ui/browser.c:chatscreen.h chatctl.h comparemode.h picker.h help.h" \
 	"ui/picker.c:chatscreen.h chatctl.h comparemode.h browser.h help.h" \
 	"ui/help.c:chatscreen.h chatctl.h comparemode.h browser.h picker.h" \
+	"ui/inspector.c:chatscreen.h chatctl.h comparemode.h browser.h picker.h help.h" \
 	"ui/comparemode.c:chatscreen.h chatctl.h browser.h picker.h help.h" \
 	"ui/chatctl.c:chatscreen.h browser.h picker.h help.h" \
 	"ui/chatlog.c:chatscreen.h chatctl.h comparemode.h" \

@@ -47,6 +47,18 @@ tm resize-window -t tui -x 30 -y 30
 check "narrow terminal: says so" "compare: 3 columns need"
 tm resize-window -t tui -x 120 -y 30
 check "wide again: columns are back" "3 default temperature=1\.2"
+# The inspector holds every column: the focused one's stages, the others'
+# draws at the same step; Tab moves between them.
+keys M-p
+check "Alt-P in compare mode: the columns in the inspector" \
+	"inspector · column 1: temperature=0\.2 · token 1 of"
+check "the other columns at the same step" "column 2: temperature=0\.7: drew "
+check "and the third" "column 3: temperature=1\.2: drew "
+keys Tab
+check "Tab focuses the next column" "inspector · column 2: temperature=0\.7"
+keys Escape
+check_gone "Esc closes it, compare mode stays" "inspector ·"
+check "compare mode stays" "compare: 1-3 picks the winner"
 winner=$(screen | grep -A1 "2 default temperature=0\.7" | tail -n 1 |
 	awk -F'│' '{print $2}' | sed 's/^ *//; s/ *$//')
 keys 2

@@ -83,6 +83,10 @@ else
 	t_fail "mouse wheel reporting on" "tmux says the pane did not ask for the mouse"
 fi
 
+# Nothing generated yet: the inspector says what it shows.
+keys '/probs' Enter
+check "/probs before any answer says why not" "nothing to inspect yet"
+
 # Help overlay: '?' on an empty prompt, F1, Esc/q close it.
 keys '?'
 check "? opens the help" "vkchat help"
@@ -261,6 +265,21 @@ else
 	# the file name, as resumed sessions show it (general.name is "llama")
 	check "the answer is labelled with the model's file" "^stories260K\.gguf *$"
 	check_gone "the answer is finished" "generating|stopping|reading the conversation" 600
+	# The inspector: the sampler's stages for each token of the answer.
+	keys M-p
+	check "Alt-P opens the inspector on the answer" "inspector · stories260K\.gguf · token 1 of 40"
+	check "it shows the step's stages" "^ *token +id +model +top_k"
+	keys Right Right
+	check "Right steps to the next token" "token 3 of 40"
+	check "the table is the step's" "^ *step 3: "
+	keys End
+	check "End goes to the last token" "token 40 of 40"
+	keys Escape
+	check_gone "Esc closes the inspector" "inspector ·"
+	keys '/probs' Enter
+	check "/probs opens it too" "inspector · stories260K\.gguf"
+	keys q
+	check_gone "q closes it" "inspector ·"
 	keys '/new' Enter '/set max_tokens=-1 temp=1' Enter
 	keys 'Tell me a very long story' Enter
 	check "generation runs" "generating" 300
