@@ -1,8 +1,9 @@
 /*
  * cmd-sessions: "vkchat sessions ..." lists, shows, exports, imports,
- * renames, deletes and forks stored conversations.  Human output fits the
- * terminal and escapes stored text; --json output is for scripts and
- * carries every field (the same document as the JSON export).
+ * renames, deletes and forks stored conversations, and replays a stored
+ * answer (cmd-replay.c).  Human output fits the terminal and escapes
+ * stored text; --json output is for scripts and carries every field (the
+ * same document as the JSON export).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ cmd_sessions_usage(FILE *f)
 	    "       vkchat sessions rename ID TITLE\n"
 	    "       vkchat sessions delete ID [--yes]\n"
 	    "       vkchat sessions fork ID [--at MESSAGE] [--json]\n"
+	    "       vkchat sessions replay ID [--at MESSAGE] [-m MODEL.gguf]\n"
 	    "\n"
 	    "Stored conversations.  --search matches words in messages and "
 	    "titles\n"
@@ -649,6 +651,7 @@ cmd_sessions(int argc, char **argv)
 		{ "rename", cmd_sessions_rename },
 		{ "delete", cmd_sessions_delete },
 		{ "fork", cmd_sessions_fork },
+		{ "replay", cmd_sessions_replay },
 		{ NULL, NULL },
 	};
 

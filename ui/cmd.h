@@ -19,6 +19,7 @@ enum {
 	EXIT_USAGE = 1,
 	EXIT_MODEL = 2,
 	EXIT_DEVICE = 3,
+	EXIT_DIFFERENT = 4, /* sessions replay: the answer came out different */
 };
 
 struct cmd {
@@ -98,6 +99,9 @@ int cmd_compare(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 /* vkchat sessions: list, show, export, import, rename, delete, fork. */
 int cmd_sessions(int argc, char **argv);
+/* vkchat sessions replay: regenerate a stored answer and compare
+ * (cmd-replay.c). */
+int cmd_sessions_replay(int argc, char **argv);
 /* vkchat presets: list, show, add, set, copy, delete, export, import. */
 int cmd_presets(int argc, char **argv);
 /* vkchat templates: list, show, add, edit, delete, render. */
