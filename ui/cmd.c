@@ -28,7 +28,8 @@ const struct cmd cmd_table[] = {
 	{ "chat", cmd_chat, "chat with a model (the screen, or plain lines)" },
 	{ "compare", cmd_compare, "one prompt with 2-8 settings side by side" },
 	{ "bench", cmd_bench, "measure prompt and generation speed" },
-	{ "sessions", cmd_sessions, "list, show, export and fork saved chats" },
+	{ "sessions", cmd_sessions,
+	    "list, show, export, fork and replay saved chats" },
 	{ "presets", cmd_presets, "manage named generation settings" },
 	{ "templates", cmd_templates, "manage and render prompt templates" },
 	{ NULL, NULL, NULL },
@@ -174,10 +175,15 @@ cmd_usage(int to_stderr)
 	    "and session\nof last time, or else the pocket model, a tiny "
 	    "demo; commands given no -m\nuse it too).  OPTIONS: --db PATH, "
 	    "--preset NAME, "
-	    "--ctx N, --device N,\n--chat-format NAME, --session ID, --new, "
-	    "and the generation options of\n'vkchat run' (--temp X, -n N, "
-	    "--system TEXT, --set KEY=VALUE,...).\n"
-	    "'man vkchat-tui' explains the screen.\n\ncommands:\n");
+	    "--ctx N, --device N,\n"
+	    "--chat-format NAME, --session ID, --new, --compare "
+	    "PRESET,...|KEY=V1,V2,...\n"
+	    "(open in compare mode; with --same-seed), and the generation "
+	    "options of\n"
+	    "'vkchat run' (--temp X, -n N, --system TEXT, --set "
+	    "KEY=VALUE,...).\n"
+	    "'man vkchat-tui' explains the screen; 'man vkchat-tutorial' is "
+	    "a course in\nshort lessons.\n\ncommands:\n");
 	for (c = cmd_table; c->name != NULL; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fprintf(f,

@@ -693,7 +693,13 @@ def man_items(paths, repeat, seed):
 def expand(items, repeat, seed):
     """REPEAT conversations per (key, kind, questions, answer) item."""
     out = []
+    seen = {}
     for key, kind, qs, ans in items:
+        # the same term twice in one section (a page's examples) keeps
+        # its place in the order: key, key~2, key~3 ...
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            key = "%s~%d" % (key, seen[key])
         # text about the chat format itself would be read as the special
         # tokens when tokenized: leave such items out
         if "<|" in ans or any("<|" in q for q in qs):
