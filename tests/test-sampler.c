@@ -1283,3 +1283,48 @@ TEST(sampler_man_page_complete)
 	free(man);
 	free(path);
 }
+
+/*
+ * Every parameter's heading (name, alias, range, default) is the same
+ * line in vkchat-sampling(7) and vkchat-presets(5), so the two pages
+ * cannot disagree on a range.
+ */
+TEST(sampler_man_pages_agree)
+{
+	const char *top = getenv("TOP_SRCDIR");
+	char *pages[2] = { NULL, NULL }, *path;
+	static const char *const names[2] = { "vkchat-sampling.7",
+		"vkchat-presets.5" };
+	struct err e;
+	size_t i, k;
+
+	if (top == NULL)
+		test_skip("TOP_SRCDIR is not set (run through make check)");
+	for (k = 0; k < 2; k++) {
+		path = xasprintf("%s/man/%s", top, names[k]);
+		if (util_read_file(path, 0, &pages[k], NULL, &e) != 0)
+			CHECK_MSG(0, "%s", e.msg);
+		free(path);
+	}
+	for (i = 0; pages[0] != NULL && pages[1] != NULL && i < params_count();
+	     i++) {
+		char *want = xasprintf("\n.It Cm %s ", params_key(i));
+		const char *a = strstr(pages[0], want);
+		const char *b = strstr(pages[1], want);
+		size_t la, lb;
+
+		free(want);
+		if (a == NULL || b == NULL) {
+			CHECK_MSG(0, "%s: no heading in %s", params_key(i),
+			    names[a == NULL ? 0 : 1]);
+			continue;
+		}
+		la = strcspn(a + 1, "\n");
+		lb = strcspn(b + 1, "\n");
+		CHECK_MSG(la == lb && memcmp(a + 1, b + 1, la) == 0,
+		    "%s: '%.*s' in %s, '%.*s' in %s", params_key(i), (int)la,
+		    a + 1, names[0], (int)lb, b + 1, names[1]);
+	}
+	free(pages[0]);
+	free(pages[1]);
+}
