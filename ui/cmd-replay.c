@@ -372,6 +372,20 @@ cmd_sessions_replay(int argc, char **argv)
 	    r.text.len, res.ids.n);
 	cmd_replay_excerpt("stored:", stored, len, d);
 	cmd_replay_excerpt("replayed:", r.text.buf, r.text.len, d);
+	if (tok_at < res.ids.n) {
+		struct sbuf piece, safe;
+
+		sbuf_init(&piece);
+		sbuf_init(&safe);
+		tokenizer_piece(l->tok, res.ids.ids[tok_at], TOK_DECODE_SPECIAL,
+		    &piece, NULL);
+		sbuf_addc(&piece, '\0');
+		cmd_store_safe(&safe, piece.buf, 0);
+		printf("  token:    the replay drew id %d \"%s\" there\n",
+		    (int)res.ids.ids[tok_at], safe.len > 0 ? safe.buf : "");
+		sbuf_release(&safe);
+		sbuf_release(&piece);
+	}
 	cmd_replay_why(l, &s, m, path, model_opt != NULL);
 	status = EXIT_DIFFERENT;
 out:

@@ -53,11 +53,15 @@ if command -v sqlite3 > /dev/null 2>&1; then
 	t_expect "a tampered setting: different, status 4" 4 \
 		"^different: first at token [0-9]+ \(byte [0-9]+\)" \
 		"$VKCHAT" sessions replay "$sid" --db "$T_TMP/tampered.db"
+	t_expect "a tampered setting: the replayed token is named" 4 \
+		"^  token: +the replay drew id [0-9]+ \".*\" there$" \
+		"$VKCHAT" sessions replay "$sid" --db "$T_TMP/tampered.db"
 	t_expect "a tampered setting: the report names it" 4 \
 		"why: +changed settings: .*temperature=1.7" \
 		"$VKCHAT" sessions replay "$sid" --db "$T_TMP/tampered.db"
 else
 	t_skip "a tampered setting: different, status 4" "sqlite3 not installed"
+	t_skip "a tampered setting: the replayed token is named" "sqlite3 not installed"
 	t_skip "a tampered setting: the report names it" "sqlite3 not installed"
 fi
 
