@@ -102,7 +102,7 @@ TEST(ui_probs_table_and_json)
 	CHECK_INT(rec.n_stages, 7);
 
 	sbuf_init(&out);
-	probs_text(tok, &rec, 3, &out);
+	probs_text(&(struct probs_names){ .tok = tok }, &rec, 3, &out);
 	sbuf_addc(&out, '\0');
 	CHECK(strncmp(out.buf, "step 3: ", 8) == 0);
 	CHECK_CONTAINS(out.buf,
@@ -130,7 +130,7 @@ TEST(ui_probs_table_and_json)
 
 	sbuf_reset(&out);
 	json_writer_init(&w, &out, 0);
-	probs_json(tok, &rec, &w);
+	probs_json(&(struct probs_names){ .tok = tok }, &rec, &w);
 	CHECK_MSG(
 	    json_parse(out.buf, out.len, &j, &err) == 0, "json: %s", err.msg);
 	if (j != NULL) {

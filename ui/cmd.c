@@ -189,7 +189,8 @@ cmd_usage(int to_stderr)
 	fprintf(f,
 	    "\nRun 'vkchat COMMAND --help' for a command's options; "
 	    "'man vkchat'\nexplains everything; 'vkchat help TOPIC' opens "
-	    "manual page vkchat-TOPIC\n(tui, sampling, presets, storage).\n");
+	    "manual page vkchat-TOPIC\n(tutorial, tui, sampling, presets, "
+	    "storage).\n");
 }
 
 /*

@@ -52,6 +52,7 @@ const struct slash_cmd slash_table[] = {
 
 const struct slash_man slash_man_pages[] = {
 	{ "", "the program, its commands and options" },
+	{ "tutorial", "a course in short lessons, on the pocket model" },
 	{ "tui", "this screen: keys, commands, views" },
 	{ "sampling", "what every parameter does (/set, presets)" },
 	{ "presets", "the preset file format" },
