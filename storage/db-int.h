@@ -19,7 +19,9 @@
 struct db {
 	sqlite3 *sq;
 	char *path;
-	int depth; /* open db_begin levels */
+	int depth;   /* open db_begin levels */
+	char *ro;    /* why the file is open read-only, or NULL */
+	int lock_fd; /* holds the immutable open's lock (db_open_ro), or -1 */
 };
 
 /* Prepare constant SQL; on failure fill *err and return ERR_DB. */

@@ -21,6 +21,10 @@
  * keys on, synchronous=FULL (each commit is on disk, which at one
  * streaming write a second costs nothing), a busy timeout and SQLite's
  * defensive mode.  (trusted_schema stays on: the FTS5 triggers need it.)
+ *
+ * A file whose -wal or -shm file cannot be made (a directory we may not
+ * write, a full disk) is reopened read-only (db_open_ro, which says how
+ * it stays safe); db->ro then names the reason every failed write gives.
  */
 #include "db-int.h"
 
@@ -30,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -242,8 +247,13 @@ db_fail(struct db *db, int rc, const char *what, struct err *err)
 		    "'%s': %s: the database stayed locked by another "
 		    "program for too long (%s)",
 		    db->path, what, msg);
-	case SQLITE_FULL:
 	case SQLITE_READONLY:
+		if (db->ro != NULL)
+			return err_set(err, ERR_IO,
+			    "'%s': %s: the database is open read-only (%s)",
+			    db->path, what, db->ro);
+		/* FALLTHROUGH */
+	case SQLITE_FULL:
 	case SQLITE_IOERR:
 	case SQLITE_CANTOPEN:
 	case SQLITE_PERM:
@@ -734,6 +744,185 @@ db_wal(struct db *db, struct err *err)
 	return err_set(err, ERR_DB, "'%s': cannot switch to WAL", db->path);
 }
 
+/*
+ * SQLite's lock bytes, part of its file format: the PENDING byte, the
+ * RESERVED byte and the 510 SHARED bytes from 2^30 on.  Every SQLite
+ * connection takes a read lock here before it reads a byte of the file.
+ */
+#define DB_LOCK_FIRST 0x40000000L
+#define DB_LOCK_SIZE 512
+
+/* Whether extended result RC says the -wal or -shm file could not be made. */
+static int
+db_ro_worthy(int rc)
+{
+	switch (rc) {
+	case SQLITE_READONLY:
+	case SQLITE_READONLY_DIRECTORY:
+	case SQLITE_READONLY_CANTINIT:
+	case SQLITE_READONLY_CANTLOCK:
+	case SQLITE_IOERR_SHMOPEN:
+	case SQLITE_IOERR_SHMSIZE:
+	case SQLITE_IOERR_SHMMAP:
+	case SQLITE_FULL:
+		return 1;
+	default:
+		return (rc & 0xff) == SQLITE_CANTOPEN;
+	}
+}
+
+/* Read the schema once; SQLITE_OK or the extended result code. */
+static int
+db_probe(sqlite3 *sq)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(
+	    sq, "SELECT count(*) FROM sqlite_master", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+/* A "file:" URI for PATH with the query PARAM; the caller frees it. */
+static char *
+db_uri(const char *path, const char *param)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(path), plen = strlen(param), o = 0, i;
+	char *u = xmalloc(3 * n + plen + 16);
+
+	/* an empty authority keeps a path starting with // a path */
+	o = path[0] == '/' ? 7 : 5;
+	memcpy(u, "file://", o);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)path[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("/-._~", c) != NULL) {
+			u[o++] = (char)c;
+		} else {
+			u[o++] = '%';
+			u[o++] = hex[c >> 4];
+			u[o++] = hex[c & 15];
+		}
+	}
+	u[o++] = '?';
+	memcpy(u + o, param, plen + 1);
+	return u;
+}
+
+/*
+ * Keep every other SQLite connection out of DB's file while it is open
+ * immutable: a write lock on all of SQLite's lock bytes, held on a
+ * descriptor of our own.  A file we cannot open for writing gets no
+ * lock, and is only read this way on a read-only file system, where no
+ * one can write it.
+ */
+static int
+db_lock_out(struct db *db, struct err *err)
+{
+	struct flock fl;
+	struct statvfs vfs;
+	int fd, tries;
+
+	fd = open(db->path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (statvfs(db->path, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+			return 0;
+		return err_set(err, ERR_IO,
+		    "'%s' cannot be read safely: %s, and the file is not "
+		    "writable either, so other programs could change it "
+		    "while it is read",
+		    db->path, db->ro);
+	}
+	memset(&fl, 0, sizeof fl);
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = DB_LOCK_FIRST;
+	fl.l_len = DB_LOCK_SIZE;
+	for (tries = 0; fcntl(fd, F_SETLK, &fl) != 0; tries++) {
+		if ((errno != EACCES && errno != EAGAIN) || tries == 50) {
+			close(fd);
+			return err_set(err, ERR_DB,
+			    "'%s': opening read-only: the database stayed "
+			    "locked by another program for too long",
+			    db->path);
+		}
+		db_sleep_ms(100);
+	}
+	db->lock_fd = fd;
+	return 0;
+}
+
+/*
+ * DB's file is there but its -wal or -shm file cannot be created or grown
+ * (a directory we may not write, a full disk): reopen it read-only, so
+ * that reading works and every write fails naming the reason (db->ro).
+ * WAL readers need the -shm file, so:
+ *   - with a -shm file present (another program has the database open,
+ *     or left it), SQLite's own read-only protocol (readonly_shm=1)
+ *     reads it safely alongside writers;
+ *   - without one, no connection has the file open in WAL mode, and the
+ *     file alone holds the database, unless a -wal file with content is
+ *     left from a crash (refused: only a writer can recover it).  It is
+ *     opened immutable, which takes no locks and would read torn pages
+ *     if someone wrote meanwhile, so db_lock_out first locks every other
+ *     SQLite connection out of the file for as long as it is open.
+ */
+static int
+db_open_ro(struct db *db, struct err *err)
+{
+	int sys = sqlite3_system_errno(db->sq);
+	char *shm = xasprintf("%s-shm", db->path);
+	char *wal = xasprintf("%s-wal", db->path);
+	char *dir = xstrdup(db->path), *slash = strrchr(dir, '/'), *uri;
+	struct stat st;
+	int rc;
+
+	if (slash != NULL)
+		slash[slash == dir] = '\0';
+	if (access(slash != NULL ? dir : ".", W_OK) != 0)
+		db->ro = xasprintf("its directory '%s' is not writable: %s",
+		    slash != NULL ? dir : ".", strerror(errno));
+	else if (sys != 0 && sys != ENOENT) /* ENOENT: the read-only retry */
+		db->ro = xasprintf(
+		    "'%s' cannot be created or grown: %s", shm, strerror(sys));
+	else
+		db->ro = xasprintf("'%s' cannot be created", shm);
+	sqlite3_close_v2(db->sq);
+	db->sq = NULL;
+	if (stat(shm, &st) == 0) {
+		uri = db_uri(db->path, "readonly_shm=1");
+	} else if (stat(wal, &st) == 0 && st.st_size > 0) {
+		rc = err_set(err, ERR_IO,
+		    "'%s' holds changes that only a writer can recover, and "
+		    "%s",
+		    wal, db->ro);
+		goto out;
+	} else if ((rc = db_lock_out(db, err)) != 0) {
+		goto out;
+	} else {
+		uri = db_uri(db->path, "immutable=1");
+	}
+	rc = sqlite3_open_v2(uri, &db->sq,
+	    SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_EXRESCODE,
+	    NULL);
+	free(uri);
+	if (rc != SQLITE_OK)
+		rc = db_fail(db, rc, "opening read-only", err);
+	else
+		sqlite3_busy_timeout(db->sq, DB_BUSY_TIMEOUT_MS);
+out:
+	free(dir);
+	free(wal);
+	free(shm);
+	return rc;
+}
+
 int
 db_open_version(const char *path, int version, struct db **out, struct err *err)
 {
@@ -757,6 +946,7 @@ db_open_version(const char *path, int version, struct db **out, struct err *err)
 		return rc;
 	db = xcalloc(1, sizeof *db);
 	db->path = xstrdup(path);
+	db->lock_fd = -1;
 	rc = sqlite3_open_v2(
 	    path, &db->sq, SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE, NULL);
 	if (rc != SQLITE_OK) {
@@ -764,6 +954,11 @@ db_open_version(const char *path, int version, struct db **out, struct err *err)
 		goto fail;
 	}
 	sqlite3_busy_timeout(db->sq, DB_BUSY_TIMEOUT_MS);
+	if (!fresh && db_ro_worthy(db_probe(db->sq)) &&
+	    (rc = db_open_ro(db, err)) != 0)
+		goto fail;
+	if (db->ro == NULL && sqlite3_db_readonly(db->sq, "main") == 1)
+		db->ro = xasprintf("'%s' is not writable", path);
 	sqlite3_db_config(db->sq, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	/*
 	 * Read the header again through SQLite, which also sees the WAL, in
@@ -803,10 +998,17 @@ db_open_version(const char *path, int version, struct db **out, struct err *err)
 		err_prefix(err, "not migrating it");
 		goto fail;
 	}
+	if (db->ro != NULL && v < version) {
+		rc = err_set(err, ERR_IO,
+		    "'%s' needs upgrading to schema version %d, which needs "
+		    "writing, but %s",
+		    path, version, db->ro);
+		goto fail;
+	}
 	if ((rc = db_exec(db,
 		 "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
 		 err)) != 0 ||
-	    (rc = db_wal(db, err)) != 0)
+	    (db->ro == NULL && (rc = db_wal(db, err)) != 0))
 		goto fail;
 	for (; v < version; v++)
 		if ((rc = db_migrate_one(db, (int)v + 1, err)) != 0)
@@ -830,6 +1032,10 @@ db_close(struct db *db)
 	if (db == NULL)
 		return;
 	sqlite3_close_v2(db->sq);
+	/* after SQLite's descriptor: closing any drops our process's locks */
+	if (db->lock_fd >= 0)
+		close(db->lock_fd);
+	free(db->ro);
 	free(db->path);
 	free(db);
 }
