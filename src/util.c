@@ -12,15 +12,38 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+static void (*util_oom_fn)(size_t n);
+
+void
+util_on_oom(void (*fn)(size_t n))
+{
+	util_oom_fn = fn;
+}
+
 static _Noreturn void
 util_oom(size_t n)
 {
+	if (util_oom_fn != NULL)
+		util_oom_fn(n);
 	fprintf(stderr, "vkchat: out of memory (allocating %zu bytes)\n", n);
 	abort();
+}
+
+int
+util_headroom(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_NONE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return 0;
+	munmap(p, bytes);
+	return 1;
 }
 
 void *

@@ -18,6 +18,18 @@
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 void *xmalloc(size_t n);
+/*
+ * Call FN (which must not return) instead of abort() when an x*alloc
+ * fails, with the size asked for: the program's main sets one that puts
+ * the terminal back and exits with a status of its own.
+ */
+void util_on_oom(void (*fn)(size_t n));
+/*
+ * Whether BYTES more of address space can still be mapped (a probe,
+ * unmapped at once).  For calls into drivers that crash rather than fail
+ * when memory runs out.
+ */
+int util_headroom(size_t bytes);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 /* Grow an array of NMEMB elements of SIZE bytes; aborts on overflow. */

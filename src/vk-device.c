@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 #include "vk-buf.h"
@@ -79,6 +80,26 @@ vk_device_check(VkResult r, const char *what, struct err *err)
 		    what);
 	return err_set(err, ERR_DEVICE, "%s failed: %s (VkResult %d)", what,
 	    vk_device_result_str(r), (int)r);
+}
+
+size_t
+vk_device_room_driver(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	/* measured: about 450 MiB for lavapipe on two cores */
+	return ((size_t)512 + 32 * (size_t)(cpus > 0 ? cpus : 1)) << 20;
+}
+
+int
+vk_device_room(size_t bytes, const char *what, struct err *err)
+{
+	if (util_headroom(bytes))
+		return 0;
+	return err_set(err, ERR_NOMEM,
+	    "%s: out of memory (less than %zu MiB of address space left; "
+	    "is 'ulimit -v' set?)",
+	    what, bytes >> 20);
 }
 
 static VKAPI_ATTR VkBool32 VKAPI_CALL
@@ -182,6 +203,11 @@ vk_device_instance(struct vk_device *dev, VkInstance *out, struct err *err)
 		ici.pNext = &dci;
 	}
 	r = vkCreateInstance(&ici, NULL, out);
+	/* a driver that could not be loaded for lack of memory is not "none" */
+	if (r != VK_SUCCESS &&
+	    vk_device_room(vk_device_room_driver(),
+		"starting the Vulkan loader", err) != 0)
+		return ERR_NOMEM;
 	if (r == VK_ERROR_INCOMPATIBLE_DRIVER)
 		return err_set(err, ERR_DEVICE, VK_DEVICE_NO_DRIVER);
 	if (r != VK_SUCCESS)
@@ -384,6 +410,10 @@ vk_device_probe_all(VkInstance instance, VkPhysicalDevice **pds,
 	VkResult r;
 
 	r = vkEnumeratePhysicalDevices(instance, &count, NULL);
+	if ((r != VK_SUCCESS || count == 0) &&
+	    vk_device_room(
+		vk_device_room_driver(), "loading the Vulkan driver", err) != 0)
+		return ERR_NOMEM;
 	if (r != VK_SUCCESS)
 		return vk_device_check(r, "vkEnumeratePhysicalDevices", err);
 	if (count == 0)
@@ -527,6 +557,9 @@ vk_device_create(struct vk_device *dev, struct err *err)
 				      VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
 	VkResult r;
 
+	if (vk_device_room(
+		vk_device_room_driver(), "making the Vulkan device", err) != 0)
+		return ERR_NOMEM;
 	r = vkCreateDevice(dev->phys, &dci, NULL, &dev->dev);
 	if (r != VK_SUCCESS)
 		return vk_device_check(r, "vkCreateDevice", err);

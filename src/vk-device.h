@@ -156,6 +156,22 @@ const char *vk_device_driver_version(
 int vk_device_check(VkResult r, const char *what, struct err *err);
 
 /*
+ * The address space a driver call that loads or compiles code needs left
+ * over, a measured guess with a margin: lavapipe (LLVM) crashes instead of
+ * failing when it runs out while making the device (a worker thread per
+ * core) or a pipeline, and its loader says "no device" when the driver
+ * cannot even be mapped.  vk_device_room() checks first, so that a limit
+ * such as 'ulimit -v' ends in an out-of-memory error instead.
+ */
+#define VK_DEVICE_ROOM_PIPE ((size_t)64 << 20)
+
+/* The room for loading a driver and making a device: see above. */
+size_t vk_device_room_driver(void);
+
+/* 0 when BYTES of address space are free, else ERR_NOMEM naming WHAT. */
+int vk_device_room(size_t bytes, const char *what, struct err *err);
+
+/*
  * Submit command buffer CB on the queue and wait for FENCE (reset first).
  * ERR_DEVICE on device loss or when it takes longer than five minutes.
  */

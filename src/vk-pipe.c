@@ -39,6 +39,7 @@ vk_pipe_new(struct vk_device *dev, const struct vk_pipe_desc *d,
 	const struct shader_blob *blob = shader_find(d->shader);
 	VkDescriptorSetLayoutBinding binds[VK_PIPE_MAX_BIND];
 	VkSpecializationMapEntry map[VK_PIPE_MAX_SPEC];
+	char what[96];
 	VkDescriptorSetLayoutCreateInfo dci = {
 		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
 		.bindingCount = d->n_bind,
@@ -122,15 +123,16 @@ vk_pipe_new(struct vk_device *dev, const struct vk_pipe_desc *d,
 	spec.pData = p->desc.spec;
 	cci.stage.module = mod;
 	cci.layout = p->layout;
+	snprintf(what, sizeof what, "making pipeline '%s'", d->shader);
+	if (vk_device_room(VK_DEVICE_ROOM_PIPE, what, err) != 0) {
+		vkDestroyShaderModule(dev->dev, mod, NULL);
+		return vk_pipe_fail(p, ERR_NOMEM);
+	}
 	r = vkCreateComputePipelines(
 	    dev->dev, dev->pcache, 1, &cci, NULL, &p->pipe);
 	vkDestroyShaderModule(dev->dev, mod, NULL);
-	if (r != VK_SUCCESS) {
-		char what[96];
-
-		snprintf(what, sizeof what, "making pipeline '%s'", d->shader);
+	if (r != VK_SUCCESS)
 		return vk_pipe_fail(p, vk_device_check(r, what, err));
-	}
 	*out = p;
 	return 0;
 }

@@ -855,7 +855,7 @@ cmd_compare_generate(struct cmd_compare *r, const struct tokenizer_ids *ids)
 	if (gen_run(r->l->e, r->l->tok, &req, r->res, &err) < 0) {
 		status = cmd_fail(&err);
 		if (err.code == ERR_NOMEM)
-			status = EXIT_DEVICE;
+			status = EXIT_NOMEM;
 	}
 	sigaction(SIGINT, &old, NULL);
 	if (r->opt.save) {

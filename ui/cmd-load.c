@@ -19,15 +19,17 @@ cmd_load_status(enum llm_stage stage, const struct err *err)
 	case LLM_STAGE_FILE:
 		return EXIT_MODEL;
 	case LLM_STAGE_DEVICE:
-		return err->code == ERR_USAGE ? EXIT_USAGE : EXIT_DEVICE;
+		return err->code == ERR_USAGE ? EXIT_USAGE
+		    : err->code == ERR_NOMEM  ? EXIT_NOMEM
+					      : EXIT_DEVICE;
 	case LLM_STAGE_UPLOAD:
-		return err->code == ERR_NOMEM || err->code == ERR_DEVICE
-		    ? EXIT_DEVICE
-		    : EXIT_MODEL;
+		return err->code == ERR_NOMEM ? EXIT_NOMEM
+		    : err->code == ERR_DEVICE ? EXIT_DEVICE
+					      : EXIT_MODEL;
 	case LLM_STAGE_ENGINE:
-		return err->code == ERR_NOMEM || err->code == ERR_DEVICE
-		    ? EXIT_DEVICE
-		    : EXIT_USAGE;
+		return err->code == ERR_NOMEM ? EXIT_NOMEM
+		    : err->code == ERR_DEVICE ? EXIT_DEVICE
+					      : EXIT_USAGE;
 	}
 	return EXIT_USAGE;
 }

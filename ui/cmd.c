@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "slash.h"
+#include "screen.h"
 #include "util.h"
 
 const struct cmd cmd_table[] = {
@@ -85,6 +86,22 @@ cmd_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void
+cmd_oom(size_t n)
+{
+	char msg[96];
+	int len;
+
+	/* the chat screen's terminal first; no allocation from here on */
+	screen_emergency();
+	len = snprintf(msg, sizeof msg,
+	    "vkchat: out of memory (allocating %zu bytes)\n", n);
+	if (len > 0 && write(STDERR_FILENO, msg, (size_t)len) < 0) {
+		/* nothing more to do on the way out */
+	}
+	_exit(EXIT_NOMEM);
+}
+
 int
 cmd_status(enum err_code code)
 {
@@ -96,6 +113,8 @@ cmd_status(enum err_code code)
 		return EXIT_MODEL;
 	case ERR_DEVICE:
 		return EXIT_DEVICE;
+	case ERR_NOMEM:
+		return EXIT_NOMEM;
 	default:
 		return EXIT_USAGE;
 	}

@@ -19,8 +19,15 @@ enum {
 	EXIT_USAGE = 1,
 	EXIT_MODEL = 2,
 	EXIT_DEVICE = 3,
-	EXIT_DIFFERENT = 4, /* sessions replay: the answer came out different */
+	EXIT_NOMEM = 4,
+	EXIT_DIFFERENT = 5, /* sessions replay: the answer came out different */
 };
+
+/*
+ * For util_on_oom(): put the terminal back, say what ran out, and exit
+ * with EXIT_NOMEM.
+ */
+void cmd_oom(size_t n);
 
 struct cmd {
 	const char *name;

@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "tui.h"
+#include "util.h"
 
 int
 main(int argc, char **argv)
@@ -18,6 +19,7 @@ main(int argc, char **argv)
 	const struct cmd *c;
 
 	setlocale(LC_ALL, "");
+	util_on_oom(cmd_oom);
 	if (argc < 2)
 		return tui_main(argc, argv);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

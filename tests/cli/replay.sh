@@ -1,6 +1,6 @@
 # vkchat sessions replay: a fresh `run --save` answer replays identical
 # (status 0); a tampered stored setting and another model file are found
-# and named (status 4); bad requests are usage errors.
+# and named (status 5); bad requests are usage errors.
 . "$TOP_SRCDIR/tests/lib.sh"
 
 M="$TOP_SRCDIR/data/pocket.gguf"
@@ -50,23 +50,23 @@ if command -v sqlite3 > /dev/null 2>&1; then
 	cp "$VKCHAT_DB" "$T_TMP/tampered.db"
 	sqlite3 "$T_TMP/tampered.db" "update messages set params_json = \
 		json_set(params_json, '\$.temperature', 1.7) where role = 'assistant'"
-	t_expect "a tampered setting: different, status 4" 4 \
+	t_expect "a tampered setting: different, status 5" 5 \
 		"^different: first at token [0-9]+ \(byte [0-9]+\)" \
 		"$VKCHAT" sessions replay "$sid" --db "$T_TMP/tampered.db"
-	t_expect "a tampered setting: the replayed token is named" 4 \
+	t_expect "a tampered setting: the replayed token is named" 5 \
 		"^  token: +the replay drew id [0-9]+ \".*\" there$" \
 		"$VKCHAT" sessions replay "$sid" --db "$T_TMP/tampered.db"
-	t_expect "a tampered setting: the report names it" 4 \
+	t_expect "a tampered setting: the report names it" 5 \
 		"why: +changed settings: .*temperature=1.7" \
 		"$VKCHAT" sessions replay "$sid" --db "$T_TMP/tampered.db"
 else
-	t_skip "a tampered setting: different, status 4" "sqlite3 not installed"
+	t_skip "a tampered setting: different, status 5" "sqlite3 not installed"
 	t_skip "a tampered setting: the replayed token is named" "sqlite3 not installed"
 	t_skip "a tampered setting: the report names it" "sqlite3 not installed"
 fi
 
 # Another model file: named with both identities.
-t_expect "another model: different, named with its identity" 4 \
+t_expect "another model: different, named with its identity" 5 \
 	"why: +other model file: '.*pocket-pilot-q8_0.gguf' has identity [0-9a-f]{16}" \
 	"$VKCHAT" sessions replay "$sid" -m "$OTHER"
 
