@@ -989,6 +989,8 @@ enum {
 	TOKG_TYPE_VALUE,
 	TOKG_TYPES_FLOAT,
 	TOKG_BOS_RANGE,
+	TOKG_BOS_STRING,
+	TOKG_BOS_FLOAT,
 	TOKG_MERGE_UNKNOWN,
 	TOKG_MERGE_NOSPACE,
 	TOKG_MERGE_RESULT,
@@ -1048,8 +1050,13 @@ test_tok_gguf(int what, int spm, struct err *err, struct tokenizer **out)
 	else if (what != TOKG_NO_MERGES)
 		gguf_writer_arr_str(
 		    w, "tokenizer.ggml.merges", merges, tv->n_merges);
-	gguf_writer_u32(w, "tokenizer.ggml.bos_token_id",
-	    what == TOKG_BOS_RANGE ? (uint32_t)n : 1);
+	if (what == TOKG_BOS_STRING)
+		gguf_writer_str(w, "tokenizer.ggml.bos_token_id", "1");
+	else if (what == TOKG_BOS_FLOAT)
+		gguf_writer_f32(w, "tokenizer.ggml.bos_token_id", 1.0f);
+	else
+		gguf_writer_u32(w, "tokenizer.ggml.bos_token_id",
+		    what == TOKG_BOS_RANGE ? (uint32_t)n : 1);
 	gguf_writer_u32(w, "tokenizer.ggml.eos_token_id", 2);
 	gguf_writer_u32(w, "tokenizer.ggml.padding_token_id", 0);
 	gguf_writer_bool(w, "tokenizer.ggml.add_bos_token", 0);
@@ -1127,6 +1134,15 @@ TEST(tok_load_gguf)
 	test_tok_named_once(err.msg);
 	CHECK_CONTAINS(err.msg, "bos_token_id");
 	CHECK_CONTAINS(err.msg, "out of range");
+	/* a wrong type is refused naming the key, the type found and wanted */
+	CHECK_INT(test_tok_gguf(TOKG_BOS_STRING, 0, &err, &tok), ERR_FORMAT);
+	test_tok_named_once(err.msg);
+	CHECK_CONTAINS(
+	    err.msg, "key 'tokenizer.ggml.bos_token_id' has type string");
+	CHECK_CONTAINS(err.msg, "want");
+	CHECK_INT(test_tok_gguf(TOKG_BOS_FLOAT, 0, &err, &tok), ERR_FORMAT);
+	CHECK_CONTAINS(
+	    err.msg, "key 'tokenizer.ggml.bos_token_id' has type float32");
 	CHECK_INT(test_tok_gguf(TOKG_MERGE_UNKNOWN, 0, &err, &tok), ERR_FORMAT);
 	test_tok_named_once(err.msg);
 	CHECK_CONTAINS(err.msg, "tokenizer.ggml.merges[1]");
