@@ -821,7 +821,11 @@ db_export_import(struct db *db, const char *text, size_t len,
 		text += 3;
 		len -= 3;
 	}
-	i = strspn(text, " \t\r\n");
+	/* TEXT need not end in a NUL: LEN bounds everything */
+	for (i = 0;
+	     i < len && strchr(" \t\r\n", text[i]) != NULL && text[i] != '\0';
+	     i++)
+		;
 	if (i >= len || text[i] != '{')
 		return err_set(err, ERR_FORMAT,
 		    "'%s' is not a vkchat session export: expected JSON as "
