@@ -7,9 +7,11 @@
 #   5. the README's first command's own flow: a build inside a copy of the
 #      source tree (build-intree/), and make check there on what an
 #      in-tree build can break (the house-rule and usage scripts)
-#   6. make check, which also runs the sanitizer build's unit tests and
+#   6. a minute of libFuzzer over the parsers (tools/fuzz.sh 60): any
+#      finding fails
+#   7. make check, which also runs the sanitizer build's unit tests and
 #      ends with the one line "N passed, N failed, N skipped"
-# Options: --quick skips steps 3 to 5.
+# Options: --quick skips steps 3 to 6.
 set -eu
 cd "$(dirname "$0")/.."
 quick=no
@@ -50,6 +52,13 @@ if [ "$quick" = no ]; then
 	fi
 	rm -rf build-intree
 	echo "in-tree build: ok"
+	echo "fuzz: running (log in build/fuzz.log)"
+	if ! sh tools/fuzz.sh 60 > build/fuzz.log 2>&1; then
+		tail -n 40 build/fuzz.log
+		echo "fuzz found something"
+		exit 1
+	fi
+	echo "fuzz: ok"
 fi
 cd build
 ASAN_UNIT="$asan_unit" make -s check
