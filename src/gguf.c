@@ -843,8 +843,8 @@ gguf_open(const char *path, struct gguf **out, struct err *err)
 		map = mmap(
 		    NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (map == MAP_FAILED) {
-			rc = err_set(err, ERR_IO, "cannot map '%s': %s", path,
-			    strerror(errno));
+			rc = err_set(err, errno == ENOMEM ? ERR_NOMEM : ERR_IO,
+			    "cannot map '%s': %s", path, strerror(errno));
 			close(fd);
 			return rc;
 		}

@@ -976,7 +976,7 @@ cmd_info(int argc, char **argv)
 		cmd_fail(&err);
 		/* any file that does not open as a model is a model-file
 		 * problem: status 2, as in run and chat */
-		return EXIT_MODEL;
+		return err.code == ERR_NOMEM ? EXIT_NOMEM : EXIT_MODEL;
 	}
 	cmd_info_gather(g, &in);
 	if (json) {

@@ -17,7 +17,7 @@ cmd_load_status(enum llm_stage stage, const struct err *err)
 	case LLM_STAGE_OPTIONS:
 		return EXIT_USAGE;
 	case LLM_STAGE_FILE:
-		return EXIT_MODEL;
+		return err->code == ERR_NOMEM ? EXIT_NOMEM : EXIT_MODEL;
 	case LLM_STAGE_DEVICE:
 		return err->code == ERR_USAGE ? EXIT_USAGE
 		    : err->code == ERR_NOMEM  ? EXIT_NOMEM

@@ -259,7 +259,8 @@ cmd_tokenize(int argc, char **argv)
 	    tokenizer_load(g, &tok, &err) < 0) {
 		cmd_error("%s", err.msg);
 		gguf_close(g);
-		return err.code == ERR_IO ? EXIT_USAGE : EXIT_MODEL;
+		/* a model file that cannot be read is a model-file problem */
+		return err.code == ERR_NOMEM ? EXIT_NOMEM : EXIT_MODEL;
 	}
 	if (tokenizer_warning(tok) != NULL)
 		cmd_error("warning: %s", tokenizer_warning(tok));

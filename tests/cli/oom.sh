@@ -32,6 +32,27 @@ for kb in 40000 80000; do
 		limited "$kb" "$VKCHAT" tokenize -m "$model" -f "$T_TMP/big.txt"
 done
 
+# Too little address space to map the model file itself (the limit where
+# that happens, above the one where the program cannot even start, varies
+# with the libraries: look for it).
+found=
+for kb in 6000 7000 8000 9000 10000 12000 14000; do
+	limited "$kb" "$VKCHAT" info "$model" > "$T_OUT" 2>&1
+	rc=$?
+	if grep -q "cannot map" "$T_OUT"; then
+		found=$kb
+		break
+	fi
+done
+if [ -z "$found" ]; then
+	t_skip "info: a model that cannot be mapped" "no limit hit the mapping"
+elif [ "$rc" -eq 4 ] && grep -q "Cannot allocate memory" "$T_OUT"; then
+	t_ok "info in $found KiB: cannot map the model: out of memory (4)"
+else
+	t_fail "info in $found KiB: cannot map the model" \
+		"status $rc: $(cat "$T_OUT")"
+fi
+
 if ! "$VKCHAT" devices > /dev/null 2>&1; then
 	t_skip "out of memory: run" "no Vulkan device"
 	t_end

@@ -8,7 +8,7 @@ t_expect "help tokenize" 0 "usage: vkchat tokenize" "$VKCHAT" help tokenize
 t_expect "no model is a usage error" 1 "no model" "$VKCHAT" tokenize -p hi
 t_expect "unknown option" 1 "bad option" "$VKCHAT" tokenize --frobnicate
 t_expect "bad --bench count" 1 "--bench" "$VKCHAT" tokenize -m x.gguf --bench 0
-t_expect "missing model file" 1 "cannot open" \
+t_expect "missing model file is a bad model (2), as in run and info" 2 "cannot open" \
 	"$VKCHAT" tokenize -m "$T_TMP/none.gguf" -p hi
 printf 'this is not a model\n' > "$T_TMP/bad.gguf"
 t_expect "a file that is not GGUF: status 2" 2 "bad.gguf" \
