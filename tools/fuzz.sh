@@ -106,6 +106,48 @@ for path in sys.argv[3:]:
 EOPY
 }
 
+# chat_templates DIR FILES...: each GGUF's tokenizer.chat_template, followed
+# by the fuzz-chat turn layout, as a seed file.
+chat_templates() {
+	out=$1
+	shift
+	python3 - "$out" "$@" << 'EOPY'
+import os, struct, sys
+SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+def value(f, t):
+    if t == 8:
+        n, = struct.unpack("<Q", f.read(8))
+        return f.read(n)
+    if t == 9:
+        et, n = struct.unpack("<IQ", f.read(12))
+        for _ in range(n):
+            value(f, et)
+        return None
+    f.read(SIZES[t])
+out = sys.argv[1]
+for path in sys.argv[2:]:
+    try:
+        with open(path, "rb") as f:
+            if f.read(4) != b"GGUF":
+                continue
+            version, _, n_kv = struct.unpack("<IQQ", f.read(20))
+            if version < 2:
+                continue
+            for _ in range(n_kv):
+                klen, = struct.unpack("<Q", f.read(8))
+                key = f.read(klen)
+                t, = struct.unpack("<I", f.read(4))
+                v = value(f, t)
+                if key == b"tokenizer.chat_template" and v:
+                    name = os.path.basename(path)
+                    with open("%s/%s.tmpl" % (out, name), "wb") as o:
+                        o.write(v + b"\0\1Be kind.\1Hello\1Hi.\1Bye")
+                    break
+    except (OSError, KeyError, MemoryError, struct.error):
+        pass
+EOPY
+}
+
 # seeds TARGET SEEDDIR
 seeds() {
 	rm -rf "$2"
@@ -125,6 +167,11 @@ seeds() {
 			jsonl_texts prompt "$2" "$top"/tests/data/*.jsonl 2> /dev/null
 		fi
 		printf '\200<s>[INST] hi [/INST]</s><|im_start|>user\n' > "$2/special"
+		;;
+	chat)
+		command -v python3 > /dev/null &&
+			chat_templates "$2" "$shared"/tokenizers/*.gguf \
+				"$shared"/models/*.gguf "$top"/tests/data/*.gguf
 		;;
 	esac
 	return 0
