@@ -17,6 +17,9 @@ if grep -q __asan_init "$VKCHAT" 2> /dev/null; then
 	exit
 fi
 
+# The validation layer's own allocations are not vkchat's to guard.
+unset VKCHAT_VALIDATE
+
 # limited KB CMD...: run CMD with an address-space limit of KB KiB.
 limited() {
 	kb=$1
