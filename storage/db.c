@@ -252,7 +252,11 @@ db_fail(struct db *db, int rc, const char *what, struct err *err)
 			return err_set(err, ERR_IO,
 			    "'%s': %s: the database is open read-only (%s)",
 			    db->path, what, db->ro);
-		/* FALLTHROUGH */
+		/* the file is writable, so its -wal or -shm file is not */
+		return err_set(err, ERR_IO,
+		    "'%s': %s: the database is read-only (%s; see the "
+		    "permissions of its -wal and -shm files)",
+		    db->path, what, msg);
 	case SQLITE_FULL:
 	case SQLITE_IOERR:
 	case SQLITE_CANTOPEN:

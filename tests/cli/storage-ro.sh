@@ -75,6 +75,37 @@ if as_user true; then
 		as_user "$V" presets add more --db "$T_TMP/rofile/v.db"
 	t_run "read-only file: the file is unchanged" \
 		cmp "$T_TMP/orig.db" "$T_TMP/rofile/v.db"
+	# Another program has the database open, so its -wal and -shm files
+	# exist: with them writable, vkchat writes too; with them read-only,
+	# it reads and a write says why not.
+	if command -v python3 > /dev/null; then
+		chmod 755 "$T_TMP/rodir"
+		python3 -c 'import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1])
+c.execute("SELECT count(*) FROM sessions").fetchall()
+print("open", flush=True)
+time.sleep(60)' "$T_TMP/rodir/v.db" > "$T_TMP/holder.out" 2>&1 &
+		holder=$!
+		i=0
+		while ! grep -q open "$T_TMP/holder.out" && [ "$i" -lt 100 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		chmod 555 "$T_TMP/rodir"
+		t_expect "another program has it open: the -shm file is there" 0 \
+			"v\.db-shm" ls "$T_TMP/rodir"
+		t_expect "writable -wal and -shm: a write works" 0 "" \
+			as_user "$V" presets add more --db "$T_TMP/rodir/v.db"
+		chmod 444 "$T_TMP/rodir/v.db-wal" "$T_TMP/rodir/v.db-shm"
+		reads_work "read-only -wal and -shm" "$T_TMP/rodir/v.db"
+		t_expect "read-only -wal and -shm: a write says why not" 1 \
+			"adding a preset: the database is read-only \(.*permissions of its -wal and -shm" \
+			as_user "$V" presets add evenmore --db "$T_TMP/rodir/v.db"
+		kill "$holder"
+		wait "$holder" 2> /dev/null
+	else
+		t_skip "read-only directory, -shm present" "python3 not installed"
+	fi
 	chmod 755 "$T_TMP/rodir"
 else
 	t_skip "read-only directory and file" "no way to drop root here"
