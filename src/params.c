@@ -319,12 +319,16 @@ params_unescape(const char *s, size_t len, struct sbuf *out)
 
 	for (i = 0; i < len; i++) {
 		if (s[i] != '\\' || i + 1 == len ||
-		    strchr("nt\\\"", s[i + 1]) == NULL) {
+		    strchr("ntr\\\"", s[i + 1]) == NULL) {
 			sbuf_addc(out, s[i]);
 			continue;
 		}
 		i++;
-		sbuf_addc(out, s[i] == 'n' ? '\n' : s[i] == 't' ? '\t' : s[i]);
+		sbuf_addc(out,
+		    s[i] == 'n'	      ? '\n'
+			: s[i] == 't' ? '\t'
+			: s[i] == 'r' ? '\r'
+				      : s[i]);
 	}
 }
 
@@ -424,7 +428,7 @@ params_quote(struct sbuf *out, const char *value)
 {
 	const char *c;
 
-	if (*value != '\0' && strpbrk(value, " \t\n\"\\#=,") == NULL) {
+	if (*value != '\0' && strpbrk(value, " \t\r\n\"\\#=,") == NULL) {
 		sbuf_adds(out, value);
 		return;
 	}
@@ -436,6 +440,8 @@ params_quote(struct sbuf *out, const char *value)
 			sbuf_adds(out, "\\n");
 		else if (*c == '\t')
 			sbuf_adds(out, "\\t");
+		else if (*c == '\r') /* a preset file's lines may end in CRLF */
+			sbuf_adds(out, "\\r");
 		else
 			sbuf_addc(out, *c);
 	}

@@ -74,8 +74,8 @@ int params_set(
 /*
  * Escapes in a value a user typed, the same in every place one is typed
  * (--stop, --system, --set, /set, compare's --sweep, presets add and
- * preset files): \n a newline, \t a tab, \\ a backslash, \" a double
- * quote; any other backslash stays as it is.  Appends the result to OUT.
+ * preset files): \n a newline, \t a tab, \r a carriage return, \\ a
+ * backslash, \" a double quote; any other backslash stays as it is.  Appends the result to OUT.
  */
 void params_unescape(const char *s, size_t len, struct sbuf *out);
 

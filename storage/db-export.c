@@ -764,7 +764,9 @@ db_export_import_compare(struct db *db, struct db_export_in *in,
 		c->output = xstrdup(output);
 		c->error = error != NULL ? xstrdup(error) : NULL;
 	}
-	rc = db_compare_create(db, &r, &id, in->err);
+	/* a winner past the columns, say: the message names the file too */
+	if ((rc = db_compare_create(db, &r, &id, in->err)) != 0)
+		err_prefix(in->err, "'%s': %s", in->source, where);
 out:
 	db_compare_release(&r);
 	return rc;
