@@ -188,6 +188,9 @@ TEST(params_escapes_everywhere)
 		CHECK_STR(p.stop[2], "raw\\n");
 	}
 	CHECK_STR(p.system_prompt, "one\ntwo");
+	/* a carriage return survives the text form (found by fuzzing) */
+	CHECK_INT(params_set_typed(&p, "system", "one\\r\\ntwo\r", &e), 0);
+	CHECK_STR(p.system_prompt, "one\r\ntwo\r");
 
 	/* what is written as text reads back the same */
 	sbuf_init(&sb);
