@@ -12,6 +12,7 @@
 #include "ui/field.h"
 #include "ui/keys.h"
 #include "ui/slash.h"
+#include "ui/steps.h"
 #include "ui/text.h"
 #include "ui/transcript.h"
 
@@ -436,4 +437,47 @@ TEST(ui_field_editing)
 	CHECK_INT(first, 6);
 	CHECK_INT(col, 4);
 	field_release(&f);
+}
+
+/* A step naming only its drawn token ID. */
+static struct worker_step *
+test_step(int32_t id)
+{
+	struct worker_step *st = xcalloc(1, sizeof(*st));
+
+	st->rec.token = id;
+	st->n = 1;
+	st->ids = xcalloc(1, sizeof(*st->ids));
+	st->text = xcalloc(1, sizeof(*st->text));
+	st->ids[0] = id;
+	st->text[0] = xstrdup("x");
+	return st;
+}
+
+/* Answers are kept by id, copies are deep, the oldest go at STEPS_KEEP. */
+TEST(ui_steps_keep_the_newest)
+{
+	struct steps_store st = { 0 };
+	struct steps s = { 0 }, c;
+	struct worker_step *one = test_step(7);
+	int64_t i;
+
+	steps_push(&s, one);
+	worker_step_free(one);
+	steps_copy(&c, &s);
+	CHECK_INT(c.n, 1);
+	CHECK(c.v[0] != s.v[0] && c.v[0]->text[0] != s.v[0]->text[0]);
+	CHECK_INT(c.v[0]->rec.token, 7);
+	steps_release(&c);
+	for (i = 1; i <= STEPS_KEEP + 5; i++) {
+		s.id = i;
+		steps_keep(&st, &s);
+		CHECK(s.n == 0 && s.v == NULL);
+	}
+	CHECK_INT(st.n, STEPS_KEEP);
+	CHECK(steps_find(&st, 5) == NULL);
+	CHECK(steps_find(&st, 6) != NULL);
+	CHECK_INT(steps_find(&st, STEPS_KEEP + 5)->id, STEPS_KEEP + 5);
+	CHECK(steps_find(&st, 0) == NULL);
+	steps_store_release(&st);
 }

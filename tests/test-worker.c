@@ -119,6 +119,7 @@ tw_reset(struct tw *t)
 	for (i = 0; i < WORKER_MAX_COLUMNS; i++)
 		sbuf_reset(&t->text[i]);
 	memset(t->done, 0, sizeof t->done);
+	memset(t->n_steps, 0, sizeof t->n_steps);
 	t->n_done = t->n_tokens = t->errors = 0;
 	t->cancel_at = -1;
 	t->n_log = 0;
@@ -592,7 +593,6 @@ TEST(worker_steps_per_token)
 	req.params[1].top_k = 3;
 	req.params[1].seed = 7;
 	req.probs_top = 4;
-	memset(t.n_steps, 0, sizeof t.n_steps);
 	tw_reset(&t);
 	CHECK_INT(worker_generate(t.w, &req, &err), 0);
 	tw_wait(&t);

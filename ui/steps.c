@@ -62,6 +62,11 @@ steps_copy(struct steps *dst, const struct steps *src)
 void
 steps_keep(struct steps_store *st, struct steps *s)
 {
+	if (st->n == STEPS_KEEP) {
+		steps_release(&st->v[0]);
+		memmove(&st->v[0], &st->v[1], (st->n - 1) * sizeof *st->v);
+		st->n--;
+	}
 	if (st->n == st->cap) {
 		st->cap = st->cap ? st->cap * 2 : 16;
 		st->v = xreallocarray(st->v, st->cap, sizeof *st->v);

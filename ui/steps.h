@@ -30,13 +30,18 @@ void steps_release(struct steps *s);
 /* DST (empty) becomes a copy of SRC. */
 void steps_copy(struct steps *dst, const struct steps *src);
 
-/* The answers of a run: finished ones kept by message id. */
+/*
+ * The answers of a run: finished ones kept by message id, the newest
+ * STEPS_KEEP (at about 1.5 KB a token, a long session would otherwise
+ * grow without bound).
+ */
+#define STEPS_KEEP 100
 struct steps_store {
 	struct steps *v;
 	size_t n, cap;
 };
 
-/* Keep S (moved: *S is empty after). */
+/* Keep S (moved: *S is empty after), dropping the oldest at STEPS_KEEP. */
 void steps_keep(struct steps_store *st, struct steps *s);
 /* The records of message ID, or NULL. */
 const struct steps *steps_find(const struct steps_store *st, int64_t id);
