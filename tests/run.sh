@@ -113,18 +113,20 @@ if [ -n "${ASAN_UNIT:-}" ]; then
 		UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
 		"$ASAN_UNIT" -j "$unit_jobs" ${TEST_FILTER:+"$TEST_FILTER"}
 fi
-# The kernels and the engine again at llvmpipe's narrower subgroup (4
-# lanes instead of 8 on a 256-bit vector unit): no kernel may assume a
-# width it did not ask for.  A GPU driver ignores the setting.
+# The tests that run the Vulkan kernels, again under the settings a CPU
+# device would otherwise never see (a GPU driver ignores LP_*):
+#   unit-lanes4: llvmpipe's narrower subgroup (4 lanes instead of 8 on a
+#     256-bit vector unit): no kernel may assume a width it did not ask for;
+#   unit-gpu-kernels: the kernel set, buffer kinds and step sizes a GPU
+#     gets (VKCHAT_KERNELS=gpu), so a GPU's first run is not theirs.
+vk_tests="kern_ engine_ modelgen_ gen_ worker_"
 if [ -z "${TEST_FILTER:-}" ]; then
+	# shellcheck disable=SC2086
 	run_producer unit-lanes4 env LP_NATIVE_VECTOR_WIDTH=128 \
-		"$UNIT" -j "$unit_jobs" kern_ engine_ modelgen_
-fi
-# The same tests with the kernel set, buffer kinds and step sizes a GPU
-# gets (VKCHAT_KERNELS=gpu), so a GPU's first run is not their first run.
-if [ -z "${TEST_FILTER:-}" ]; then
+		"$UNIT" -j "$unit_jobs" $vk_tests
+	# shellcheck disable=SC2086
 	run_producer unit-gpu-kernels env VKCHAT_KERNELS=gpu \
-		"$UNIT" -j "$unit_jobs" kern_ engine_ modelgen_ gen_ worker_
+		"$UNIT" -j "$unit_jobs" $vk_tests
 fi
 for script in "$@"; do
 	[ -n "${TEST_FILTER:-}" ] && case "$script" in *"$TEST_FILTER"*) ;; *) continue ;; esac
