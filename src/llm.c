@@ -135,6 +135,21 @@ llm_on_upload(void *ud, uint64_t done, uint64_t total)
 	o->progress(o->ud, total > 0 ? (double)done / (double)total : 1.0);
 }
 
+/*
+ * Whether a CPU device should run this model's dispatches on one thread:
+ * when a decode step's dispatches (5 a layer and 3 more, for the fused
+ * llama graph) read under 256 KiB of the file each on average, llvmpipe's
+ * hand-off to its thread pool (40-45 us a dispatch) costs more than the
+ * second core saves.  stories260K decodes 3.4x faster so, the pocket
+ * model 1.3x; a model of 6 layers of 384 is 7% slower (docs/PERFORMANCE.md,
+ * "Small models on one thread").
+ */
+int
+llm_cpu_inline(uint64_t file_bytes, uint32_t n_layer)
+{
+	return file_bytes / (5 * (uint64_t)n_layer + 3) < 256 * 1024;
+}
+
 int
 llm_open(const struct llm_opts *o, struct llm **out, enum llm_stage *stage,
     struct err *err)
@@ -172,7 +187,8 @@ llm_open(const struct llm_opts *o, struct llm **out, enum llm_stage *stage,
 	l->file_size = gguf_file_size(l->g);
 	llm_rules(l);
 	st = LLM_STAGE_DEVICE;
-	if ((rc = vk_device_new(o->device, &l->dev, err)) < 0 ||
+	if ((rc = vk_device_new(o->device,
+		 llm_cpu_inline(l->file_size, hp.n_layer), &l->dev, err)) < 0 ||
 	    (rc = kern_new(l->dev, &l->k, err)) < 0)
 		goto fail;
 	st = LLM_STAGE_UPLOAD;

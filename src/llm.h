@@ -102,6 +102,13 @@ int llm_use_format(struct llm *l, const char *name, struct err *err);
 void llm_opts_init(struct llm_opts *o);
 
 /*
+ * Whether a model file of FILE_BYTES with N_LAYER layers runs its
+ * dispatches on one thread of a CPU device (vk_device_new's cpu_inline):
+ * 1 when the average dispatch of a decode step is small.
+ */
+int llm_cpu_inline(uint64_t file_bytes, uint32_t n_layer);
+
+/*
  * Load the model O->path as described above.  On success *out is a new
  * llm owned by the caller (llm_free).  On failure nothing stays open,
  * *stage (if not NULL) says where it failed and the error is the failing

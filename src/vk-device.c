@@ -13,6 +13,7 @@
  */
 #include "vk-device.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -577,8 +578,39 @@ vk_device_create(struct vk_device *dev, struct err *err)
 	return 0;
 }
 
+/*
+ * llvmpipe reads LP_NUM_THREADS when an instance enumerates its devices:
+ * with 0 it keeps no thread pool and runs every workgroup of a dispatch
+ * on the thread that submitted it.  Other drivers ignore the variable.  A
+ * value in the environment before the first device was opened is the
+ * user's, and kept: the return is 0 then, else CPU_INLINE.
+ */
+static int vk_device_user_threads;
+
+static void
+vk_device_note_user_threads(void)
+{
+	vk_device_user_threads = getenv("LP_NUM_THREADS") != NULL;
+}
+
+static int
+vk_device_cpu_threads(int cpu_inline)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, vk_device_note_user_threads);
+	if (vk_device_user_threads)
+		return 0;
+	if (cpu_inline)
+		setenv("LP_NUM_THREADS", "0", 1);
+	else
+		unsetenv("LP_NUM_THREADS");
+	return cpu_inline;
+}
+
 int
-vk_device_new(int index, struct vk_device **out, struct err *err)
+vk_device_new(
+    int index, int cpu_inline, struct vk_device **out, struct err *err)
 {
 	struct vk_device *dev = xcalloc(1, sizeof *dev);
 	struct vk_device_info *infos = NULL;
@@ -588,6 +620,7 @@ vk_device_new(int index, struct vk_device **out, struct err *err)
 
 	*out = NULL;
 	dev->validate = v != NULL && strcmp(v, "1") == 0;
+	cpu_inline = vk_device_cpu_threads(cpu_inline);
 	rc = vk_device_instance(dev, &dev->instance, err);
 	if (rc < 0)
 		goto fail;
@@ -599,6 +632,8 @@ vk_device_new(int index, struct vk_device **out, struct err *err)
 		goto fail;
 	dev->phys = pds[pick];
 	dev->info = infos[pick];
+	dev->info.cpu_inline =
+	    cpu_inline && dev->info.vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU;
 	rc = vk_device_kernels(&dev->info, err);
 	if (rc < 0)
 		goto fail;

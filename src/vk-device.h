@@ -73,6 +73,8 @@ struct vk_device_info {
 	 * "gpu" or "cpu": a CPU device then runs exactly what a GPU would.
 	 */
 	int cpu_kernels;
+	/* a CPU device running each dispatch on one thread (vk_device_new) */
+	int cpu_inline;
 	const char *unusable; /* NULL, or why the engine cannot use it */
 	int chosen;	      /* the automatic choice */
 };
@@ -121,8 +123,16 @@ int vk_device_list(struct vk_device_info **out, int *n, struct err *err);
  * choice).  *out is a heap object freed with vk_device_free.  ERR_DEVICE
  * with a message when no usable device exists, validation was asked for
  * but is not installed, or creation fails; ERR_USAGE for a bad index.
+ *
+ * CPU_INLINE asks a CPU device (llvmpipe) to run each dispatch on the
+ * submitting thread instead of handing it to its pool of one thread per
+ * core: for small models, where the hand-off (about 40 us a dispatch)
+ * costs more than the second core saves.  It sets LP_NUM_THREADS=0 for
+ * the process (or clears it again), unless the user had set
+ * LP_NUM_THREADS; info.cpu_inline says what the device got.
  */
-int vk_device_new(int index, struct vk_device **out, struct err *err);
+int vk_device_new(
+    int index, int cpu_inline, struct vk_device **out, struct err *err);
 
 /*
  * Free DEV, its staging buffer and pipeline cache handle (saving the

@@ -63,19 +63,19 @@ TEST(vk_device_index_override)
 
 	vkt_close(vkt_open());
 	setenv("VKCHAT_DEVICE", "0", 1);
-	CHECK_INT(vk_device_new(-1, &dev, &err), 0);
+	CHECK_INT(vk_device_new(-1, 0, &dev, &err), 0);
 	CHECK_INT(dev->info.index, 0);
 	vkt_close(dev);
 	setenv("VKCHAT_DEVICE", "99", 1);
-	CHECK_INT(vk_device_new(-1, &dev, &err), ERR_USAGE);
+	CHECK_INT(vk_device_new(-1, 0, &dev, &err), ERR_USAGE);
 	CHECK_CONTAINS(err.msg, "no Vulkan device 99");
 	setenv("VKCHAT_DEVICE", "gpu", 1);
-	CHECK_INT(vk_device_new(-1, &dev, &err), ERR_USAGE);
+	CHECK_INT(vk_device_new(-1, 0, &dev, &err), ERR_USAGE);
 	CHECK_CONTAINS(err.msg, "VKCHAT_DEVICE: 'gpu'");
 	/* An explicit index wins over the environment. */
-	CHECK_INT(vk_device_new(0, &dev, &err), 0);
+	CHECK_INT(vk_device_new(0, 0, &dev, &err), 0);
 	vkt_close(dev);
-	CHECK_INT(vk_device_new(1000, &dev, &err), ERR_USAGE);
+	CHECK_INT(vk_device_new(1000, 0, &dev, &err), ERR_USAGE);
 }
 
 TEST(vk_device_no_driver)
@@ -91,7 +91,7 @@ TEST(vk_device_no_driver)
 	setenv("VK_DRIVER_FILES", "/nonexistent/vkchat-icd.json", 1);
 	CHECK_INT(vk_device_list(&d, &n, &err), ERR_DEVICE);
 	CHECK_CONTAINS(err.msg, "apt-get install mesa-vulkan-drivers");
-	CHECK_INT(vk_device_new(-1, &dev, &err), ERR_DEVICE);
+	CHECK_INT(vk_device_new(-1, 0, &dev, &err), ERR_DEVICE);
 	CHECK_CONTAINS(err.msg, "mesa-vulkan-drivers");
 }
 
@@ -102,7 +102,7 @@ TEST(vk_validation_missing_layer)
 
 	vkt_close(vkt_open());
 	setenv("VK_LAYER_PATH", "/nonexistent", 1);
-	CHECK_INT(vk_device_new(-1, &dev, &err), ERR_DEVICE);
+	CHECK_INT(vk_device_new(-1, 0, &dev, &err), ERR_DEVICE);
 	CHECK_CONTAINS(err.msg, "vulkan-validationlayers");
 }
 

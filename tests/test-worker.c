@@ -961,3 +961,18 @@ TEST(llm_rules_and_gen_extras)
 	llm_free(l);
 	free(t.path);
 }
+
+/* The one-thread rule of llm_open: small dispatches stay on one thread. */
+TEST(llm_cpu_inline_rule)
+{
+	/* stories260K (1.2 MB, 5 layers), the pocket model (3.4 MB, 6) */
+	CHECK_INT(llm_cpu_inline(1185376, 5), 1);
+	CHECK_INT(llm_cpu_inline(3448608, 6), 1);
+	/* 6 layers of 384 (13.6 MB): the pool measured 7% faster */
+	CHECK_INT(llm_cpu_inline(13604352, 6), 0);
+	/* smollm2-135m q8_0 */
+	CHECK_INT(llm_cpu_inline(144357184, 30), 0);
+	/* the boundary: 256 KiB a dispatch */
+	CHECK_INT(llm_cpu_inline(8 * 256 * 1024 - 1, 1), 1);
+	CHECK_INT(llm_cpu_inline(8 * 256 * 1024, 1), 0);
+}

@@ -25,7 +25,7 @@ vkt_open(void)
 	struct err err;
 
 	setenv("VKCHAT_VALIDATE", "1", 1);
-	if (vk_device_new(-1, &dev, &err) < 0) {
+	if (vk_device_new(-1, 0, &dev, &err) < 0) {
 		if (err.code == ERR_DEVICE &&
 		    strstr(err.msg, "mesa-vulkan-drivers") != NULL)
 			test_skip("%s", err.msg);

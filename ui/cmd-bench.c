@@ -244,8 +244,9 @@ cmd_bench_print(struct cmd_bench *b, int json, double pp, double tg, double par,
 		printf("model        %s (%s of weights, %s read per token)\n",
 		    m->path, util_bytes(m->weight_bytes, buf, sizeof buf),
 		    util_bytes(m->decode_bytes, buf + 16, 16));
-		printf("device       %s [%s]\n", b->l->dev->info.name,
-		    b->l->dev->info.type);
+		printf("device       %s [%s%s]\n", b->l->dev->info.name,
+		    b->l->dev->info.type,
+		    b->l->dev->info.cpu_inline ? ", one thread" : "");
 		if (b->n_prompt > 0)
 			printf("pp%-9u  %10.1f tok/s\n", b->n_prompt, pp_tps);
 		printf("tg%-9u  %10.1f tok/s  (%.3f ms/token)\n", b->n_gen,
@@ -278,6 +279,8 @@ cmd_bench_print(struct cmd_bench *b, int json, double pp, double tg, double par,
 	json_str(&w, m->path);
 	json_key(&w, "device");
 	json_str(&w, b->l->dev->info.name);
+	json_key(&w, "cpu_inline");
+	json_bool(&w, b->l->dev->info.cpu_inline);
 	json_key(&w, "weight_bytes");
 	json_int(&w, (int64_t)m->weight_bytes);
 	json_key(&w, "decode_bytes");

@@ -111,6 +111,31 @@ t_expect "bench: sampler chain overhead" 0 \
 	"$VKCHAT" bench -m "$model" -p 16 -n 8 -r 1
 t_expect "bench: sampler overhead in JSON" 0 '"sampler_us_per_token":[0-9.]+' \
 	"$VKCHAT" bench -m "$model" -p 16 -n 8 -r 1 --json
+# A small model runs on one thread of a CPU device (LP_NUM_THREADS=0 for
+# llvmpipe) unless the user set LP_NUM_THREADS; both give the same text.
+"$VKCHAT" bench -m "$model" -p 8 -n 4 -r 1 > "$T_TMP/bench1.txt" 2>&1
+LP_NUM_THREADS=2 "$VKCHAT" bench -m "$model" -p 8 -n 4 -r 1 \
+	> "$T_TMP/bench2.txt" 2>&1
+if ! grep -q '^device .*\[cpu' "$T_TMP/bench1.txt"; then
+	t_skip "bench: a small model runs on one thread" "not a CPU device"
+elif grep -q '^device .*\[cpu, one thread\]' "$T_TMP/bench1.txt" &&
+	grep -q '^device .*\[cpu\]' "$T_TMP/bench2.txt"; then
+	t_ok "bench: a small model runs on one thread, LP_NUM_THREADS wins"
+else
+	t_fail "bench: a small model runs on one thread, LP_NUM_THREADS wins" \
+		"$(grep '^device' "$T_TMP/bench1.txt" "$T_TMP/bench2.txt")"
+fi
+LP_NUM_THREADS=2 "$VKCHAT" run -m "$model" -p "Once upon a time" -n 24 \
+	--temp 0 > "$T_TMP/pool.txt" 2>&1
+"$VKCHAT" run -m "$model" -p "Once upon a time" -n 24 --temp 0 \
+	> "$T_TMP/inline.txt" 2>&1
+if [ -s "$T_TMP/inline.txt" ] && cmp -s "$T_TMP/pool.txt" "$T_TMP/inline.txt"
+then
+	t_ok "one thread or the pool: the same greedy text"
+else
+	t_fail "one thread or the pool: the same greedy text" \
+		"$(head -c 200 "$T_TMP/pool.txt") / $(head -c 200 "$T_TMP/inline.txt")"
+fi
 # VKCHAT_KERNELS picks the kernel set: "gpu" on this CPU device gives the
 # same greedy text (the unit tests compare the kernels themselves).
 VKCHAT_KERNELS=gpu "$VKCHAT" run -m "$model" -p "Once upon a time" -n 24 \
