@@ -14,8 +14,10 @@
 #
 #   tools/fuzz.sh build               build the targets (what 'make fuzz' does)
 #   tools/fuzz.sh SECONDS [TARGET...] build, then fuzz the targets (all by
-#                                     default) for SECONDS in all, shared
-#                                     equally; exit 1 on any finding
+#                                     default), each for an equal share of
+#                                     SECONDS, FUZZ_PARALLEL of them at a
+#                                     time (default: one per processor);
+#                                     exit 1 on any finding
 #
 # FUZZ_DIR is the work directory (default build/fuzz); CONFIG_DIR holds
 # config.h (default build); VKCHAT_SHARED the shared models (default
@@ -204,32 +206,59 @@ per=$((secs / n))
 [ "$per" -ge 1 ] || per=1
 FUZZ_TOKENIZERS=$(tok_files)
 export FUZZ_TOKENIZERS
-fail=0
+
+# run T: fuzz target T for $per seconds; its report line (and a finding's
+# details) go to $dir/result-T, its status to $dir/status-T.
+run() {
+	seeds "$1" "$dir/seeds-$1.d"
+	mkdir -p "$dir/corpus-$1"
+	jobs=
+	[ -n "${FUZZ_JOBS:-}" ] && jobs="-jobs=$FUZZ_JOBS -workers=$FUZZ_JOBS"
+	# from FUZZ_DIR: with -jobs, libFuzzer writes fuzz-N.log files there
+	# shellcheck disable=SC2086
+	(cd "$dir" && "./fuzz-$1" -max_total_time="$per" -timeout=10 \
+		-rss_limit_mb=2048 -max_len=65536 $jobs -print_final_stats=1 \
+		-artifact_prefix="$dir/$1-" "$dir/corpus-$1" "$dir/seeds-$1.d") \
+		> "$dir/fuzz-$1.log" 2>&1
+	rc=$?
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/fuzz-$1.log" | tail -n 1)
+	if [ "$rc" -eq 0 ]; then
+		echo "fuzz: $1: ${runs:-?} inputs in ${per}s, no finding"
+	else
+		echo "fuzz: $1: FINDING (libFuzzer exited with $rc; log $dir/fuzz-$1.log)"
+		grep -E "ERROR|SUMMARY|runtime error|^ +#[0-9]+ 0x" "$dir/fuzz-$1.log" | head -n 20
+		ls "$dir/$1-"* 2> /dev/null
+	fi > "$dir/result-$1"
+	echo "$rc" > "$dir/status-$1"
+}
+
+# Build every target first, then fuzz FUZZ_PARALLEL targets at a time
+# (default: one per processor), each for its share of SECONDS; the
+# reports come in the order of the targets.
+run_list=
 for t in $targets; do
 	if [ "$t" = tok ] && [ -z "$FUZZ_TOKENIZERS" ]; then
 		echo "fuzz: tok: skipped (no tokenizer files in $shared/tokenizers)"
 		continue
 	fi
 	build "$t"
-	seeds "$t" "$dir/seeds-$t.d"
-	mkdir -p "$dir/corpus-$t"
-	jobs=
-	[ -n "${FUZZ_JOBS:-}" ] && jobs="-jobs=$FUZZ_JOBS -workers=$FUZZ_JOBS"
-	# from FUZZ_DIR: with -jobs, libFuzzer writes fuzz-N.log files there
-	# shellcheck disable=SC2086
-	(cd "$dir" && "./fuzz-$t" -max_total_time="$per" -timeout=10 \
-		-rss_limit_mb=2048 -max_len=65536 $jobs -print_final_stats=1 \
-		-artifact_prefix="$dir/$t-" "$dir/corpus-$t" "$dir/seeds-$t.d") \
-		> "$dir/fuzz-$t.log" 2>&1
-	rc=$?
-	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/fuzz-$t.log" | tail -n 1)
-	if [ "$rc" -eq 0 ]; then
-		echo "fuzz: $t: ${runs:-?} inputs in ${per}s, no finding"
-	else
-		fail=1
-		echo "fuzz: $t: FINDING (libFuzzer exited with $rc; log $dir/fuzz-$t.log)"
-		grep -E "ERROR|SUMMARY|runtime error|^ +#[0-9]+ 0x" "$dir/fuzz-$t.log" | head -n 20
-		ls "$dir/$t-"* 2> /dev/null
+	rm -f "$dir/result-$t" "$dir/status-$t"
+	run_list="$run_list $t"
+done
+par=${FUZZ_PARALLEL:-$(nproc 2> /dev/null || echo 1)}
+running=0
+for t in $run_list; do
+	if [ "$running" -ge "$par" ]; then
+		wait
+		running=0
 	fi
+	run "$t" &
+	running=$((running + 1))
+done
+wait
+fail=0
+for t in $run_list; do
+	cat "$dir/result-$t"
+	[ "$(cat "$dir/status-$t" 2> /dev/null)" = 0 ] || fail=1
 done
 exit $fail
