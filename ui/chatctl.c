@@ -286,6 +286,13 @@ chatctl_events(struct tui *t)
 }
 
 void
+chatctl_marks(struct tui *t)
+{
+	chatlog_marks(t, t->probs_colour);
+	comparemode_marks(t, t->probs_colour);
+}
+
+void
 chatctl_cancel(struct tui *t)
 {
 	if (!t->generating || t->cancelling)

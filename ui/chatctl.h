@@ -31,6 +31,12 @@ void chatctl_engine_stop(struct tui *t);
 int chatctl_engine_fd(const struct tui *t);
 /* Handle every pending engine event. */
 void chatctl_events(struct tui *t);
+/*
+ * Before a draw: the answers shown (and compare mode's columns) get their
+ * tokens' probability marks while t->probs_colour is on, lose them
+ * while it is off.
+ */
+void chatctl_marks(struct tui *t);
 
 /* Send TEXT as the user's next message. */
 void chatctl_send(struct tui *t, const char *text);

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tokmap.h"
+
 void
 chatlog_clear(struct tui *t)
 {
@@ -193,6 +195,20 @@ chatlog_show(struct tui *t, const struct db_message *msgs, size_t n)
 			break;
 		}
 	}
+}
+
+void
+chatlog_marks(struct tui *t, int on)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_msgs; i++)
+		if (t->msgs[i].role == DB_ROLE_ASSISTANT)
+			tokmap_update(t->tr, t->msgs[i].entry,
+			    on ? steps_find(&t->kept, t->msgs[i].id) : NULL);
+	/* Not yet in t->msgs: it joins them when it ends. */
+	if (t->generating && t->cmp == NULL)
+		tokmap_update(t->tr, t->gen_entry, on ? &t->live : NULL);
 }
 
 void

@@ -65,6 +65,13 @@ size_t chatlog_add_reply(
 /* Show branch MSGS[0..n) (root first) as the conversation. */
 void chatlog_show(struct tui *t, const struct db_message *msgs, size_t n);
 
+/*
+ * Colour the answers shown by their tokens' probability (ON) or not:
+ * each answer with step records in t->kept, and the one streaming
+ * (t->live), gets its marks (tokmap.h); the others none.
+ */
+void chatlog_marks(struct tui *t, int on);
+
 /* Free the messages shown and their array. */
 void chatlog_release(struct tui *t);
 

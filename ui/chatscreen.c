@@ -22,6 +22,7 @@
 #include "screen.h"
 #include "slash.h"
 #include "text.h"
+#include "tokmap.h"
 
 static void chatscreen_help(struct tui *t);
 
@@ -79,6 +80,8 @@ chatscreen_status(struct tui *t, int y)
 		sbuf_addf(&left, "%s%.1f tok/s", sep, t->tps);
 	else
 		sbuf_addf(&left, "%s- tok/s", sep);
+	if (t->probs_colour)
+		sbuf_addf(&left, "%scolour by p", sep);
 	chatscreen_activity(t, &right, transcript_from_bottom(t->tr));
 	screen_fill(y, 0, t->cols, attr);
 	rw = text_width(right.buf, right.len);
@@ -127,6 +130,7 @@ chatscreen_draw(struct tui *t, struct view *v)
 	h = t->rows - rows - 1 - (t->hint != NULL);
 	if (h < 1)
 		h = 1;
+	chatctl_marks(t);
 	if (t->cmp != NULL) {
 		/* The last notices over the columns, when there is room. */
 		y = h >= 14 ? 4 : 0;
@@ -314,6 +318,47 @@ chatscreen_probs_key(struct tui *t, const struct keys_event *ev)
 	return 1;
 }
 
+/* The bands and how they look, in one line ("green >= 0.9, ..."). */
+static void
+chatscreen_legend(struct tui *t, struct sbuf *sb)
+{
+	int b;
+
+	for (b = 0; b < TOKMAP_N; b++)
+		if (b < TOKMAP_N - 1)
+			sbuf_addf(sb, "%s >= %s, ", screen_band_look(t, b),
+			    tokmap_band_floor((enum tokmap_band)b));
+		else
+			sbuf_addf(sb, "%s below", screen_band_look(t, b));
+}
+
+/* Colour the answers' tokens by probability (ON 1), or not (0). */
+static void
+chatscreen_colour(struct tui *t, int on)
+{
+	struct sbuf sb;
+
+	t->probs_colour = on;
+	sbuf_init(&sb);
+	if (on) {
+		sbuf_adds(&sb, "tokens by the model's p: ");
+		chatscreen_legend(t, &sb);
+		sbuf_adds(&sb, " \xc2\xb7 Alt-C: off");
+	} else {
+		sbuf_adds(&sb, "token colours off (Alt-C: on)");
+	}
+	tui_hint(t, "%s", sb.buf);
+	sbuf_release(&sb);
+}
+
+static int
+chatscreen_colour_key(struct tui *t, const struct keys_event *ev)
+{
+	(void)ev;
+	chatscreen_colour(t, !t->probs_colour);
+	return 1;
+}
+
 /* One key the chat screen knows. */
 struct chatscreen_bind {
 	enum keys_code code;
@@ -360,6 +405,8 @@ static const struct chatscreen_key {
 		{ KEYS_RIGHT, 0, KEYS_MOD_ALT } } },
 	{ "Alt-P", "the sampler's choices for the last answer (inspector)",
 	    chatscreen_probs_key, { { KEYS_ALT, 'p', 0 } } },
+	{ "Alt-C", "colour the answers' tokens by probability, on or off",
+	    chatscreen_colour_key, { { KEYS_ALT, 'c', 0 } } },
 	{ "Ctrl-O", "sessions: search, resume, fork, delete, export",
 	    chatscreen_sessions, { { KEYS_CTRL, 'o', 0 } } },
 	{ "Ctrl-P", "presets: pick, edit a copy, save", chatscreen_presets,
@@ -598,6 +645,20 @@ chatscreen_cmd_probs(struct tui *t, const char *args, int bang)
 }
 
 static void
+chatscreen_cmd_colour(struct tui *t, const char *args, int bang)
+{
+	(void)bang;
+	if (args[0] == '\0')
+		chatscreen_colour(t, !t->probs_colour);
+	else if (strcmp(args, "on") == 0)
+		chatscreen_colour(t, 1);
+	else if (strcmp(args, "off") == 0)
+		chatscreen_colour(t, 0);
+	else
+		tui_notice(t, 1, "/colour takes on or off, not '%.40s'", args);
+}
+
+static void
 chatscreen_cmd_man(struct tui *t, const char *args, int bang)
 {
 	(void)bang;
@@ -630,6 +691,7 @@ static void (*const chatscreen_cmds[SLASH_N])(
 	[SLASH_RUNS] = chatscreen_cmd_runs,
 	[SLASH_PARAMS] = chatscreen_cmd_params,
 	[SLASH_PROBS] = chatscreen_cmd_probs,
+	[SLASH_COLOUR] = chatscreen_cmd_colour,
 	[SLASH_MAN] = chatscreen_cmd_man,
 	[SLASH_QUIT] = chatscreen_cmd_quit,
 };
@@ -689,6 +751,22 @@ chatscreen_help(struct tui *t)
 		if (chatscreen_keys[i].keys != NULL)
 			sbuf_addf(&out, "  %-16s %s\n", chatscreen_keys[i].keys,
 			    chatscreen_keys[i].what);
+	sbuf_adds(&out, "\nToken colours (Alt-C, /colour)\n");
+	sbuf_adds(&out,
+	    "  Each token of an answer generated in this run, by "
+	    "the probability the\n  model gave it (before the "
+	    "sampler chain; the inspector's 'model'\n  column):\n");
+	for (i = 0; i < TOKMAP_N; i++) {
+		sbuf_reset(&cmd);
+		if (i + 1 < TOKMAP_N)
+			sbuf_addf(&cmd, "p >= %s",
+			    tokmap_band_floor((enum tokmap_band)i));
+		else
+			sbuf_addf(&cmd, "p < %s",
+			    tokmap_band_floor((enum tokmap_band)(i - 1)));
+		sbuf_addf(
+		    &out, "  %-16s %s\n", cmd.buf, screen_band_look(t, (int)i));
+	}
 	sbuf_adds(&out, "\nCompare mode (/compare)\n");
 	for (k = comparemode_keys_help; k->keys != NULL; k++)
 		sbuf_addf(&out, "  %-16s %s\n", k->keys, k->what);

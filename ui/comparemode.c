@@ -45,6 +45,7 @@
 #include "prompt.h"
 #include "screen.h"
 #include "text.h"
+#include "tokmap.h"
 #include "util.h"
 
 /* How often a streaming column is written to the database, in seconds. */
@@ -941,6 +942,18 @@ comparemode_scroll(struct tui *t, const struct keys_event *ev)
 	for (i = 0; i < c->n; i++)
 		transcript_scroll(c->col[i].tr, d);
 	return 1;
+}
+
+void
+comparemode_marks(struct tui *t, int on)
+{
+	struct comparemode *c = t->cmp;
+	size_t i;
+
+	for (i = 0; c != NULL && i < c->n; i++)
+		if (c->col[i].tr != NULL)
+			tokmap_update(c->col[i].tr, 0,
+			    on && !c->stored ? &c->col[i].steps : NULL);
 }
 
 size_t

@@ -63,6 +63,12 @@ void comparemode_send(struct tui *t, const char *text, int64_t prompt_id);
 int comparemode_set(struct tui *t, const char *list, struct err *err);
 /* Handle engine event EV if it belongs to a compare run; 1 if it did. */
 int comparemode_event(struct tui *t, const struct worker_event *ev);
+/*
+ * Colour each column of the run streaming or just streamed by its own
+ * step records (ON), or not (tokmap.h); a stored run has none.
+ */
+void comparemode_marks(struct tui *t, int on);
+
 /* End a run whose engine does not answer: every live column stopped. */
 void comparemode_abort(struct tui *t);
 /*

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "text.h"
+#include "tokmap.h"
 
 static int screen_attrs[SCREEN_N];
 
@@ -64,6 +65,12 @@ screen_colours(struct tui *t)
 		{ SCREEN_TITLE, COLOR_WHITE, COLOR_BLUE, A_BOLD,
 		    A_REVERSE | A_BOLD },
 		{ SCREEN_HINT, COLOR_YELLOW, -1, 0, A_BOLD },
+		/* Probability bands: green (sure) to red (rare); without
+		 * colours, more emphasis the less probable. */
+		{ SCREEN_P_SURE, COLOR_GREEN, -1, 0, A_DIM },
+		{ SCREEN_P_LIKELY, COLOR_YELLOW, -1, 0, A_NORMAL },
+		{ SCREEN_P_UNSURE, COLOR_MAGENTA, -1, 0, A_UNDERLINE },
+		{ SCREEN_P_RARE, COLOR_RED, -1, A_BOLD, A_BOLD | A_UNDERLINE },
 	};
 	const char *nc = getenv("NO_COLOR");
 	size_t i;
@@ -179,6 +186,20 @@ screen_attr(enum screen_colour c)
 	return screen_attrs[c];
 }
 
+const char *
+screen_band_look(const struct tui *t, int b)
+{
+	/* As screen_colours sets SCREEN_P_*. */
+	static const char *const colour[TOKMAP_N] = { "green", "yellow",
+		"magenta", "bold red" };
+	static const char *const mono[TOKMAP_N] = { "dim", "plain",
+		"underlined", "bold underlined" };
+
+	if (b < 0 || b >= TOKMAP_N)
+		return "plain";
+	return t->colour ? colour[b] : mono[b];
+}
+
 int
 screen_put(int y, int x, const char *s, size_t len, int width, int attr)
 {
@@ -260,6 +281,83 @@ screen_style_attr(enum transcript_style s)
 	}
 }
 
+/* B moved past the middle of a character and the zero-width marks after
+ * it, so that a run never starts with what belongs to the one before. */
+static size_t
+screen_cluster_end(const char *s, size_t len, size_t b)
+{
+	uint32_t cp;
+	int n;
+
+	while (b < len && ((unsigned char)s[b] & 0xc0) == 0x80)
+		b++;
+	while (b < len) {
+		n = text_next(s + b, len - b, &cp);
+		if (text_cp_width(cp) != 0)
+			break;
+		b += (size_t)n;
+	}
+	return b;
+}
+
+/*
+ * Draw line L of TR at Y, X (W columns for the line and its indent): as
+ * one run in its style, or, where its entry has marks, in runs of the
+ * marks' attributes; the characters drawn, and their columns, are the
+ * same either way.
+ */
+static void
+screen_transcript_line(
+    struct transcript *tr, const struct transcript_line *l, int y, int x, int w)
+{
+	const struct transcript_mark *m = NULL;
+	size_t n = 0, lo, hi, mid, k, a = 0, b;
+	uint64_t stamp;
+	int attr = screen_style_attr(l->style), run, col = 0, cw, sw, d;
+
+	cw = w - l->indent;
+	if (l->off != TRANSCRIPT_NO_OFF)
+		m = transcript_marks(tr, l->entry, &n, &stamp);
+	if (n == 0) {
+		screen_put(y, x + l->indent, l->text, l->len, cw, attr);
+		return;
+	}
+	/* The first mark that ends after the line's start. */
+	lo = 0;
+	hi = n;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (m[mid].off + m[mid].len <= l->off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	k = lo;
+	while (a < l->len && col < cw) {
+		if (k < n && m[k].off <= l->off + a) {
+			b = m[k].off + m[k].len - l->off;
+			run = m[k].kind >= 0 && m[k].kind < TOKMAP_N
+			    ? screen_attrs[SCREEN_P_SURE + m[k].kind]
+			    : attr;
+			k++;
+		} else {
+			b = k < n ? m[k].off - l->off : l->len;
+			run = attr;
+		}
+		b = screen_cluster_end(
+		    l->text, l->len, b > l->len ? l->len : b);
+		if (b <= a)
+			continue;
+		sw = text_width(l->text + a, b - a);
+		d = screen_put(
+		    y, x + l->indent + col, l->text + a, b - a, cw - col, run);
+		col += d;
+		if (d < sw)
+			break; /* it did not fit: nothing after it is drawn */
+		a = b;
+	}
+}
+
 void
 screen_transcript(struct transcript *tr, int y, int x, int h, int w)
 {
@@ -275,8 +373,7 @@ screen_transcript(struct transcript *tr, int y, int x, int h, int w)
 		if (l.style == TRANSCRIPT_S_CODE && l.indent >= 2)
 			screen_put(y + r, x + l.indent - 2, "\xe2\x94\x82", 3,
 			    1, screen_attrs[SCREEN_FENCE]);
-		screen_put(y + r, x + l.indent, l.text, l.len, w - l.indent,
-		    screen_style_attr(l.style));
+		screen_transcript_line(tr, &l, y + r, x, w);
 	}
 }
 

@@ -29,6 +29,11 @@ enum screen_colour {
 	SCREEN_SELECT,
 	SCREEN_TITLE,
 	SCREEN_HINT,
+	/* Tokens coloured by probability, tokmap.h's bands in order. */
+	SCREEN_P_SURE,
+	SCREEN_P_LIKELY,
+	SCREEN_P_UNSURE,
+	SCREEN_P_RARE,
 	SCREEN_N,
 };
 
@@ -55,6 +60,11 @@ void screen_draw(struct tui *t);
 
 /* The curses attributes for a colour role. */
 int screen_attr(enum screen_colour c);
+/*
+ * How tokmap.h's band B is drawn, for a legend: its colour ("green"), or
+ * on a terminal without colours its attributes ("underlined").
+ */
+const char *screen_band_look(const struct tui *t, int b);
 
 /*
  * Draw LEN bytes of display text S at Y, X in at most WIDTH columns with
@@ -67,7 +77,11 @@ int screen_puts(int y, int x, const char *s, int width, int attr);
 /* Fill WIDTH columns at Y, X with spaces in ATTR. */
 void screen_fill(int y, int x, int width, int attr);
 
-/* Draw transcript TR (resized to W x H) in the rectangle at Y, X. */
+/*
+ * Draw transcript TR (resized to W x H) in the rectangle at Y, X.  The
+ * marks of its entries (tokmap.h's bands) are drawn in SCREEN_P_*; the
+ * lines are the same with or without them.
+ */
 void screen_transcript(struct transcript *tr, int y, int x, int h, int w);
 
 #endif

@@ -44,6 +44,8 @@ const struct slash_cmd slash_table[] = {
 	{ SLASH_PROBS, "probs", "",
 	    "the sampler's choices, token by token, for the last answer "
 	    "(Alt-P)" },
+	{ SLASH_COLOUR, "colour", "[on|off]",
+	    "colour the answers' tokens by the model's probability (Alt-C)" },
 	{ SLASH_MAN, "man", "[TOPIC]",
 	    "open manual page vkchat-TOPIC (or vkchat)" },
 	{ SLASH_QUIT, "quit", "", "leave vkchat (Ctrl-D)" },
@@ -197,6 +199,7 @@ slash_complete(
     const char *line, size_t start, size_t end, slash_names_fn names, void *ctx)
 {
 	static const char *const formats[] = { "md", "json", NULL };
+	static const char *const on_off[] = { "off", "on", NULL };
 	const struct slash_cmd *c;
 	char **v = NULL, **words = NULL, *prefix, *head;
 	size_t n = 0, nw = 0, i;
@@ -241,6 +244,8 @@ slash_complete(
 				    &v, &n, xasprintf("%s=", params_key(i)));
 	} else if (c->id == SLASH_EXPORT && nw == 1) {
 		slash_add_static(&v, &n, formats, prefix, "");
+	} else if (c->id == SLASH_COLOUR && nw == 1) {
+		slash_add_static(&v, &n, on_off, prefix, "");
 	} else if (c->id == SLASH_MAN && nw == 1) {
 		for (i = 0; slash_man_pages[i].topic != NULL; i++)
 			if (slash_man_pages[i].topic[0] != '\0' &&

@@ -13,6 +13,9 @@
  * last entry, so an absolute top keeps showing the same lines while an
  * answer streams in below; a width change moves the top to where its
  * entry and line went.
+ *
+ * Marks (transcript_set_marks) are kept per entry for the drawing code
+ * and never read here: setting them leaves the layout as it is.
  */
 #include "transcript.h"
 
@@ -32,6 +35,9 @@ struct transcript_entry {
 	int width; /* the layout below is for this width; -1: none */
 	struct transcript_line *lines;
 	size_t n_lines, cap_lines;
+	struct transcript_mark *marks; /* (n_marks) by offset */
+	size_t n_marks;
+	uint64_t mark_stamp; /* 0 when the text changed since */
 };
 
 struct transcript {
@@ -63,6 +69,7 @@ transcript_entry_release(struct transcript_entry *e)
 	sbuf_release(&e->raw);
 	sbuf_release(&e->disp);
 	free(e->lines);
+	free(e->marks);
 }
 
 void
@@ -147,6 +154,7 @@ transcript_append(struct transcript *t, size_t i, const char *text, size_t len)
 	e = &t->e[i];
 	sbuf_add(&e->raw, text, len);
 	text_san_feed(&e->san, &e->disp, text, len);
+	e->mark_stamp = 0;
 	transcript_dirty(t, e);
 }
 
@@ -156,6 +164,7 @@ transcript_finish(struct transcript *t, size_t i)
 	if (i >= t->n)
 		return;
 	text_san_flush(&t->e[i].san, &t->e[i].disp);
+	t->e[i].mark_stamp = 0;
 	transcript_dirty(t, &t->e[i]);
 }
 
@@ -203,6 +212,46 @@ transcript_display(const struct transcript *t, size_t i)
 	return t->e[i].disp.buf;
 }
 
+size_t
+transcript_display_len(const struct transcript *t, size_t i)
+{
+	return t->e[i].disp.len;
+}
+
+void
+transcript_set_marks(struct transcript *t, size_t i,
+    const struct transcript_mark *m, size_t n, uint64_t stamp)
+{
+	struct transcript_entry *e;
+
+	if (i >= t->n)
+		return;
+	e = &t->e[i];
+	free(e->marks);
+	e->marks = NULL;
+	e->n_marks = 0;
+	if (n > 0) {
+		e->marks = xreallocarray(NULL, n, sizeof(*e->marks));
+		memcpy(e->marks, m, n * sizeof(*e->marks));
+		e->n_marks = n;
+	}
+	e->mark_stamp = stamp;
+}
+
+const struct transcript_mark *
+transcript_marks(
+    const struct transcript *t, size_t i, size_t *n, uint64_t *stamp)
+{
+	if (i >= t->n) {
+		*n = 0;
+		*stamp = 0;
+		return NULL;
+	}
+	*n = t->e[i].n_marks;
+	*stamp = t->e[i].mark_stamp;
+	return t->e[i].marks;
+}
+
 int
 transcript_is_fence(const char *line, size_t len)
 {
@@ -216,9 +265,10 @@ transcript_is_fence(const char *line, size_t len)
 	    memcmp(line + i, "~~~", 3) == 0;
 }
 
+/* OFF: TEXT's offset in the display text, or TRANSCRIPT_NO_OFF. */
 static void
 transcript_push(struct transcript_entry *e, const char *text, size_t len,
-    int cols, int indent, enum transcript_style style, size_t idx)
+    size_t off, int cols, int indent, enum transcript_style style, size_t idx)
 {
 	struct transcript_line *l;
 
@@ -233,12 +283,17 @@ transcript_push(struct transcript_entry *e, const char *text, size_t len,
 	l->indent = indent;
 	l->style = style;
 	l->entry = idx;
+	l->off = off;
 }
 
-/* Wrap S (LEN bytes) at WIDTH - INDENT and push the lines in STYLE. */
+/*
+ * Wrap S (LEN bytes) at WIDTH - INDENT and push the lines in STYLE; OFF
+ * is S's offset in the display text (TRANSCRIPT_NO_OFF: not from it).
+ */
 static void
 transcript_push_wrapped(struct transcript_entry *e, const char *s, size_t len,
-    int width, int indent, int hard, enum transcript_style style, size_t idx)
+    size_t off, int width, int indent, int hard, enum transcript_style style,
+    size_t idx)
 {
 	struct text_lines tl;
 	size_t k;
@@ -246,8 +301,9 @@ transcript_push_wrapped(struct transcript_entry *e, const char *s, size_t len,
 	text_lines_init(&tl);
 	text_wrap(s, len, width - indent, hard, &tl);
 	for (k = 0; k < tl.n; k++)
-		transcript_push(e, s + tl.v[k].off, tl.v[k].len, tl.v[k].cols,
-		    indent, style, idx);
+		transcript_push(e, s + tl.v[k].off, tl.v[k].len,
+		    off == TRANSCRIPT_NO_OFF ? off : off + tl.v[k].off,
+		    tl.v[k].cols, indent, style, idx);
 	text_lines_release(&tl);
 }
 
@@ -284,30 +340,32 @@ transcript_layout(struct transcript *t, size_t idx)
 							  : TRANSCRIPT_S_ERROR;
 	}
 	if (e->label != NULL)
-		transcript_push_wrapped(e, e->label, strlen(e->label), w, 0, 1,
-		    transcript_label_style(e->role), idx);
+		transcript_push_wrapped(e, e->label, strlen(e->label),
+		    TRANSCRIPT_NO_OFF, w, 0, 1, transcript_label_style(e->role),
+		    idx);
 	while (len > 0 && a <= len) {
 		nl = memchr(s + a, '\n', len - a);
 		b = nl != NULL ? (size_t)(nl - s) : len;
 		if (transcript_is_fence(s + a, b - a)) {
-			transcript_push_wrapped(e, s + a, b - a, w, indent, 1,
-			    TRANSCRIPT_S_FENCE, idx);
+			transcript_push_wrapped(e, s + a, b - a, a, w, indent,
+			    1, TRANSCRIPT_S_FENCE, idx);
 			code = !code;
 		} else if (code) {
-			transcript_push_wrapped(e, s + a, b - a, w, indent + 2,
-			    1, TRANSCRIPT_S_CODE, idx);
+			transcript_push_wrapped(e, s + a, b - a, a, w,
+			    indent + 2, 1, TRANSCRIPT_S_CODE, idx);
 		} else {
 			transcript_push_wrapped(
-			    e, s + a, b - a, w, indent, 0, text_style, idx);
+			    e, s + a, b - a, a, w, indent, 0, text_style, idx);
 		}
 		if (nl == NULL)
 			break;
 		a = b + 1;
 	}
 	if (e->meta != NULL)
-		transcript_push_wrapped(e, e->meta, strlen(e->meta), w, indent,
-		    0, TRANSCRIPT_S_META, idx);
-	transcript_push(e, "", 0, 0, 0, TRANSCRIPT_S_BLANK, idx);
+		transcript_push_wrapped(e, e->meta, strlen(e->meta),
+		    TRANSCRIPT_NO_OFF, w, indent, 0, TRANSCRIPT_S_META, idx);
+	transcript_push(
+	    e, "", 0, TRANSCRIPT_NO_OFF, 0, 0, TRANSCRIPT_S_BLANK, idx);
 }
 
 static void

@@ -9,6 +9,11 @@
  *
  * Lines point into the entries' display text: they are valid until the
  * transcript changes.
+ *
+ * An entry may carry marks: runs of its display text with a kind the
+ * caller gives meaning to (the chat screen's are tokmap.h's probability
+ * bands).  They change how text is drawn, never the layout: the lines are
+ * the same with or without them.
  */
 #ifndef VKCHAT_TRANSCRIPT_H
 #define VKCHAT_TRANSCRIPT_H
@@ -37,6 +42,9 @@ enum transcript_style {
 	TRANSCRIPT_S_BLANK,
 };
 
+/* transcript_line.off of a line that is not the entry's text. */
+#define TRANSCRIPT_NO_OFF ((size_t)-1)
+
 /* One screen line: TEXT (LEN bytes, COLS columns) after INDENT columns. */
 struct transcript_line {
 	const char *text;
@@ -45,6 +53,14 @@ struct transcript_line {
 	int indent;
 	enum transcript_style style;
 	size_t entry; /* index of the entry it belongs to */
+	size_t off;   /* TEXT's offset in the entry's display text, or
+			 TRANSCRIPT_NO_OFF (label, statistics, blank) */
+};
+
+/* A run of an entry's display text: bytes [off, off + len) are of KIND. */
+struct transcript_mark {
+	size_t off, len;
+	int kind;
 };
 
 struct transcript;
@@ -88,6 +104,24 @@ enum transcript_role transcript_role(const struct transcript *t, size_t i);
 const char *transcript_text(const struct transcript *t, size_t i);
 /* The display text of entry I. */
 const char *transcript_display(const struct transcript *t, size_t i);
+/* Its length in bytes. */
+size_t transcript_display_len(const struct transcript *t, size_t i);
+
+/*
+ * Give entry I the marks M[N] (copied; sorted by offset, not
+ * overlapping; N 0 removes them) and STAMP, the caller's note of what
+ * they were made from.  Marks past the display text are never drawn.
+ * The layout is not touched.
+ */
+void transcript_set_marks(struct transcript *t, size_t i,
+    const struct transcript_mark *m, size_t n, uint64_t stamp);
+/*
+ * The marks of entry I (their count to *N) and the stamp they were set
+ * with to *STAMP, which is 0 again once the entry's text changes (the
+ * marks stay: text is only appended, so their offsets still hold).
+ */
+const struct transcript_mark *transcript_marks(
+    const struct transcript *t, size_t i, size_t *n, uint64_t *stamp);
 
 /*
  * Lay out for WIDTH columns (entries are reflowed lazily when the width

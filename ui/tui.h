@@ -97,6 +97,8 @@ struct tui {
 	 * answers of this run by message id, for the inspector. */
 	struct steps live;
 	struct steps_store kept;
+	/* Colour the answers' tokens by probability (Alt-C, /colour). */
+	int probs_colour;
 
 	/* /edit: the next prompt replaces conv[edit_at] as a new branch. */
 	int editing;

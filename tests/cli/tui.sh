@@ -76,6 +76,52 @@ after_exit() {
 }
 
 check "screen opens with the status line" " default .* ctx"
+
+# The screen with its attributes, less the last three rows (hint, status
+# line, prompt); the answer under the first line that matches $1 (to the
+# blank line that ends its entry), its text, and how many of the
+# probability bands' colours it shows (SGR 31, 32, 33, 35; the label's
+# green is on the label's line, left out).  "-" for $1: every row, and
+# the bands other than green (labels are green).
+ESC=$(printf '\033')
+answer_sgr() {
+	tm capture-pane -p -e -t tui | sed '$d' | sed '$d' | sed '$d' |
+		awk -v pat="$1" -v esc="$ESC" '
+		pat == "-" { print; next }
+		{ plain = $0; gsub(esc "\\[[0-9;]*m", "", plain) }
+		!seen && index(plain, pat) { seen = 1; skip = 1; next }
+		seen && skip == 1 && plain ~ /^ *$/ { skip = 2; next }
+		seen && skip == 2 && plain !~ /^ *$/ { skip = 3; next }
+		seen && skip == 3 && plain ~ /^ *$/ { exit }
+		seen && skip == 3 { print }'
+}
+answer_text() { answer_sgr "$1" | sed "s/$ESC\[[0-9;]*m//g"; }
+band_colours() {
+	if [ "$1" = - ]; then
+		answer_sgr - | grep -o "$ESC\[3[135]m" | sort -u | wc -l
+	else
+		answer_sgr "$1" | grep -o "$ESC\[3[1235]m" | sort -u | wc -l
+	fi
+}
+# check_colours NAME PATTERN N: the answer after PATTERN (there, with
+# text) shows N band colours or more, or with N 0 none at all; polled for
+# a bounded time.
+check_colours() {
+	n=50
+	while [ "$n" -gt 0 ]; do
+		got=$(band_colours "$2")
+		if [ -n "$(answer_text "$2" | tr -d ' ')" ] &&
+			{ { [ "$3" -eq 0 ] && [ "$got" -eq 0 ]; } ||
+				{ [ "$3" -gt 0 ] && [ "$got" -ge "$3" ]; }; }; then
+			t_ok "$1"
+			return
+		fi
+		sleep 0.1
+		n=$((n - 1))
+	done
+	t_fail "$1" "$got band colours, want $3:"
+	tm capture-pane -p -e -t tui | cat -v | sed 's/^/#   |/'
+}
 check "prompt is shown" "^> *$"
 if [ "$(tm display -p -t tui '#{mouse_any_flag}')" = 1 ]; then
 	t_ok "mouse wheel reporting on"
@@ -280,10 +326,38 @@ else
 	check "/probs opens it too" "inspector · stories260K\.gguf"
 	keys q
 	check_gone "q closes it" "inspector ·"
+	# Token colours: Alt-C and /colour colour the answer's tokens by the
+	# model's probability, changing attributes only.
+	check_colours "colours off: the answer is plain" "Once upon" 0
+	plain=$(answer_text "Once upon")
+	keys M-c
+	check "Alt-C: the status line says so" "│ colour by p"
+	check "and a hint gives the legend" "tokens by the model's p: green >= 0\.9, yellow >= 0\.5, magenta >= 0\.1, bold red below"
+	check_colours "Alt-C colours the answer's tokens in two bands or more" \
+		"Once upon" 2
+	if [ -n "$plain" ] && [ "$(answer_text "Once upon")" = "$plain" ]; then
+		t_ok "colouring leaves the text and its layout as they were"
+	else
+		t_fail "colouring leaves the text and its layout as they were" \
+			"before: '$plain', after: '$(answer_text "Once upon")'"
+	fi
+	keys M-c
+	check_gone "Alt-C again: off" "colour by p"
+	check_colours "Alt-C again takes the colours away" "Once upon" 0
+	keys '/colour on' Enter
+	check_colours "/colour on" "Once upon" 2
+	keys '/colour' Enter
+	check_colours "/colour toggles" "Once upon" 0
+	keys '/colour bogus' Enter
+	check "/colour names a bad argument" "/colour takes on or off, not 'bogus'"
 	keys '/new' Enter '/set max_tokens=-1 temp=1' Enter
 	keys 'Tell me a very long story' Enter
 	check "generation runs" "generating" 300
-	sleep 0.5
+	check_colours "the answer streaming is plain" - 0
+	keys M-c
+	check_colours "Alt-C while it streams colours it as it comes" - 2
+	keys '/colour off' Enter
+	check_colours "and /colour off makes it plain again" - 0
 	keys C-c
 	check "Ctrl-C stops it, keeping the answer" "\[stopped\]" 300
 	check_gone "the stopped answer is finished" "generating|stopping|reading the conversation" 300
