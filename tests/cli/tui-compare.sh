@@ -42,6 +42,79 @@ else
 	screen | sed 's/^/#   |/'
 fi
 check "asks for the winner" "pick the winner with 1-3"
+# Token colours: each column coloured by its own records.  The rows
+# between the headers and the columns' last line, with their attributes,
+# cut at the separators: how many of the bands' colours (SGR 31, 32, 33,
+# 35) each column shows, as "N N N"; the text without them.
+ESC=$(printf '\033')
+column_rows() {
+	tm capture-pane -p -e -t tui | awk -v esc="$ESC" '
+		{ plain = $0; gsub(esc "\\[[0-9;]*m", "", plain) }
+		plain ~ /^1 default temperature=0\.2/ { on = 1; next }
+		on && plain ~ /tok\/s \[/ { exit }
+		on { print }'
+}
+column_bands() {
+	column_rows | awk -F'│' -v esc="$ESC" '
+		{
+			for (i = 1; i <= 3; i++) {
+				f = $i
+				while (match(f, esc "\\[3[1235]m")) {
+					seen[i, substr(f, RSTART + 2, 2)] = 1
+					f = substr(f, RSTART + RLENGTH)
+				}
+			}
+		}
+		END {
+			if (NR == 0) {
+				print "no rows"
+				exit
+			}
+			for (i = 1; i <= 3; i++) {
+				n = 0
+				for (c = 31; c <= 35; c++)
+					if ((i, c) in seen)
+						n++
+				printf "%s%d", (i > 1 ? " " : ""), n
+			}
+			print ""
+		}'
+}
+# wait_bands PATTERN: poll until column_bands matches the grep -E PATTERN.
+wait_bands() {
+	n=50
+	while [ "$n" -gt 0 ]; do
+		column_bands | grep -Eq -- "$1" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+plain=$(column_rows | sed "s/$ESC\[[0-9;]*m//g")
+if wait_bands "^0 0 0$"; then
+	t_ok "columns are plain to begin with"
+else
+	t_fail "columns are plain to begin with" "bands per column: $(column_bands)"
+fi
+keys M-c
+if wait_bands "^[1-9] [1-9] [1-9]$"; then
+	t_ok "Alt-C colours every column's tokens"
+else
+	t_fail "Alt-C colours every column's tokens" "bands per column: $(column_bands)"
+	tm capture-pane -p -e -t tui | cat -v | sed 's/^/#   |/'
+fi
+if [ -n "$plain" ] &&
+	[ "$(column_rows | sed "s/$ESC\[[0-9;]*m//g")" = "$plain" ]; then
+	t_ok "the columns' text and layout are as they were"
+else
+	t_fail "the columns' text and layout are as they were" "$(column_rows)"
+fi
+keys M-c
+if wait_bands "^0 0 0$"; then
+	t_ok "Alt-C again: plain columns"
+else
+	t_fail "Alt-C again: plain columns" "bands per column: $(column_bands)"
+fi
 # A narrow terminal says so instead of drawing the columns.
 tm resize-window -t tui -x 30 -y 30
 check "narrow terminal: says so" "compare: 3 columns need"
@@ -65,6 +138,26 @@ keys 2
 check "the winner is the answer" "column 2 \(default\) is the answer"
 check "the chat shows its text" "^ *$(echo "$winner" | cut -c1-12 |
 	sed 's/[].[*^$()+?{}|\\]/\\&/g')"
+# The winner's answer in the chat keeps its records: coloured too (the
+# bands other than green, which the labels use, on the rows above the
+# hint, status and prompt lines).
+keys '/colour on' Enter
+n=50
+while [ "$n" -gt 0 ]; do
+	got=$(tm capture-pane -p -e -t tui | sed '$d' | sed '$d' | sed '$d' |
+		grep -o "$ESC\[3[135]m" | sort -u | wc -l)
+	[ "$got" -ge 2 ] && break
+	sleep 0.1
+	n=$((n - 1))
+done
+if [ "$got" -ge 2 ]; then
+	t_ok "the winner's answer in the chat is coloured by its records"
+else
+	t_fail "the winner's answer in the chat is coloured by its records" \
+		"$got band colours"
+	tm capture-pane -p -e -t tui | cat -v | sed 's/^/#   |/'
+fi
+keys '/colour off' Enter
 out=$("$V" sessions show --db "$T_DB" 1 2>&1)
 if echo "$out" | grep -q "=== compare run 1" &&
 	echo "$out" | grep -q "column 2: default (winner)" &&
