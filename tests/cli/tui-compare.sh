@@ -59,8 +59,12 @@ column_bands() {
 		{
 			for (i = 1; i <= 3; i++) {
 				f = $i
-				while (match(f, esc "\\[3[1235]m")) {
-					seen[i, substr(f, RSTART + 2, 2)] = 1
+				while (match(f, esc "\\[[0-9;]*m")) {
+					np = split(substr(f, RSTART + 2,
+					    RLENGTH - 3), p, ";")
+					for (k = 1; k <= np; k++)
+						if (p[k] ~ /^3[1235]$/)
+							seen[i, p[k]] = 1
 					f = substr(f, RSTART + RLENGTH)
 				}
 			}
@@ -145,7 +149,8 @@ keys '/colour on' Enter
 n=50
 while [ "$n" -gt 0 ]; do
 	got=$(tm capture-pane -p -e -t tui | sed '$d' | sed '$d' | sed '$d' |
-		grep -o "$ESC\[3[135]m" | sort -u | wc -l)
+		grep -o "$ESC\[[0-9;]*m" | sed 's/.*\[//; s/m$//' | tr ';' '\n' |
+		grep -E '^3[135]$' | sort -u | wc -l)
 	[ "$got" -ge 2 ] && break
 	sleep 0.1
 	n=$((n - 1))

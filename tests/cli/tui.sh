@@ -85,7 +85,7 @@ check "screen opens with the status line" " default .* ctx"
 # the bands other than green (labels are green).
 ESC=$(printf '\033')
 answer_sgr() {
-	tm capture-pane -p -e -t tui | sed '$d' | sed '$d' | sed '$d' |
+	tm capture-pane -p -e -t "${PANE:-tui}" | sed '$d' | sed '$d' | sed '$d' |
 		awk -v pat="$1" -v esc="$ESC" '
 		pat == "-" { print; next }
 		{ plain = $0; gsub(esc "\\[[0-9;]*m", "", plain) }
@@ -96,11 +96,12 @@ answer_sgr() {
 		seen && skip == 3 { print }'
 }
 answer_text() { answer_sgr "$1" | sed "s/$ESC\[[0-9;]*m//g"; }
+sgr_params() { grep -o "$ESC\[[0-9;]*m" | sed 's/.*\[//; s/m$//' | tr ';' '\n'; }
 band_colours() {
 	if [ "$1" = - ]; then
-		answer_sgr - | grep -o "$ESC\[3[135]m" | sort -u | wc -l
+		answer_sgr - | sgr_params | grep -E '^3[135]$' | sort -u | wc -l
 	else
-		answer_sgr "$1" | grep -o "$ESC\[3[1235]m" | sort -u | wc -l
+		answer_sgr "$1" | sgr_params | grep -E '^3[1235]$' | sort -u | wc -l
 	fi
 }
 # check_colours NAME PATTERN N: the answer after PATTERN (there, with
@@ -120,7 +121,7 @@ check_colours() {
 		n=$((n - 1))
 	done
 	t_fail "$1" "$got band colours, want $3:"
-	tm capture-pane -p -e -t tui | cat -v | sed 's/^/#   |/'
+	tm capture-pane -p -e -t "${PANE:-tui}" | cat -v | sed 's/^/#   |/'
 }
 check "prompt is shown" "^> *$"
 if [ "$(tm display -p -t tui '#{mouse_any_flag}')" = 1 ]; then
@@ -377,6 +378,12 @@ else
 	shell "'$V'"
 	check "plain vkchat reopens the session" "Tell me a very long story" 100
 	check "resumed answers keep their statistics" "answer 2 of 2" 100
+	# Their step records were not stored: they stay plain when coloured.
+	keys '/colour on' Enter
+	check "/colour on in the reopened session" "│ colour by p"
+	check_colours "answers loaded from the database stay plain" \
+		"Tell me a very long story" 0
+	keys '/colour off' Enter
 fi
 
 # Ctrl-C on an empty prompt asks before quitting.
@@ -426,4 +433,56 @@ for k in 1 2 3; do
 done
 after_exit VI
 check "vi mode: Ctrl-C twice on an empty line quits" "VI=0"
+
+# Token colours on a terminal without colours (NO_COLOR): the bands are
+# attributes, dim (p >= 0.9), plain, underlined and bold underlined.
+if [ "$REAL" = 1 ]; then
+	: > "$T_TMP/inputrc"
+	tm new-session -d -s mono -x 100 -y 30 \
+		"env -i PATH='$PATH' HOME='$HOME_T' TERM=\"\$TERM\" LANG='$LOC' \
+		NO_COLOR=1 INPUTRC='$T_TMP/inputrc' '$V' -m '$MODEL' \
+		--db '$T_DB' --new --temp 1 --seed 5 -n 40; sleep 30"
+	PANE=mono
+	# The SGR sequences in the answer's text (not its statistics line,
+	# which is dim), one word each.
+	mono_sgr() {
+		answer_sgr "Once upon" | grep -v "tok/s" |
+			grep -o "$ESC\[[0-9;]*m" | sort -u | tr -d '\033' | tr '\n' ' '
+	}
+	check "NO_COLOR: the model is loaded" " ctx [0-9]+/[0-9]+ " 600
+	keys 'Once upon a time' Enter
+	check "NO_COLOR: the answer ends" "\[length limit\] · 40 tokens" 600
+	keys '/colour on' Enter
+	check "NO_COLOR: the legend names the attributes" \
+		"dim >= 0\.9, plain >= 0\.5, underlined >= 0\.1, bold underlined below"
+	n=50
+	while [ "$n" -gt 0 ]; do
+		sgr=$(mono_sgr)
+		echo "$sgr" | grep -Eq '[[;]4[;m]' && break
+		sleep 0.1
+		n=$((n - 1))
+	done
+	if echo "$sgr" | grep -Eq '[[;]4[;m]' &&
+		! echo "$sgr" | grep -Eq '[[;]3[0-7][;m]'; then
+		t_ok "NO_COLOR: tokens underlined, no colours"
+	else
+		t_fail "NO_COLOR: tokens underlined, no colours" "SGR seen: $sgr"
+		tm capture-pane -p -e -t mono | cat -v | sed 's/^/#   |/'
+	fi
+	keys '/colour off' Enter
+	n=50
+	while [ "$n" -gt 0 ]; do
+		sgr=$(mono_sgr)
+		echo "$sgr" | grep -Eq '[[;][1-4][;m]' || break
+		sleep 0.1
+		n=$((n - 1))
+	done
+	if [ -n "$(answer_text "Once upon" | tr -d ' ')" ] &&
+		! echo "$sgr" | grep -Eq '[[;][1-4][;m]'; then
+		t_ok "NO_COLOR: /colour off leaves the answer plain"
+	else
+		t_fail "NO_COLOR: /colour off leaves the answer plain" "SGR seen: $sgr"
+	fi
+	PANE=tui
+fi
 t_end
