@@ -172,9 +172,8 @@ tokmap_update(struct transcript *tr, size_t i, const struct steps *s)
 	want = (uint64_t)s->n + 1;
 	if (stamp == want)
 		return;
-	n = tokmap_marks(s, transcript_text(tr, i),
-	    strlen(transcript_text(tr, i)), transcript_display(tr, i),
-	    transcript_display_len(tr, i), &m);
+	n = tokmap_marks(s, transcript_text(tr, i), transcript_text_len(tr, i),
+	    transcript_display(tr, i), transcript_display_len(tr, i), &m);
 	transcript_set_marks(tr, i, m, n, want);
 	free(m);
 }

@@ -206,6 +206,12 @@ transcript_text(const struct transcript *t, size_t i)
 	return t->e[i].raw.buf;
 }
 
+size_t
+transcript_text_len(const struct transcript *t, size_t i)
+{
+	return t->e[i].raw.len;
+}
+
 const char *
 transcript_display(const struct transcript *t, size_t i)
 {

@@ -102,6 +102,8 @@ size_t transcript_count(const struct transcript *t);
 enum transcript_role transcript_role(const struct transcript *t, size_t i);
 /* The raw text of entry I (as given, NUL-terminated). */
 const char *transcript_text(const struct transcript *t, size_t i);
+/* Its length in bytes (it may hold NUL bytes). */
+size_t transcript_text_len(const struct transcript *t, size_t i);
 /* The display text of entry I. */
 const char *transcript_display(const struct transcript *t, size_t i);
 /* Its length in bytes. */
