@@ -150,7 +150,7 @@ missing=""
 for c in $(sed -n 's/^\.It Cm \(\/[a-z]*\).*/\1/p' "$TOP_SRCDIR/man/vkchat-tui.7" | sort -u); do
 	printf '%s\n' "$help_text" | grep -q -- "  $c" || missing="$missing $c"
 done
-for k in Ctrl-O Ctrl-P Ctrl-T Alt-Left PgUp "1-8"; do
+for k in Ctrl-O Ctrl-P Ctrl-T Alt-Left PgUp "1-8" Alt-C; do
 	printf '%s\n' "$help_text" | grep -q -- "$k" || missing="$missing $k"
 done
 if [ -z "$missing" ]; then
@@ -159,6 +159,12 @@ else
 	t_fail "help lists every documented command and key" "missing:$missing"
 fi
 check "help points at the man pages" "man vkchat-sampling"
+if printf '%s\n' "$help_text" | grep -q -- "p >= 0\.9  *green" &&
+	printf '%s\n' "$help_text" | grep -q -- "p < 0\.1  *bold red"; then
+	t_ok "help gives the token colours' legend"
+else
+	t_fail "help gives the token colours' legend" "no 'p >= 0.9 green' ... 'p < 0.1 bold red'"
+fi
 keys Escape
 check_not "Esc closes the help" "vkchat help"
 keys F1
