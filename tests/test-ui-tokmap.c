@@ -274,3 +274,88 @@ TEST(ui_tokmap_transcript_marks)
 	steps_release(&s);
 	transcript_free(t);
 }
+
+/*
+ * Random answers made of fragments that stress the mapping (UTF-8 split
+ * across tokens, invalid bytes, combining marks, tabs, CR, LF, ESC):
+ * when the text is the tokens put together, cut anywhere or not, the
+ * marks cover all of its display text, in order; with a byte changed,
+ * they stay in order, inside the display text, and before the change.
+ */
+TEST(ui_tokmap_random)
+{
+	static const char *const frag[] = { "a", "bc", " d", "\xc3", "\xa9",
+		"\xe2\x82", "\xac", "\t", "\r", "\n", "\x1b", "\xc3\xa9",
+		"\xe6\x97\xa5\xe6\x9c\xac", "\xcc\x81", " x", "\xff", "" };
+	const char *pieces[24];
+	float p[24];
+	struct transcript_mark *m;
+	struct text_san san;
+	struct sbuf raw, d, pre;
+	struct steps s;
+	uint32_t seed = 12345;
+	size_t iter, k, n, np, cut, sum, at, end;
+
+	sbuf_init(&raw);
+	sbuf_init(&d);
+	sbuf_init(&pre);
+	for (iter = 0; iter < 3000; iter++) {
+		np = 1 + (seed = seed * 1103515245u + 12345u) % 24;
+		sbuf_reset(&raw);
+		for (k = 0; k < np; k++) {
+			seed = seed * 1103515245u + 12345u;
+			pieces[k] =
+			    frag[(seed >> 8) % (sizeof frag / sizeof *frag)];
+			p[k] = (float)((seed >> 16) % 1001) / 1000.0f;
+			sbuf_adds(&raw, pieces[k]);
+		}
+		/* The decoder's stripped space is another test's. */
+		if (raw.len > 0 && raw.buf[0] == ' ')
+			continue;
+		tokmap_steps(&s, pieces, p, np);
+		seed = seed * 1103515245u + 12345u;
+		cut = raw.len > 0 && seed % 3 == 0 ? (seed >> 4) % raw.len
+						   : raw.len;
+		at = raw.len;
+		if (cut > 0 && seed % 5 == 1) {
+			/* Change one byte before the cut. */
+			at = (seed >> 12) % cut;
+			raw.buf[at] = raw.buf[at] == 'q' ? 'r' : 'q';
+		}
+		sbuf_reset(&d);
+		text_san_init(&san, 0);
+		text_san_feed(&san, &d, raw.buf, cut);
+		n = tokmap_marks(&s, raw.buf, cut, d.buf, d.len, &m);
+		sum = 0;
+		end = 0;
+		for (k = 0; k < n; k++) {
+			CHECK(m[k].len > 0 && m[k].off >= end);
+			end = m[k].off + m[k].len;
+			sum += m[k].len;
+		}
+		CHECK(end <= d.len);
+		if (at == raw.len) {
+			CHECK_MSG(sum == d.len && end == d.len,
+			    "iteration %zu: marks cover %zu of %zu bytes", iter,
+			    sum, d.len);
+		} else {
+			sbuf_reset(&pre);
+			text_san_init(&san, 0);
+			text_san_feed(&san, &pre, raw.buf, at);
+			/* No fragment holds a q or an r: no token can line
+			 * up with the changed byte. */
+			CHECK_MSG(end <= pre.len,
+			    "iteration %zu: a mark ends at %zu, the change is "
+			    "at "
+			    "%zu",
+			    iter, end, pre.len);
+		}
+		free(m);
+		steps_release(&s);
+		if (test_failures() > 0)
+			break;
+	}
+	sbuf_release(&raw);
+	sbuf_release(&d);
+	sbuf_release(&pre);
+}
