@@ -132,6 +132,9 @@ TEST(ui_tokmap_utf8_split)
 	static const float p1[] = { 0.95f, 0.95f, 0.3f, 0.95f, 0.6f };
 	static const char *const euro[] = { "\xe2", "\x82", "\xac", "5" };
 	static const float p2[] = { 0.01f, 0.95f, 0.95f, 0.7f };
+	static const char *const split[] = { "\xe6\x97", "\xa5\xe6\x9c\xac",
+		"!" };
+	static const float p3[] = { 0.05f, 0.95f, 0.6f };
 
 	/* The character goes to the token that completed it, with the
 	 * least probable band of the tokens it is made of. */
@@ -144,6 +147,12 @@ TEST(ui_tokmap_utf8_split)
 	/* While it streams the last byte is not there yet: nothing of the
 	 * character is marked, the rest is. */
 	TOKMAP_CHECK(euro, p2, "\xe2\x82", NULL, "");
+	/* A token that completes a character and goes on: the character in
+	 * the rarer band, the rest in its own. */
+	TOKMAP_CHECK(split, p3,
+	    "\xe6\x97\xa5\xe6\x9c\xac"
+	    "!",
+	    NULL, "\xe6\x97\xa5:3|\xe6\x9c\xac:0|!:1");
 }
 
 TEST(ui_tokmap_trimmed_tails)

@@ -95,6 +95,19 @@ tokmap_align(const struct steps *s, const char *raw, size_t raw_len,
 	return n;
 }
 
+/* Append mark [START, END) of BAND to V[*N] when it is not empty. */
+static void
+tokmap_push(struct transcript_mark *v, size_t *n, size_t start, size_t end,
+    enum tokmap_band band)
+{
+	if (end <= start)
+		return;
+	v[*n].off = start;
+	v[*n].len = end - start;
+	v[*n].kind = (int)band;
+	(*n)++;
+}
+
 size_t
 tokmap_marks(const struct steps *s, const char *raw, size_t raw_len,
     const char *disp, size_t disp_len, struct transcript_mark **out)
@@ -103,7 +116,7 @@ tokmap_marks(const struct steps *s, const char *raw, size_t raw_len,
 	struct transcript_mark *v;
 	struct text_san san;
 	struct sbuf d;
-	size_t n, k, nv = 0, cur = 0, start, same;
+	size_t n, k, nv = 0, cur = 0, start, a, same;
 	enum tokmap_band carry = TOKMAP_SURE;
 	int carrying = 0;
 
@@ -112,28 +125,41 @@ tokmap_marks(const struct steps *s, const char *raw, size_t raw_len,
 		return 0;
 	r = xreallocarray(NULL, s->n, sizeof(*r));
 	n = tokmap_align(s, raw, raw_len, r);
-	v = xreallocarray(NULL, n + 1, sizeof(*v));
+	/* A range gives at most two marks: the character it completes and
+	 * the rest of its own. */
+	v = xreallocarray(NULL, 2 * n + 1, sizeof(*v));
 	sbuf_init(&d);
 	text_san_init(&san, 0);
 	for (k = 0; k < n; k++) {
-		if (r[k].a > cur)
+		if (r[k].a > cur) {
 			text_san_feed(&san, &d, raw + cur, r[k].a - cur);
-		start = d.len;
-		text_san_feed(&san, &d, raw + r[k].a, r[k].b - r[k].a);
+			carrying = 0;
+		}
 		cur = r[k].b;
-		if (carrying && carry > r[k].band)
-			r[k].band = carry;
-		if (d.len == start) {
+		start = d.len;
+		a = r[k].a;
+		if (carrying) {
+			/* A character begun by the tokens before: byte by byte
+			 * until it comes out, in the least probable band of
+			 * the tokens it is made of. */
+			if (carry < r[k].band)
+				carry = r[k].band;
+			while (a < r[k].b && d.len == start)
+				text_san_feed(&san, &d, raw + a++, 1);
+			if (d.len == start)
+				continue; /* still held back */
+			tokmap_push(v, &nv, start, d.len, carry);
+			start = d.len;
+			carrying = 0;
+		}
+		text_san_feed(&san, &d, raw + a, r[k].b - a);
+		if (d.len == start && a < r[k].b) {
 			/* Held back: its character ends in a later token. */
 			carry = r[k].band;
 			carrying = 1;
 			continue;
 		}
-		carrying = 0;
-		v[nv].off = start;
-		v[nv].len = d.len - start;
-		v[nv].kind = (int)r[k].band;
-		nv++;
+		tokmap_push(v, &nv, start, d.len, r[k].band);
 	}
 	/* Keep what lies on the display text as the transcript has it. */
 	for (same = 0;
