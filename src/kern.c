@@ -40,7 +40,7 @@
 #define KERN_MV_MAX_COLS 8
 #define KERN_MV_ROWS 2
 #define KERN_MV_CPU_ROWS 64
-#define KERN_MV_CPU_COLS 2
+#define KERN_MV_CPU_COLS 4
 #define KERN_MV_MAX_CACHE 64
 #define KERN_EW_WG 64
 #define KERN_MM_BM 32
@@ -546,8 +546,10 @@ kern_mv_record(struct kern *k, struct vk_graph *g, const struct kern_weight *w,
 	/*
 	 * Columns per dispatch: 1, 2, 4 or 8 (fewer pipelines to make);
 	 * the CPU strategy at most KERN_MV_CPU_COLS: llvmpipe's compile
-	 * time grows with the unrolled loads of cached x (0.5 s for one
-	 * column, 4 s for eight, on first use).
+	 * time grows with the unrolled loads of cached x.  With an empty
+	 * Mesa shader cache, smollm2-135m's first prompt took 3.5 s with
+	 * 2, 7 s with 4 and 19 s with 8 columns, and its prompts ran at
+	 * 85-89, 102-124 and 122-137 tok/s (docs/PERFORMANCE.md).
 	 */
 	uint32_t cap = k->lane_rows ? KERN_MV_CPU_COLS : KERN_MV_MAX_COLS;
 	uint32_t ncols = n <= 1 ? 1
