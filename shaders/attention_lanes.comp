@@ -21,9 +21,14 @@
  * buffers, which llvmpipe fetches without a lane loop (as mul_mv_tex
  * does the weights).
  *
+ * A workgroup takes HPW query heads of one KV group (HPW dividing
+ * n_head / n_head_kv) for one token: each K and V word is read and
+ * unpacked once for all of them (models with grouped-query attention).
+ *
+ * Dispatch: n_head / HPW x n (tokens).
  * Requires HEAD_DIM a multiple of 8 and every K/V row 16-byte aligned
  * (kern_attention checks).  Specialization: 0 workgroup size (one
- * subgroup: NSUB must be 1), 1 HEAD_DIM, 2 NSUB, 3 CHUNK.
+ * subgroup: NSUB must be 1), 1 HEAD_DIM, 2 NSUB, 3 CHUNK, 4 HPW.
  * Reference: ref_attention(); test: kern_attention.
  */
 #include "common.glsl"
@@ -33,6 +38,7 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint HEAD_DIM = 64;
 layout(constant_id = 2) const uint NSUB = 1;
 layout(constant_id = 3) const uint CHUNK = 4;
+layout(constant_id = 4) const uint HPW = 1;
 
 layout(binding = 0) readonly buffer Tok { tok_info tok[]; };
 layout(binding = 1) readonly buffer Q { vec4 q4[]; };
@@ -76,86 +82,116 @@ attention_unpack(uvec4 w, out vec4 a, out vec4 b)
 void
 main()
 {
-	const uint h = gl_WorkGroupID.x;
+	const uint h0 = gl_WorkGroupID.x * HPW;
 	const uint t = gl_WorkGroupID.y;
-	const uint g = h / (p.n_head / p.n_head_kv);
+	const uint g = h0 / (p.n_head / p.n_head_kv);
 	const uint lid = gl_LocalInvocationID.x;
 	const uint wg = gl_WorkGroupSize.x;
 	const uint n_kv = uint(tok[t].n_kv);
 	const uint base = uint(tok[t].kv_base);
 	const uint first =
 	    p.window > 0 && n_kv > p.window ? n_kv - p.window : 0;
-	const uint qb = (p.q_off + t * p.q_stride + h * HEAD_DIM) / 4;
-	vec4 qv[D4];
-	vec4 acc[D4];
-	float m = -1.0e30;
-	float l = 0.0;
+	/* head h0 + r: q in qv[r * D4 ..], its output in acc[r * D4 ..] */
+	vec4 qv[HPW * D4];
+	vec4 acc[HPW * D4];
+	float m[HPW];
+	float l[HPW];
 
-	[[unroll]] for (uint i = 0; i < D4; i++) {
-		qv[i] = q4[qb + i] * p.scale;
-		acc[i] = vec4(0.0);
+	[[unroll]] for (uint r = 0; r < HPW; r++) {
+		const uint qb =
+		    (p.q_off + t * p.q_stride + (h0 + r) * HEAD_DIM) / 4;
+
+		[[unroll]] for (uint i = 0; i < D4; i++) {
+			qv[r * D4 + i] = q4[qb + i] * p.scale;
+			acc[r * D4 + i] = vec4(0.0);
+		}
+		m[r] = -1.0e30;
+		l[r] = 0.0;
 	}
 	for (uint j0 = first; j0 < n_kv; j0 += wg * CHUNK) {
-		float s[CHUNK];
-		float cm = -1.0e30;
+		float s[HPW * CHUNK];
+		float cm[HPW];
 
+		[[unroll]] for (uint r = 0; r < HPW; r++)
+			cm[r] = -1.0e30;
 		[[unroll]] for (uint c = 0; c < CHUNK; c++) {
 			const uint j = min(j0 + c * wg + lid, n_kv - 1);
 			const uint kb = ((base + j) * p.n_head_kv + g) * D8;
-			float d = 0.0;
+			const bool live = j0 + c * wg + lid < n_kv;
+			float d[HPW];
 
+			[[unroll]] for (uint r = 0; r < HPW; r++)
+				d[r] = 0.0;
 			[[unroll]] for (uint i = 0; i < D8; i++) {
 				vec4 a, b;
 
 				attention_unpack(KC(kb + i), a, b);
-				d += dot(qv[2 * i], a) + dot(qv[2 * i + 1], b);
+				[[unroll]] for (uint r = 0; r < HPW; r++)
+					d[r] += dot(qv[r * D4 + 2 * i], a) +
+					    dot(qv[r * D4 + 2 * i + 1], b);
 			}
-			s[c] = j0 + c * wg + lid < n_kv ? d : -1.0e30;
-			cm = max(cm, s[c]);
+			[[unroll]] for (uint r = 0; r < HPW; r++) {
+				s[r * CHUNK + c] = live ? d[r] : -1.0e30;
+				cm[r] = max(cm[r], s[r * CHUNK + c]);
+			}
 		}
-		const float mn = max(m, cm);
-		const float corr = exp(m - mn);
+		float mn[HPW];
 
-		l *= corr;
-		[[unroll]] for (uint i = 0; i < D4; i++)
-			acc[i] *= corr;
+		[[unroll]] for (uint r = 0; r < HPW; r++) {
+			mn[r] = max(m[r], cm[r]);
+			const float corr = exp(m[r] - mn[r]);
+
+			l[r] *= corr;
+			[[unroll]] for (uint i = 0; i < D4; i++)
+				acc[r * D4 + i] *= corr;
+			m[r] = mn[r];
+		}
 		[[unroll]] for (uint c = 0; c < CHUNK; c++) {
 			const uint jc = j0 + c * wg + lid;
 			const uint j = min(jc, n_kv - 1);
 			const uint vb = ((base + j) * p.n_head_kv + g) * D8;
-			const float e = jc < n_kv ? exp(s[c] - mn) : 0.0;
+			float e[HPW];
 
-			l += e;
+			[[unroll]] for (uint r = 0; r < HPW; r++) {
+				e[r] = jc < n_kv ? exp(s[r * CHUNK + c] - mn[r])
+						 : 0.0;
+				l[r] += e[r];
+			}
 			[[unroll]] for (uint i = 0; i < D8; i++) {
 				vec4 a, b;
 
 				attention_unpack(VC(vb + i), a, b);
-				acc[2 * i] += e * a;
-				acc[2 * i + 1] += e * b;
+				[[unroll]] for (uint r = 0; r < HPW; r++) {
+					acc[r * D4 + 2 * i] += e[r] * a;
+					acc[r * D4 + 2 * i + 1] += e[r] * b;
+				}
 			}
 		}
-		m = mn;
 	}
 	/*
-	 * Merge the lanes: a common maximum, then sums (a lane that had no
-	 * position keeps m = -1e30 and l = 0: its factor f is 0).
+	 * Merge the lanes, head by head: a common maximum, then sums (a
+	 * lane that had no position keeps m = -1e30 and l = 0: its factor
+	 * f is 0).
 	 */
-	const float mx = subgroupMax(m);
-	const float f = exp(m - mx);
-	const float lt = reduce_sum(l * f);
-	const float inv = lt > 0.0 ? 1.0 / lt : 0.0;
-	const uint ob = p.o_off + t * p.o_stride + h * HEAD_DIM;
+	[[unroll]] for (uint r = 0; r < HPW; r++) {
+		const float mx = subgroupMax(m[r]);
+		const float f = exp(m[r] - mx);
+		const float lt = reduce_sum(l[r] * f);
+		const float inv = lt > 0.0 ? 1.0 / lt : 0.0;
+		const uint ob = p.o_off + t * p.o_stride + (h0 + r) * HEAD_DIM;
 
-	[[unroll]] for (uint i = 0; i < D4; i++) {
-		const vec4 v = vec4(reduce_sum(acc[i].x * f),
-		    reduce_sum(acc[i].y * f), reduce_sum(acc[i].z * f),
-		    reduce_sum(acc[i].w * f));
+		[[unroll]] for (uint i = 0; i < D4; i++) {
+			const vec4 a = acc[r * D4 + i];
+			const vec4 v = vec4(reduce_sum(a.x * f),
+			    reduce_sum(a.y * f), reduce_sum(a.z * f),
+			    reduce_sum(a.w * f));
 
-		if (i % wg == lid) {
-			o[ob + 4 * i] = v.x * inv;
-			o[ob + 4 * i + 1] = v.y * inv;
-			o[ob + 4 * i + 2] = v.z * inv;
-			o[ob + 4 * i + 3] = v.w * inv;
+			if (i % wg == lid) {
+				o[ob + 4 * i] = v.x * inv;
+				o[ob + 4 * i + 1] = v.y * inv;
+				o[ob + 4 * i + 2] = v.z * inv;
+				o[ob + 4 * i + 3] = v.w * inv;
+			}
 		}
 	}
 }

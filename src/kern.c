@@ -42,6 +42,7 @@
 #define KERN_MV_CPU_ROWS 64
 #define KERN_MV_CPU_COLS 4
 #define KERN_MV_MAX_CACHE 64
+#define KERN_ATTN_HPW_VALUES 256
 #define KERN_EW_WG 64
 #define KERN_MM_BM 32
 #define KERN_MM_BN 32
@@ -1028,7 +1029,7 @@ kern_attention(struct kern *k, struct vk_graph *g, struct vk_view tok,
     struct kern_mat out, const struct kern_attn *a, uint32_t n, struct err *err)
 {
 	struct vk_view views[5] = { tok, q.view, kc, vc, out.view };
-	uint32_t spec[] = { k->wg, a->head_dim, k->nsub, KERN_ATTN_CHUNK };
+	uint32_t spec[] = { k->wg, a->head_dim, k->nsub, KERN_ATTN_CHUNK, 1 };
 	uint32_t push[8] = { a->n_head, a->n_head_kv, q.off, q.stride, out.off,
 		out.stride, 0, a->window };
 	float scale =
@@ -1057,14 +1058,29 @@ kern_attention(struct kern *k, struct vk_graph *g, struct vk_view tok,
 		 a->n_head * a->head_dim, err)) < 0)
 		return rc;
 	memcpy(&push[6], &scale, 4);
+	if (lanes) {
+		/*
+		 * Query heads per workgroup sharing each K/V word: the most,
+		 * up to 4, dividing the heads of a KV group, while their q
+		 * and sums stay within 256 values a lane (llvmpipe's compile
+		 * time and registers).
+		 */
+		uint32_t r = a->n_head / a->n_head_kv, hpw = 4;
+
+		while (hpw > 1 &&
+		    (r % hpw != 0 || hpw * a->head_dim > KERN_ATTN_HPW_VALUES))
+			hpw--;
+		spec[4] = hpw;
+	}
 	rc = kern_pipe(k,
 	    tex		? KERN_ATTENTION_LANES_TEX
 		: lanes ? KERN_ATTENTION_LANES
 			: KERN_ATTENTION,
-	    spec, lanes ? 4 : 3, &p, err);
+	    spec, lanes ? 5 : 3, &p, err);
 	if (rc < 0)
 		return rc;
-	return vk_graph_dispatch(g, p, views, push, a->n_head, n, 1, err);
+	return vk_graph_dispatch(
+	    g, p, views, push, a->n_head / spec[4], n, 1, err);
 }
 
 int
