@@ -19,7 +19,7 @@
  * out[o_off + t*o_stride + h*HEAD_DIM]).  Push: n_head, n_head_kv, q_off,
  * q_stride, o_off, o_stride, scale, window.  Specialization: 0
  * workgroup size, 1 HEAD_DIM, 2 NSUB.
- * Reference: ref_attention(); test: kern_attention.
+ * Reference: ref_attention(); test: kern_attention_groups.
  */
 #include "common.glsl"
 #include "tok.glsl"

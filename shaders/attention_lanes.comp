@@ -29,7 +29,8 @@
  * Requires HEAD_DIM a multiple of 8 and every K/V row 16-byte aligned
  * (kern_attention checks).  Specialization: 0 workgroup size (one
  * subgroup: NSUB must be 1), 1 HEAD_DIM, 2 NSUB, 3 CHUNK, 4 HPW.
- * Reference: ref_attention(); test: kern_attention.
+ * Reference: ref_attention(); tests: kern_attention_lanes,
+ * kern_attention_lanes_texel.
  */
 #include "common.glsl"
 #include "tok.glsl"

@@ -73,6 +73,9 @@ t_shared() {
 	echo "$VKCHAT_SHARED/$1"
 }
 
+# The plan, last (tests/run.sh fails a script that ends without it, or
+# with fewer results than it says), and the status: 1 if anything failed.
 t_end() {
+	echo "1..$T_N"
 	[ "$T_FAILED" -eq 0 ]
 }

@@ -68,9 +68,18 @@ report() {
 		tail -n 20 "$out" | sed 's/^/  # /'
 	fi
 	# "1..0": a filter that selected nothing is not a failure.
-	if [ "$n" -eq 0 ] && [ "$rc" -eq 0 ] && ! grep -q '^1\.\.0$' "$out"; then
+	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$out" | tail -n 1)
+	if [ "$n" -eq 0 ] && [ "$rc" -eq 0 ] && [ "$plan" != 0 ]; then
 		echo "$name: not ok - produced no results"
 		echo "not ok - $name produced no results" >> "$tmp_home/all"
+	elif [ "$rc" -eq 0 ] && [ -z "$plan" ]; then
+		# a script that stopped before t_end: what it did not run
+		# must not pass unseen
+		echo "$name: not ok - ended without its plan line (stopped early?)"
+		echo "not ok - $name ended without its plan" >> "$tmp_home/all"
+	elif [ "$rc" -eq 0 ] && [ "$plan" -ne "$n" ]; then
+		echo "$name: not ok - $n results where its plan says $plan"
+		echo "not ok - $name: $n results of $plan" >> "$tmp_home/all"
 	fi
 	grep '^\(ok\|not ok\)' "$out" >> "$tmp_home/all"
 }

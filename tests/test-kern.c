@@ -1492,7 +1492,14 @@ test_kern_attn_case(struct test_kern_env *e, uint32_t n_head,
  * attention_lanes, so the chunks start off their usual grid) with a
  * score scale of 0.0625 (gemma3 1B's 1 / sqrt(256)).
  */
-TEST(kern_attention)
+/*
+ * Kernel LANE of attention: 0 attention.comp (lanes split a head), 1
+ * attention_lanes reading the caches as storage buffers, 2 through texel
+ * views (CPU devices); over head sizes, query heads per KV head, windows
+ * and scales.
+ */
+static void
+test_kern_attention(int lane)
 {
 	static const uint32_t hds[] = { 8, 64, 128, 256 };
 	/*
@@ -1508,34 +1515,39 @@ TEST(kern_attention)
 		"lanes, texel" };
 	struct test_kern_env e;
 	size_t hi, ri, mi;
-	int lane;
 
 	test_kern_open(&e);
-	/*
-	 * every kernel: attention (lanes split a head), attention_lanes
-	 * reading the caches as storage buffers, and through texel views
-	 * (CPU devices)
-	 */
-	for (lane = 0; lane < 3; lane++) {
-		test_kern_strategy(&e, lane > 0, lane == 2);
-		for (mi = 0; mi < ARRAY_LEN(modes); mi++) {
-			double max_abs = 0;
-			uint32_t bad = 0;
+	test_kern_strategy(&e, lane > 0, lane == 2);
+	for (mi = 0; mi < ARRAY_LEN(modes); mi++) {
+		double max_abs = 0;
+		uint32_t bad = 0;
 
-			for (hi = 0; hi < ARRAY_LEN(hds); hi++)
-				for (ri = 0; ri < ARRAY_LEN(ratios); ri++)
-					test_kern_attn_case(&e, 2 * ratios[ri],
-					    2, hds[hi], modes[mi].window,
-					    modes[mi].scale, &max_abs, &bad);
-			test_note("attention (%s) window %u: max abs error "
-				  "%.3g",
-			    names[lane], modes[mi].window, max_abs);
-			CHECK(max_abs <= 2e-5);
-			CHECK_MSG(
-			    bad == 0, "kv_store: %u f16 values differ", bad);
-		}
+		for (hi = 0; hi < ARRAY_LEN(hds); hi++)
+			for (ri = 0; ri < ARRAY_LEN(ratios); ri++)
+				test_kern_attn_case(&e, 2 * ratios[ri], 2,
+				    hds[hi], modes[mi].window, modes[mi].scale,
+				    &max_abs, &bad);
+		test_note("attention (%s) window %u: max abs error %.3g",
+		    names[lane], modes[mi].window, max_abs);
+		CHECK(max_abs <= 2e-5);
+		CHECK_MSG(bad == 0, "kv_store: %u f16 values differ", bad);
 	}
 	test_kern_close(&e);
+}
+
+TEST(kern_attention_groups)
+{
+	test_kern_attention(0);
+}
+
+TEST(kern_attention_lanes)
+{
+	test_kern_attention(1);
+}
+
+TEST(kern_attention_lanes_texel)
+{
+	test_kern_attention(2);
 }
 
 /*
