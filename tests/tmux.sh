@@ -31,17 +31,22 @@ tmux_cleanup() {
 }
 tm() { "$TM" -L "$SOCK" "$@"; }
 
-# screen: the pane's text.  wait_for PATTERN [TENTHS]: poll until it shows.
-screen() { tm capture-pane -p -t "${PANE:-tui}" 2> /dev/null; }
-wait_for() {
-	n=${2:-100}
+# poll TENTHS COMMAND...: run COMMAND every tenth of a second until it
+# succeeds (status 0) or TENTHS tries have failed (status 1).
+poll() {
+	n=$1
+	shift
 	while [ "$n" -gt 0 ]; do
-		screen | grep -Eq -- "$1" && return 0
+		"$@" && return 0
 		sleep 0.1
 		n=$((n - 1))
 	done
 	return 1
 }
+# screen: the pane's text.  wait_for PATTERN [TENTHS]: poll until it shows.
+screen() { tm capture-pane -p -t "${PANE:-tui}" 2> /dev/null; }
+screen_has() { screen | grep -Eq -- "$1"; }
+wait_for() { poll "${2:-100}" screen_has "$1"; }
 # check NAME PATTERN [TENTHS]: a test that PATTERN appears on the screen.
 check() {
 	if wait_for "$2" "${3:-100}"; then

@@ -85,15 +85,8 @@ column_bands() {
 		}'
 }
 # wait_bands PATTERN: poll until column_bands matches the grep -E PATTERN.
-wait_bands() {
-	n=50
-	while [ "$n" -gt 0 ]; do
-		column_bands | grep -Eq -- "$1" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
+bands_match() { column_bands | grep -Eq -- "$1"; }
+wait_bands() { poll 50 bands_match "$1"; }
 plain=$(column_rows | sed "s/$ESC\[[0-9;]*m//g")
 if wait_bands "^0 0 0$"; then
 	t_ok "columns are plain to begin with"
