@@ -362,6 +362,10 @@ TEST(ui_slash_find_and_complete)
 	CHECK(slash_find("/presetx", NULL, NULL) == NULL);
 	CHECK(slash_find("hello", NULL, NULL) == NULL);
 	CHECK(slash_find("/nope", NULL, NULL) == NULL);
+	/* an alias finds its command */
+	CHECK_STR(slash_find("/color off", &args, NULL)->name, "colour");
+	CHECK_STR(args, "off");
+	CHECK(slash_find("/colorx", NULL, NULL) == NULL);
 	CHECK_STR(slash_find("/regen", &args, NULL)->name, "regen");
 	CHECK_STR(args, "");
 

@@ -62,11 +62,19 @@ const struct slash_man slash_man_pages[] = {
 	{ NULL, NULL },
 };
 
+/* Other spellings a command answers to (not completed, not listed). */
+static const struct {
+	const char *name;
+	enum slash_id id;
+} slash_aliases[] = {
+	{ "color", SLASH_COLOUR },
+};
+
 const struct slash_cmd *
 slash_find(const char *line, const char **args, int *bang)
 {
 	const struct slash_cmd *c;
-	size_t n = 0;
+	size_t n = 0, i;
 
 	if (line[0] != '/')
 		return NULL;
@@ -77,6 +85,10 @@ slash_find(const char *line, const char **args, int *bang)
 	for (c = slash_table; c->name != NULL; c++)
 		if (strlen(c->name) == n && memcmp(c->name, line, n) == 0)
 			break;
+	for (i = 0; c->name == NULL && i < ARRAY_LEN(slash_aliases); i++)
+		if (strlen(slash_aliases[i].name) == n &&
+		    memcmp(slash_aliases[i].name, line, n) == 0)
+			c = &slash_table[slash_aliases[i].id];
 	if (c->name == NULL)
 		return NULL;
 	if (bang != NULL)
