@@ -1516,6 +1516,12 @@ test_kern_attention(int lane)
 	struct test_kern_env e;
 	size_t hi, ri, mi;
 
+	/*
+	 * llvmpipe's first compile of attention_lanes' unrolled variants
+	 * (9 of them, 10 s alone with empty caches) took up to 115 s with
+	 * the rest of the suite running beside it.
+	 */
+	test_timeout(300);
 	test_kern_open(&e);
 	test_kern_strategy(&e, lane > 0, lane == 2);
 	for (mi = 0; mi < ARRAY_LEN(modes); mi++) {
