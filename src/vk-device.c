@@ -581,30 +581,46 @@ vk_device_create(struct vk_device *dev, struct err *err)
 /*
  * llvmpipe reads LP_NUM_THREADS when an instance enumerates its devices:
  * with 0 it keeps no thread pool and runs every workgroup of a dispatch
- * on the thread that submitted it.  Other drivers ignore the variable.  A
- * value in the environment before the first device was opened is the
- * user's, and kept: the return is 0 then, else CPU_INLINE.
+ * on the thread that submitted it; by default its pool has a thread per
+ * processor (none with one processor).  Other drivers ignore it.  A value
+ * in the environment before the first device is opened is the user's,
+ * and kept.  Otherwise the variable is added once, set to the default,
+ * and from then on only replaced: glibc's setenv never frees a value it
+ * replaces, but adding a variable may move the environment while another
+ * thread reads it (vk_device_threads_init, from main, does the adding
+ * before any thread starts).
  */
 static int vk_device_user_threads;
+static char vk_device_pool_threads[24];
 
 static void
-vk_device_note_user_threads(void)
+vk_device_note_threads(void)
 {
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
 	vk_device_user_threads = getenv("LP_NUM_THREADS") != NULL;
+	snprintf(vk_device_pool_threads, sizeof vk_device_pool_threads, "%ld",
+	    n > 1 ? n : 0);
+	if (!vk_device_user_threads)
+		setenv("LP_NUM_THREADS", vk_device_pool_threads, 1);
 }
 
-static int
-vk_device_cpu_threads(int cpu_inline)
+void
+vk_device_threads_init(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	pthread_once(&once, vk_device_note_user_threads);
+	pthread_once(&once, vk_device_note_threads);
+}
+
+/* Ask for one thread (CPU_INLINE) or the pool; 0 if the user chose. */
+static int
+vk_device_cpu_threads(int cpu_inline)
+{
+	vk_device_threads_init();
 	if (vk_device_user_threads)
 		return 0;
-	if (cpu_inline)
-		setenv("LP_NUM_THREADS", "0", 1);
-	else
-		unsetenv("LP_NUM_THREADS");
+	setenv("LP_NUM_THREADS", cpu_inline ? "0" : vk_device_pool_threads, 1);
 	return cpu_inline;
 }
 

@@ -128,11 +128,20 @@ int vk_device_list(struct vk_device_info **out, int *n, struct err *err);
  * submitting thread instead of handing it to its pool of one thread per
  * core: for small models, where the hand-off (about 40 us a dispatch)
  * costs more than the second core saves.  It sets LP_NUM_THREADS=0 for
- * the process (or clears it again), unless the user had set
- * LP_NUM_THREADS; info.cpu_inline says what the device got.
+ * the process (or sets it back to llvmpipe's default), unless the user
+ * had set LP_NUM_THREADS; info.cpu_inline says what the device got.
  */
 int vk_device_new(
     int index, int cpu_inline, struct vk_device **out, struct err *err);
+
+/*
+ * Note whether the user set LP_NUM_THREADS, and add it to the environment
+ * if not.  vk_device_new does this on first use; a program that opens
+ * devices from several threads calls it first, before starting any, as
+ * adding a variable is not safe while another thread reads the
+ * environment.
+ */
+void vk_device_threads_init(void);
 
 /*
  * Free DEV, its staging buffer and pipeline cache handle (saving the

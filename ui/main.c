@@ -12,6 +12,7 @@
 #include "config.h"
 #include "tui.h"
 #include "util.h"
+#include "vk-device.h"
 
 int
 main(int argc, char **argv)
@@ -20,6 +21,8 @@ main(int argc, char **argv)
 
 	setlocale(LC_ALL, "");
 	util_on_oom(cmd_oom);
+	/* before any thread: it may add to the environment */
+	vk_device_threads_init();
 	if (argc < 2)
 		return tui_main(argc, argv);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
