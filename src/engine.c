@@ -44,6 +44,8 @@
 #include "vk-graph.h"
 
 #define ENGINE_GRAPHS 12
+/* engine_prepare runs its graphs once on CPU devices up to this size */
+#define ENGINE_WARM_MAX_BYTES (256ull << 20)
 #define ENGINE_DEFAULT_CTX 4096
 #define ENGINE_DEFAULT_BATCH 512
 /*
@@ -461,14 +463,55 @@ engine_graph(struct engine *e, uint32_t n, uint32_t n_out,
 	return 0;
 }
 
+/*
+ * Run graph GR once on throw-away tokens: id 0 at positions 0.. of
+ * sequence 0, whose cache slots the next real tokens overwrite before
+ * anything reads them (no sequence state changes).  On a CPU device
+ * (llvmpipe) this is what compiles the pipelines' code: making a pipeline
+ * only stores its shader, the first dispatch compiles it.
+ */
+static int
+engine_warm(struct engine *e, struct engine_graph *gr, struct err *err)
+{
+	struct kern_tok *tok = e->step->map;
+	struct kern_tok *outs =
+	    (struct kern_tok *)((unsigned char *)e->step->map + e->out_off);
+	uint32_t i;
+
+	for (i = 0; i < gr->n; i++) {
+		memset(&tok[i], 0, sizeof tok[i]);
+		tok[i].pos = (int32_t)i;
+		tok[i].n_kv = (int32_t)i + 1;
+	}
+	for (i = 0; i < gr->n_out; i++) {
+		memset(&outs[i], 0, sizeof outs[i]);
+		outs[i].token = (int32_t)(gr->n - gr->n_out + i);
+	}
+	return vk_graph_run(gr->g, err);
+}
+
 int
-engine_prepare(struct engine *e, struct err *err)
+engine_prepare(struct engine *e, int warm, struct err *err)
 {
 	const struct engine_config *c = &e->cfg;
 	struct engine_graph *gr;
 	uint32_t n;
 	int rc;
 
+	/*
+	 * CPU devices: 1, 2 and 4 tokens, all with logits, use every
+	 * variant of every kernel a step can use (products take 1, 2 or 4
+	 * columns at a time, see kern.c; the other kernels have one).  A
+	 * model over ENGINE_WARM_MAX_BYTES skips it: its steps cost more
+	 * than the compiling they save.
+	 */
+	if (warm && e->dev->info.vk_type == VK_PHYSICAL_DEVICE_TYPE_CPU &&
+	    e->m->weight_bytes <= ENGINE_WARM_MAX_BYTES)
+		for (n = 1; n <= 4 && n <= c->max_batch && n <= c->max_out;
+		     n *= 2)
+			if ((rc = engine_graph(e, n, n, &gr, err)) < 0 ||
+			    (rc = engine_warm(e, gr, err)) < 0)
+				return rc;
 	if ((rc = engine_graph(e, 1, 1, &gr, err)) < 0)
 		return rc;
 	n = c->max_batch < 16 ? c->max_batch : 16;

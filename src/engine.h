@@ -69,9 +69,12 @@ void engine_free(struct engine *e);
  * Record the graphs the first steps most likely use (decode, a prefill
  * chunk, batched decode of 2, 4 and 8 columns when there are several
  * sequences), so that their pipelines are made now rather than in the
- * first prompt.  Returns 0 or a negative error code.
+ * first prompt.  With WARM, on a CPU device and for a model up to 256
+ * MiB, also run steps of 1, 2 and 4 tokens once on throw-away tokens (no
+ * sequence changes): llvmpipe compiles a pipeline's code at its first
+ * dispatch, not when it is made.  Returns 0 or a negative error code.
  */
-int engine_prepare(struct engine *e, struct err *err);
+int engine_prepare(struct engine *e, int warm, struct err *err);
 
 /* The sizes in use (defaults resolved). */
 const struct engine_config *engine_config(const struct engine *e);

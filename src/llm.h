@@ -69,6 +69,13 @@ struct llm_opts {
 	const char *chat_format;  /* NULL: detect from the model */
 	llm_progress_fn progress; /* may be NULL */
 	void *ud;
+	/*
+	 * 1: compile the kernels' code while loading (engine_prepare's
+	 * warm-up on CPU devices), for a caller that loads in the background
+	 * (the chat's worker); a one-shot command leaves it 0 and compiles
+	 * only what it uses.
+	 */
+	int warm;
 };
 
 struct llm {
@@ -84,6 +91,7 @@ struct llm {
 	char *system;	   /* vkchat.system_prompt: the model's own, or NULL */
 	char identity[17]; /* gguf_identity() */
 	uint64_t file_size;
+	int warm;		  /* llm_opts.warm */
 	int32_t eog[LLM_MAX_EOG]; /* the format's end-of-turn tokens */
 	size_t n_eog;
 	const char *stops[LLM_MAX_STOPS]; /* the format's stop strings */

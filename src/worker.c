@@ -259,6 +259,8 @@ worker_do_load(struct worker *w, struct worker_req *r)
 	o.chat_format = r->load.chat_format;
 	o.progress = worker_on_load_progress;
 	o.ud = w;
+	/* loading in the background: compile while the user types */
+	o.warm = 1;
 	err_clear(&err);
 	if (llm_open(&o, &w->llm, &stage, &err) < 0) {
 		worker_post_error(w, &err, stage);

@@ -316,6 +316,47 @@ TEST(engine_stories_greedy200)
 	te_close(&t);
 }
 
+/*
+ * engine_prepare's warm-up (steps on throw-away tokens, CPU devices) leaves
+ * every sequence empty and the greedy text of stories260K unchanged, with
+ * several sequences (batched graphs prepared too).
+ */
+TEST(engine_warm_changes_nothing)
+{
+	/* test_shared_path's result lasts until its next call */
+	const char *ref =
+	    test_shared_path("models/stories260K.greedy200.ids.txt");
+	struct engine_config cfg = { 256, 4, 0, 0 };
+	int32_t want[256], got[200], bos = 1;
+	const char *path;
+	struct te_env t;
+	int32_t s;
+	size_t i;
+
+	if (ref == NULL)
+		test_skip("shared models not found");
+	CHECK_INT(te_read_ids(ref, want, 256), 200);
+	if ((path = test_shared_path("models/stories260K.gguf")) == NULL)
+		test_skip("shared models not found");
+	te_open_dev(&t);
+	if (te_load(&t, path, &cfg) < 0) {
+		test_fail(__FILE__, __LINE__, "load: %s", t.err.msg);
+		te_close(&t);
+		return;
+	}
+	CHECK_INT(engine_prepare(t.e, 1, &t.err), 0);
+	for (s = 0; s < 4; s++)
+		CHECK_INT(engine_seq_len(t.e, s), 0);
+	te_greedy(&t, 0, &bos, 1, got, 200);
+	for (i = 0; i < 200; i++)
+		if (got[i] != want[i]) {
+			test_fail(__FILE__, __LINE__, "token %zu: %d, want %d",
+			    i, got[i], want[i]);
+			break;
+		}
+	te_close(&t);
+}
+
 /* The gap between the largest and the second largest of N logits. */
 static double
 te_margin(const float *x, size_t n)
