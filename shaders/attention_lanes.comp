@@ -23,7 +23,8 @@
  *
  * A workgroup takes HPW query heads of one KV group (HPW dividing
  * n_head / n_head_kv) for one token: each K and V word is read and
- * unpacked once for all of them (models with grouped-query attention).
+ * unpacked once for all of them (models with grouped-query attention;
+ * kern_attention asks for more than one with texel buffers only).
  *
  * Dispatch: n_head / HPW x n (tokens).
  * Requires HEAD_DIM a multiple of 8 and every K/V row 16-byte aligned

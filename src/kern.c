@@ -42,7 +42,7 @@
 #define KERN_MV_CPU_ROWS 64
 #define KERN_MV_CPU_COLS 4
 #define KERN_MV_MAX_CACHE 64
-#define KERN_ATTN_HPW_VALUES 256
+#define KERN_ATTN_HPW_VALUES 192
 #define KERN_EW_WG 64
 #define KERN_MM_BM 32
 #define KERN_MM_BN 32
@@ -1058,12 +1058,15 @@ kern_attention(struct kern *k, struct vk_graph *g, struct vk_view tok,
 		 a->n_head * a->head_dim, err)) < 0)
 		return rc;
 	memcpy(&push[6], &scale, 4);
-	if (lanes) {
+	if (tex) {
 		/*
 		 * Query heads per workgroup sharing each K/V word: the most,
 		 * up to 4, dividing the heads of a KV group, while their q
-		 * and sums stay within 256 values a lane (llvmpipe's compile
-		 * time and registers).
+		 * and sums stay within 192 values a lane: llvmpipe's first
+		 * compile of the unrolled shader grows with them (head size
+		 * 64: 0.3 s for one head, 1.5 s for three, 2.5 s for four),
+		 * and more so reading the caches as storage buffers, the
+		 * fallback for devices without texel views: one head there.
 		 */
 		uint32_t r = a->n_head / a->n_head_kv, hpw = 4;
 
