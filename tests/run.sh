@@ -113,15 +113,7 @@ if [ -n "${TEST_FILTER:-}" ]; then
 else
 	run_producer unit "$UNIT" -j "$unit_jobs"
 fi
-if [ -n "${ASAN_UNIT:-}" ]; then
-	# Sanitizer build of the same tests; Mesa and the Vulkan loader keep
-	# allocations alive until exit, so leak checking is left to the
-	# non-Vulkan tests' own runs under valgrind.
-	run_producer unit-asan env \
-		ASAN_OPTIONS="detect_leaks=0:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
-		UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-		"$ASAN_UNIT" -j "$unit_jobs" ${TEST_FILTER:+"$TEST_FILTER"}
-fi
+unit_rc="$tmp_home/rc.$n_prod"
 # The tests that run the Vulkan kernels, again under the settings a CPU
 # device would otherwise never see (a GPU driver ignores LP_*):
 #   unit-lanes4: llvmpipe's narrower subgroup (4 lanes instead of 8 on a
@@ -136,6 +128,20 @@ if [ -z "${TEST_FILTER:-}" ]; then
 	# shellcheck disable=SC2086
 	run_producer unit-gpu-kernels env VKCHAT_KERNELS=gpu \
 		"$UNIT" -j "$unit_jobs" $vk_tests
+fi
+if [ -n "${ASAN_UNIT:-}" ]; then
+	# Sanitizer build of the same tests; Mesa and the Vulkan loader keep
+	# allocations alive until exit, so leak checking is left to the
+	# non-Vulkan tests' own runs under valgrind.  It starts when the
+	# plain unit tests are done: most of a cold test's time is llvmpipe
+	# compiling its kernels, and the same kernels are then in Mesa's
+	# shader cache (shared by every producer).
+	run_producer unit-asan sh -c \
+		'while [ ! -f "$1" ]; do sleep 1; done; shift; exec "$@"' \
+		sh "$unit_rc" env \
+		ASAN_OPTIONS="detect_leaks=0:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
+		UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+		"$ASAN_UNIT" -j "$unit_jobs" ${TEST_FILTER:+"$TEST_FILTER"}
 fi
 for script in "$@"; do
 	[ -n "${TEST_FILTER:-}" ] && case "$script" in *"$TEST_FILTER"*) ;; *) continue ;; esac
