@@ -464,29 +464,52 @@ engine_graph(struct engine *e, uint32_t n, uint32_t n_out,
 }
 
 /*
- * Run graph GR once on throw-away tokens: id 0 at positions 0.. of
- * sequence 0, whose cache slots the next real tokens overwrite before
- * anything reads them (no sequence state changes).  On a CPU device
- * (llvmpipe) this is what compiles the pipelines' code: making a pipeline
- * only stores its shader, the first dispatch compiles it.
+ * Write the N tokens of BATCH into the step buffer (the tokens, and the
+ * output records of those that want logits); returns how many do.
  */
-static int
-engine_warm(struct engine *e, struct engine_graph *gr, struct err *err)
+static uint32_t
+engine_step_fill(struct engine *e, const struct engine_tok *batch, uint32_t n)
 {
 	struct kern_tok *tok = e->step->map;
 	struct kern_tok *outs =
 	    (struct kern_tok *)((unsigned char *)e->step->map + e->out_off);
-	uint32_t i;
+	uint32_t i, k = 0;
 
-	for (i = 0; i < gr->n; i++) {
-		memset(&tok[i], 0, sizeof tok[i]);
-		tok[i].pos = (int32_t)i;
-		tok[i].n_kv = (int32_t)i + 1;
+	for (i = 0; i < n; i++) {
+		const struct engine_tok *t = &batch[i];
+
+		tok[i].token = t->token;
+		tok[i].pos = t->pos;
+		tok[i].kv_base = (int32_t)((uint32_t)t->seq * e->cfg.n_ctx);
+		tok[i].n_kv = t->pos + 1;
+		if (t->logits) {
+			memset(&outs[k], 0, sizeof outs[k]);
+			outs[k++].token = (int32_t)i;
+		}
 	}
-	for (i = 0; i < gr->n_out; i++) {
-		memset(&outs[i], 0, sizeof outs[i]);
-		outs[i].token = (int32_t)(gr->n - gr->n_out + i);
-	}
+	return k;
+}
+
+/*
+ * Run a step of N throw-away tokens, all with logits: id 0 at positions
+ * 0.. of sequence 0, whose cache slots the next real tokens overwrite
+ * before anything reads them (no sequence state changes).  On a CPU device
+ * (llvmpipe) this is what compiles the pipelines' code: making a pipeline
+ * only stores its shader, the first dispatch compiles it.
+ */
+static int
+engine_warm(struct engine *e, uint32_t n, struct err *err)
+{
+	struct engine_tok batch[4];
+	struct engine_graph *gr;
+	uint32_t i, k;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		batch[i] = (struct engine_tok){ 0, 0, (int32_t)i, 1 };
+	k = engine_step_fill(e, batch, n);
+	if ((rc = engine_graph(e, n, k, &gr, err)) < 0)
+		return rc;
 	return vk_graph_run(gr->g, err);
 }
 
@@ -509,8 +532,7 @@ engine_prepare(struct engine *e, int warm, struct err *err)
 	    e->m->weight_bytes <= ENGINE_WARM_MAX_BYTES)
 		for (n = 1; n <= 4 && n <= c->max_batch && n <= c->max_out;
 		     n *= 2)
-			if ((rc = engine_graph(e, n, n, &gr, err)) < 0 ||
-			    (rc = engine_warm(e, gr, err)) < 0)
+			if ((rc = engine_warm(e, n, err)) < 0)
 				return rc;
 	if ((rc = engine_graph(e, 1, 1, &gr, err)) < 0)
 		return rc;
@@ -574,25 +596,10 @@ engine_step(struct engine *e, const struct engine_tok *batch, uint32_t n,
     struct err *err)
 {
 	const struct model_hparams *hp = &e->m->hp;
-	struct kern_tok *tok = e->step->map;
-	struct kern_tok *outs =
-	    (struct kern_tok *)((unsigned char *)e->step->map + e->out_off);
 	struct engine_graph *gr;
-	uint32_t i, k = 0;
+	uint32_t i, k = engine_step_fill(e, batch, n);
 	int rc;
 
-	for (i = 0; i < n; i++) {
-		const struct engine_tok *t = &batch[i];
-
-		tok[i].token = t->token;
-		tok[i].pos = t->pos;
-		tok[i].kv_base = (int32_t)((uint32_t)t->seq * e->cfg.n_ctx);
-		tok[i].n_kv = t->pos + 1;
-		if (t->logits) {
-			memset(&outs[k], 0, sizeof outs[k]);
-			outs[k++].token = (int32_t)i;
-		}
-	}
 	if ((rc = engine_graph(e, n, k, &gr, err)) < 0 ||
 	    (rc = vk_graph_run(gr->g, err)) < 0)
 		return rc;

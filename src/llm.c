@@ -185,7 +185,6 @@ llm_open(const struct llm_opts *o, struct llm **out, enum llm_stage *stage,
 	l->system = llm_model_system(l->g);
 	gguf_identity(l->g, l->identity);
 	l->file_size = gguf_file_size(l->g);
-	l->warm = o->warm;
 	llm_rules(l);
 	st = LLM_STAGE_DEVICE;
 	if ((rc = vk_device_new(o->device,
@@ -200,7 +199,7 @@ llm_open(const struct llm_opts *o, struct llm **out, enum llm_stage *stage,
 	st = LLM_STAGE_ENGINE;
 	/* the pipelines now, not in the first prompt */
 	if ((rc = engine_new(l->m, &o->cfg, &l->e, err)) < 0 ||
-	    (rc = engine_prepare(l->e, l->warm, err)) < 0)
+	    (rc = engine_prepare(l->e, o->warm, err)) < 0)
 		goto fail;
 	l->t_load = util_now() - t0;
 	*out = l;
@@ -229,8 +228,9 @@ llm_ensure_seqs(struct llm *l, uint32_t n_seq, struct err *err)
 	if ((rc = engine_new(l->m, &cfg, &l->e, err)) < 0 &&
 	    engine_new(l->m, &old, &l->e, NULL) < 0)
 		l->e = NULL;
+	/* the kernels' code is compiled: llm_open warmed them up if asked */
 	if (rc == 0)
-		rc = engine_prepare(l->e, l->warm, err);
+		rc = engine_prepare(l->e, 0, err);
 	return rc;
 }
 

@@ -91,7 +91,6 @@ struct llm {
 	char *system;	   /* vkchat.system_prompt: the model's own, or NULL */
 	char identity[17]; /* gguf_identity() */
 	uint64_t file_size;
-	int warm;		  /* llm_opts.warm */
 	int32_t eog[LLM_MAX_EOG]; /* the format's end-of-turn tokens */
 	size_t n_eog;
 	const char *stops[LLM_MAX_STOPS]; /* the format's stop strings */
